@@ -1,0 +1,8 @@
+// amanah — one include for the whole public API.
+#pragma once
+
+#include <amanah/error.hpp>
+#include <amanah/key_provider.hpp>
+#include <amanah/secret.hpp>
+#include <amanah/store.hpp>
+#include <amanah/version.hpp>

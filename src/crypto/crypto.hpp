@@ -1,0 +1,79 @@
+// Internal crypto primitives. The only headers of amanah that use OpenSSL or libargon2 are the
+// .cpp files of this folder; everything above calls these functions.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <amanah/secret.hpp>
+
+namespace amanah::detail::crypto {
+
+using Bytes = std::vector<std::byte>;
+using ByteView = std::span<const std::byte>;
+
+inline constexpr std::size_t kKeySize = 32;    // AES-256, HMAC/HKDF-SHA256 keys
+inline constexpr std::size_t kNonceSize = 12;  // AES-GCM nonce
+inline constexpr std::size_t kTagSize = 16;    // AES-GCM tag
+
+// View of text as bytes (for labels and associated data; never for secrets held in strings).
+inline ByteView as_bytes(std::string_view s) noexcept {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+// CSPRNG (OpenSSL RAND_bytes). Throws Error(Internal) if the generator fails.
+void random_bytes(std::span<std::byte> out);
+[[nodiscard]] Bytes random_bytes(std::size_t n);
+
+// AES-256-GCM with a random 96-bit nonce chosen here. Output: nonce | ciphertext | tag.
+[[nodiscard]] Bytes seal(const SecretBytes& key, ByteView plaintext, ByteView aad);
+// Opens a sealed box; returns false (and leaves `out` empty) when authentication fails.
+// Throws Error(InvalidArgument) if the key is not 32 bytes.
+[[nodiscard]] bool open(const SecretBytes& key, ByteView sealed, ByteView aad, SecretBytes& out);
+// Same, for non-secret plaintext.
+[[nodiscard]] bool open(const SecretBytes& key, ByteView sealed, ByteView aad, Bytes& out);
+
+namespace testing {
+// Known-answer tests need a fixed nonce; production code never calls this.
+[[nodiscard]] Bytes gcm_encrypt_with_nonce(ByteView key, ByteView nonce, ByteView plaintext,
+                                           ByteView aad);  // ciphertext | tag (16)
+}  // namespace testing
+
+// HKDF-SHA256 (RFC 5869), extract + expand.
+[[nodiscard]] SecretBytes hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, std::size_t length);
+// HMAC-SHA256 (RFC 2104).
+[[nodiscard]] std::array<std::byte, 32> hmac_sha256(ByteView key, ByteView message);
+// SHA-256.
+[[nodiscard]] std::array<std::byte, 32> sha256(ByteView message);
+// Constant-time equality of equal-length buffers (false if lengths differ).
+[[nodiscard]] bool equal_ct(ByteView a, ByteView b) noexcept;
+// Wipes memory (OPENSSL_cleanse).
+void wipe(std::span<std::byte> memory) noexcept;
+
+// Argon2id (RFC 9106, version 0x13). `secret` and `ad` are the optional K and X inputs.
+struct Argon2idInput {
+  ByteView password;
+  ByteView salt;
+  ByteView secret = {};
+  ByteView ad = {};
+  std::uint32_t memory_kib = 0;
+  std::uint32_t iterations = 0;
+  std::uint32_t parallelism = 0;
+  std::size_t length = kKeySize;
+};
+[[nodiscard]] SecretBytes argon2id(const Argon2idInput& in);
+
+// Encodings (non-secret data).
+[[nodiscard]] std::string to_hex(ByteView bytes);
+[[nodiscard]] bool from_hex(std::string_view hex, Bytes& out);  // false on bad input
+[[nodiscard]] std::string to_base64(ByteView bytes);
+[[nodiscard]] bool from_base64(std::string_view text, Bytes& out);  // false on bad input
+// Hex of secret bytes into a SecretBytes (lower case), e.g. to build a SQLCipher key string.
+[[nodiscard]] SecretBytes to_hex_secret(const SecretBytes& bytes);
+
+}  // namespace amanah::detail::crypto

@@ -1,0 +1,122 @@
+// Internal SQLCipher layer: the only code that includes <sqlite3.h>.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <amanah/secret.hpp>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace amanah::detail::db {
+
+class Statement;
+
+// One SQLCipher connection, keyed with a raw 256-bit key. Move-only; closes on destruction.
+class Connection {
+ public:
+  Connection() noexcept = default;
+  // Opens (or with `create`, creates) the file, keys it with sqlite3_key_v2 using the raw key
+  // (x'<hex>' built in wiped memory), and fails closed:
+  //   - Error(Unsupported) if PRAGMA cipher_version returns no row (plain SQLite linked);
+  //   - Error(WrongKey) if the first read fails with SQLITE_NOTADB (wrong key or not a db);
+  //   - Error(NotFound) if !create and the file does not exist.
+  // Then sets: temp_store=MEMORY, secure_delete=ON, journal_mode=WAL, synchronous=FULL,
+  // foreign_keys=ON, a large cache_size; on creation also page size 4096 and
+  // auto_vacuum=INCREMENTAL before any table exists.
+  static Connection open(const std::filesystem::path& file, const SecretBytes& raw_key, bool create);
+  ~Connection();
+  Connection(Connection&& other) noexcept;
+  Connection& operator=(Connection&& other) noexcept;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void exec(std::string_view sql);  // one or more statements, no results
+  [[nodiscard]] Statement prepare(std::string_view sql);
+
+  // Re-encrypts under `new_raw_key` (sqlite3_rekey_v2) then wal_checkpoint(TRUNCATE) so the old
+  // key no longer opens anything.
+  void rekey(const SecretBytes& new_raw_key);
+  void checkpoint_truncate();
+  void incremental_vacuum();
+
+  [[nodiscard]] int user_version();
+  void set_user_version(int version);
+  [[nodiscard]] std::int64_t last_insert_rowid() const noexcept;
+  [[nodiscard]] int changes() const noexcept;
+
+  void close() noexcept;
+  [[nodiscard]] bool is_open() const noexcept { return db_ != nullptr; }
+  [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
+
+ private:
+  explicit Connection(sqlite3* db) noexcept : db_(db) {}
+  sqlite3* db_ = nullptr;
+};
+
+// A prepared statement. Indexes are 1-based for bind, 0-based for columns (as in SQLite).
+class Statement {
+ public:
+  Statement() noexcept = default;
+  ~Statement();
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, std::span<const std::byte> blob);
+  Statement& bind_null(int index);
+
+  // Steps once: true while a row is available, false when done. Errors throw amanah::Error.
+  [[nodiscard]] bool step();
+  // Steps to completion, expecting no rows.
+  void run();
+  void reset() noexcept;  // also clears bindings
+
+  [[nodiscard]] bool is_null(int col) const;
+  [[nodiscard]] std::int64_t column_int64(int col) const;
+  [[nodiscard]] std::string column_text(int col) const;
+  [[nodiscard]] std::span<const std::byte> column_blob(int col) const;  // valid until next step
+
+ private:
+  friend class Connection;
+  Statement(sqlite3* db, sqlite3_stmt* stmt) noexcept : db_(db), stmt_(stmt) {}
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.
+class Transaction {
+ public:
+  explicit Transaction(Connection& conn);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+ private:
+  Connection* conn_;
+  bool done_ = false;
+};
+
+// Schema migrations: each step runs in one transaction that also sets PRAGMA user_version.
+struct Migration {
+  int version;           // 1, 2, 3, ... in order
+  std::string_view sql;  // statements taking the schema from version-1 to version
+};
+// Applies the missing steps. Error(Unsupported) if the file's version is newer than the
+// newest step (written by a newer amanah).
+void migrate(Connection& conn, std::span<const Migration> steps);
+
+// Maps a SQLite result code to an amanah::Error (never includes bound values).
+[[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what);
+
+}  // namespace amanah::detail::db

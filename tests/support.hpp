@@ -1,0 +1,76 @@
+// Test helpers: temporary directories, file scanning, error assertions.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <amanah/error.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_exception.hpp>
+
+namespace amanah::test {
+
+// A fresh directory under $AMANAH_TEST_TMP (or the system temp dir), removed on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("AMANAH_TEST_TMP");
+    std::filesystem::path root = base ? base : std::filesystem::temp_directory_path();
+    std::filesystem::create_directories(root);
+    std::random_device rd;
+    for (;;) {
+      path_ = root / ("t-" + std::to_string(rd()) + std::to_string(rd()));
+      if (std::filesystem::create_directory(path_)) break;
+    }
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline void write_file(const std::filesystem::path& p, std::string_view data) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+// Every regular file below dir (recursively).
+inline std::vector<std::filesystem::path> files_below(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> out;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out.push_back(e.path());
+  return out;
+}
+
+// Matches an amanah::Error with the given code.
+struct ErrorCodeIs : Catch::Matchers::MatcherBase<amanah::Error> {
+  explicit ErrorCodeIs(amanah::ErrorCode c) : code(c) {}
+  bool match(const amanah::Error& e) const override { return e.code() == code; }
+  std::string describe() const override {
+    return "has code " + std::string(amanah::to_string(code));
+  }
+  amanah::ErrorCode code;
+};
+
+}  // namespace amanah::test
+
+#define REQUIRE_AMANAH_ERROR(expr, ecode) \
+  REQUIRE_THROWS_MATCHES(expr, amanah::Error, ::amanah::test::ErrorCodeIs(ecode))
