@@ -48,7 +48,9 @@ SecretBytes::SecretBytes(std::size_t size) {
   size_ = size;
 }
 
-SecretBytes::~SecretBytes() { clear(); }
+SecretBytes::~SecretBytes() {
+  clear();
+}
 
 SecretBytes::SecretBytes(SecretBytes&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
@@ -87,7 +89,8 @@ SecretBytes SecretBytes::from_string(std::string_view text) {
 
 SecretBytes SecretBytes::random(std::size_t size) {
   SecretBytes s(size);
-  if (size > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(s.data_), static_cast<int>(size)) != 1)
+  if (size > 0 &&
+      RAND_bytes(reinterpret_cast<unsigned char*>(s.data_), static_cast<int>(size)) != 1)
     throw Error(ErrorCode::Internal, "the random number generator failed");
   return s;
 }
@@ -110,7 +113,8 @@ SecretBytes SecretBytes::from_file(const std::filesystem::path& path) {
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
     ::close(fd);
-    throw Error(ErrorCode::Io, "secret file " + path.string() + " is not a regular file under 1 MiB");
+    throw Error(ErrorCode::Io,
+                "secret file " + path.string() + " is not a regular file under 1 MiB");
   }
   SecretBytes buf(static_cast<std::size_t>(st.st_size));
   std::size_t got = 0;
@@ -129,7 +133,9 @@ SecretBytes SecretBytes::from_file(const std::filesystem::path& path) {
   return copy_of(buf.view().first(len));
 }
 
-SecretBytes SecretBytes::clone() const { return copy_of(view()); }
+SecretBytes SecretBytes::clone() const {
+  return copy_of(view());
+}
 
 bool SecretBytes::equals(const SecretBytes& other) const noexcept {
   if (size_ != other.size_) return false;

@@ -1,0 +1,119 @@
+// HKDF-SHA256, HMAC-SHA256 and SHA-256 through OpenSSL 3's EVP_KDF / EVP_MAC / EVP_Digest, plus
+// constant-time comparison and wiping.
+#include "crypto/crypto.hpp"
+
+#include <memory>
+#include <string>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#include <amanah/error.hpp>
+
+namespace amanah::detail::crypto {
+namespace {
+
+struct KdfFree {
+  void operator()(EVP_KDF* p) const noexcept { EVP_KDF_free(p); }
+  void operator()(EVP_KDF_CTX* p) const noexcept { EVP_KDF_CTX_free(p); }
+};
+struct MacFree {
+  void operator()(EVP_MAC* p) const noexcept { EVP_MAC_free(p); }
+  void operator()(EVP_MAC_CTX* p) const noexcept { EVP_MAC_CTX_free(p); }
+};
+
+constexpr std::size_t kSha256Size = 32;
+constexpr std::size_t kHkdfMaxLength = 255 * kSha256Size;  // RFC 5869 section 2.3
+
+// OSSL_PARAM wants a non-const pointer even for inputs it only reads. Empty inputs get a valid
+// pointer because OpenSSL treats a null one as "absent" or as an error.
+void* param_ptr(ByteView v) noexcept {
+  static std::byte empty{};
+  return v.empty() ? &empty : const_cast<std::byte*>(v.data());
+}
+
+char* param_str(const char* s) noexcept {
+  return const_cast<char*>(s);
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  throw Error(ErrorCode::Internal, what + " failed");
+}
+
+}  // namespace
+
+SecretBytes hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, std::size_t length) {
+  if (length == 0 || length > kHkdfMaxLength)
+    throw Error(ErrorCode::InvalidArgument, "HKDF-SHA256 output length must be 1 to 8160 bytes");
+  std::unique_ptr<EVP_KDF, KdfFree> kdf(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr));
+  if (!kdf) fail("HKDF lookup");
+  std::unique_ptr<EVP_KDF_CTX, KdfFree> ctx(EVP_KDF_CTX_new(kdf.get()));
+  if (!ctx) fail("HKDF context allocation");
+
+  OSSL_PARAM params[5];
+  std::size_t n = 0;
+  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, param_str("SHA256"), 0);
+  params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, param_ptr(ikm), ikm.size());
+  // An absent salt means HashLen zero bytes, as RFC 5869 specifies for an empty one.
+  if (!salt.empty())
+    params[n++] =
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, param_ptr(salt), salt.size());
+  if (!info.empty())
+    params[n++] =
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, param_ptr(info), info.size());
+  params[n] = OSSL_PARAM_construct_end();
+
+  SecretBytes out(length);
+  if (EVP_KDF_derive(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), out.size(), params) !=
+      1)
+    fail("HKDF-SHA256 derivation");
+  return out;  // the context (holding the IKM copy and PRK) is cleansed when freed
+}
+
+std::array<std::byte, 32> hmac_sha256(ByteView key, ByteView message) {
+  std::unique_ptr<EVP_MAC, MacFree> mac(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr));
+  if (!mac) fail("HMAC lookup");
+  std::unique_ptr<EVP_MAC_CTX, MacFree> ctx(EVP_MAC_CTX_new(mac.get()));
+  if (!ctx) fail("HMAC context allocation");
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, param_str("SHA256"), 0),
+      OSSL_PARAM_construct_end()};
+  if (EVP_MAC_init(ctx.get(), static_cast<const unsigned char*>(param_ptr(key)), key.size(),
+                   params) != 1)
+    fail("HMAC-SHA256 setup");
+  if (!message.empty() &&
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(message.data()),
+                     message.size()) != 1)
+    fail("HMAC-SHA256 update");
+  std::array<std::byte, 32> out{};
+  std::size_t out_len = 0;
+  if (EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &out_len,
+                    out.size()) != 1 ||
+      out_len != out.size())
+    fail("HMAC-SHA256 finalisation");
+  return out;
+}
+
+std::array<std::byte, 32> sha256(ByteView message) {
+  std::array<std::byte, 32> out{};
+  unsigned int out_len = 0;
+  if (EVP_Digest(param_ptr(message), message.size(), reinterpret_cast<unsigned char*>(out.data()),
+                 &out_len, EVP_sha256(), nullptr) != 1 ||
+      out_len != out.size())
+    fail("SHA-256");
+  return out;
+}
+
+bool equal_ct(ByteView a, ByteView b) noexcept {
+  if (a.size() != b.size()) return false;
+  return a.empty() || CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void wipe(std::span<std::byte> memory) noexcept {
+  if (!memory.empty()) OPENSSL_cleanse(memory.data(), memory.size());
+}
+
+}  // namespace amanah::detail::crypto

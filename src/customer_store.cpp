@@ -1,0 +1,351 @@
+// CustomerStore: creating, opening, unlocking and rekeying a store directory.
+#include <amanah/error.hpp>
+#include <amanah/store.hpp>
+#include <amanah/version.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include "crypto/crypto.hpp"
+#include "db/db.hpp"
+#include "fs/fs.hpp"
+#include "keys/hierarchy.hpp"
+#include "keys/keyslots.hpp"
+#include "store/access.hpp"
+#include "store/layout.hpp"
+
+namespace amanah {
+
+namespace detail::store {
+std::function<void(std::string_view)> g_fault_point;
+}
+
+namespace {
+
+namespace fsys = std::filesystem;
+namespace crypto = detail::crypto;
+namespace keys = detail::keys;
+namespace db = detail::db;
+namespace layout = detail::store;
+
+void validate_label(std::string_view label) {
+  if (label.empty() || label.size() > 128)
+    throw Error(ErrorCode::InvalidArgument, "an unlock method label must be 1 to 128 bytes");
+  for (unsigned char c : label)
+    if (c < 0x20 || c == 0x7f)
+      throw Error(ErrorCode::InvalidArgument, "an unlock method label must not contain control characters");
+}
+
+fsys::path normalized(const fsys::path& dir) {
+  fsys::path p = fsys::absolute(dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "x/" names the directory x
+  return p;
+}
+
+// Creates a database file with its schema and the store id it belongs to.
+void init_db(const fsys::path& file, const SecretBytes& key, std::span<const db::Migration> schema,
+             const std::string& store_id) {
+  db::Connection c = db::Connection::open(file, key, /*create=*/true);
+  db::migrate(c, schema);
+  db::Transaction tx(c);
+  c.prepare("INSERT INTO amanah_meta(key, value) VALUES ('store_id', ?1), ('created_by', ?2)")
+      .bind(1, store_id)
+      .bind(2, AMANAH_VERSION_STRING)
+      .run();
+  tx.commit();
+  c.checkpoint_truncate();
+}
+
+// Opens one of the store's databases; any mismatch with the keyslots is damage, not a wrong key
+// (the keyslots already proved the key right).
+db::Connection open_db(const fsys::path& file, const SecretBytes& key,
+                       std::span<const db::Migration> schema, const std::string& store_id) {
+  const std::string name = file.filename().string();
+  if (!fsys::exists(file)) throw Error(ErrorCode::Corrupt, name + " is missing from the store");
+  db::Connection c;
+  try {
+    c = db::Connection::open(file, key, /*create=*/false);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::WrongKey)
+      throw Error(ErrorCode::Corrupt, name + " does not open with this store's keys (damaged or replaced)");
+    throw;
+  }
+  db::migrate(c, schema);
+  db::Statement st = c.prepare("SELECT value FROM amanah_meta WHERE key = 'store_id'");
+  if (!st.step() || st.column_text(0) != store_id)
+    throw Error(ErrorCode::Corrupt, name + " belongs to another store");
+  return c;
+}
+
+// Re-encrypts one database file from generation `from` to `to`, or confirms it already is at `to`.
+void rekey_file(const fsys::path& file, const SecretBytes& from_key, const SecretBytes& to_key) {
+  try {
+    db::Connection c = db::Connection::open(file, from_key, false);
+    c.rekey(to_key);
+    return;
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::WrongKey) throw;
+  }
+  try {
+    db::Connection c = db::Connection::open(file, to_key, false);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::WrongKey)
+      throw Error(ErrorCode::Corrupt,
+                  file.filename().string() + " opens with neither the old nor the new key");
+    throw;
+  }
+}
+
+}  // namespace
+
+struct CustomerStore::Impl {
+  fsys::path dir;
+  detail::fs::DirLock lock;  // declared first: released last
+  keys::Keyslots slots;
+  SecretBytes root;
+  db::Connection data;
+  db::Connection keysdb;
+  mutable std::mutex mu;
+
+  fsys::path file(std::string_view name) const { return dir / name; }
+
+  SecretBytes data_key(std::uint64_t gen) const {
+    return keys::data_db_key(root, slots.store_id, gen);
+  }
+  SecretBytes keys_key(std::uint64_t gen) const {
+    return keys::keys_db_key(root, slots.store_id, gen);
+  }
+
+  void require_open() const {
+    if (!data.is_open()) throw Error(ErrorCode::InvalidOperation, "the store is closed");
+  }
+
+  // Writes new keyslots and adopts them only once they are on disk.
+  void commit_slots(keys::Keyslots next) {
+    keys::write_keyslots(file(layout::kKeyslotsFile), next, root);
+    slots = std::move(next);
+  }
+
+  // An interrupted rekey left rekey_to in the keyslots: bring both files to that generation.
+  void finish_rekey() {
+    const std::uint64_t to = *slots.rekey_to;
+    rekey_file(file(layout::kDataDbFile), data_key(slots.db_generation), data_key(to));
+    rekey_file(file(layout::kKeysDbFile), keys_key(slots.db_generation), keys_key(to));
+    keys::Keyslots next = slots;
+    next.db_generation = to;
+    next.rekey_to.reset();
+    commit_slots(std::move(next));
+  }
+
+  void open_databases() {
+    if (slots.rekey_to) finish_rekey();
+    data = open_db(file(layout::kDataDbFile), data_key(slots.db_generation), layout::kDataDbSchema,
+                   slots.store_id);
+    keysdb = open_db(file(layout::kKeysDbFile), keys_key(slots.db_generation),
+                     layout::kKeysDbSchema, slots.store_id);
+  }
+
+  void close() noexcept {
+    data.close();
+    keysdb.close();
+    root.clear();
+    lock.release();
+  }
+};
+
+CustomerStore::CustomerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CustomerStore::CustomerStore(CustomerStore&&) noexcept = default;
+CustomerStore& CustomerStore::operator=(CustomerStore&&) noexcept = default;
+CustomerStore::~CustomerStore() { close(); }
+
+CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider& key,
+                                    const CreateOptions& options) {
+  validate_label(options.label);
+  const fsys::path dir = normalized(dir_in);
+  std::error_code ec;
+  const auto st = fsys::status(dir, ec);
+  if (fsys::exists(st)) {
+    if (!fsys::is_directory(st))
+      throw Error(ErrorCode::AlreadyExists, dir.string() + " exists and is not a directory");
+    if (fsys::exists(dir / layout::kKeyslotsFile))
+      throw Error(ErrorCode::AlreadyExists, "a store already exists at " + dir.string());
+    if (!fsys::is_empty(dir, ec) || ec)
+      throw Error(ErrorCode::AlreadyExists, dir.string() + " is not empty");
+  }
+  const fsys::path parent = dir.parent_path();
+  if (!fsys::is_directory(parent, ec))
+    throw Error(ErrorCode::NotFound, "parent directory " + parent.string() + " does not exist");
+
+  // Build the store in a hidden sibling and rename it into place: a crash never leaves half a
+  // store at `dir`.
+  const fsys::path tmp = parent / ("." + dir.filename().string() + ".creating-" +
+                                   crypto::to_hex(crypto::random_bytes(6)));
+  if (!fsys::create_directory(tmp, ec) || ec)
+    throw Error(ErrorCode::Io, "cannot create " + tmp.string() + ": " + ec.message());
+  fsys::permissions(tmp, fsys::perms::owner_all, ec);
+
+  auto impl = std::make_unique<Impl>();
+  try {
+    impl->lock = detail::fs::DirLock(tmp);
+    impl->root = SecretBytes::random(crypto::kKeySize);
+    keys::Keyslots k;
+    k.store_id = crypto::to_hex(crypto::random_bytes(16));
+    k.db_generation = 1;
+    k.kek_epoch = 1;
+    k.kek_wrapped = keys::seal_kek(SecretBytes::random(crypto::kKeySize), impl->root, k.store_id, 1);
+    k.slots.push_back(keys::make_slot(key, impl->root, k.store_id, options.label));
+    impl->slots = std::move(k);
+    impl->dir = tmp;
+    init_db(tmp / layout::kDataDbFile, impl->data_key(1), layout::kDataDbSchema,
+            impl->slots.store_id);
+    init_db(tmp / layout::kKeysDbFile, impl->keys_key(1), layout::kKeysDbSchema,
+            impl->slots.store_id);
+    keys::write_keyslots(tmp / layout::kKeyslotsFile, impl->slots, impl->root);
+    layout::fault_point("create:before-rename");
+    if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+      const int err = errno;
+      if (err == ENOTEMPTY || err == EEXIST || err == ENOTDIR)
+        throw Error(ErrorCode::AlreadyExists, dir.string() + " appeared while the store was created");
+      throw Error(ErrorCode::Io, "cannot move the new store into place: " + std::string(std::strerror(err)));
+    }
+  } catch (...) {
+    impl->close();
+    fsys::remove_all(tmp, ec);
+    throw;
+  }
+  detail::fs::sync_directory(parent);
+  impl->dir = dir;
+  impl->open_databases();
+  return CustomerStore(std::move(impl));
+}
+
+CustomerStore CustomerStore::open(const fsys::path& dir_in, const KeyProvider& key) {
+  const fsys::path dir = normalized(dir_in);
+  std::error_code ec;
+  if (!fsys::exists(dir, ec)) throw Error(ErrorCode::NotFound, "no store at " + dir.string());
+  if (!fsys::is_directory(dir, ec) || !fsys::exists(dir / layout::kKeyslotsFile, ec))
+    throw Error(ErrorCode::NotAStore, dir.string() + " is not an amanah store (no keyslots file)");
+
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->lock = detail::fs::DirLock(dir);
+  impl->slots = keys::read_keyslots(dir / layout::kKeyslotsFile);
+  impl->root = keys::unlock(impl->slots, key);
+  impl->open_databases();
+  return CustomerStore(std::move(impl));
+}
+
+const fsys::path& CustomerStore::path() const {
+  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
+  return impl_->dir;
+}
+
+std::string CustomerStore::store_id() const {
+  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
+  std::lock_guard g(impl_->mu);
+  return impl_->slots.store_id;
+}
+
+std::vector<UnlockMethod> CustomerStore::unlock_methods() const {
+  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
+  std::lock_guard g(impl_->mu);
+  impl_->require_open();
+  std::vector<UnlockMethod> out;
+  for (const auto& s : impl_->slots.slots) out.push_back({s.id, s.wrapped.kind, s.label});
+  return out;
+}
+
+std::string CustomerStore::add_unlock_method(const KeyProvider& key, std::string_view label) {
+  validate_label(label);
+  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
+  std::lock_guard g(impl_->mu);
+  impl_->require_open();
+  keys::Keyslots next = impl_->slots;
+  next.slots.push_back(keys::make_slot(key, impl_->root, next.store_id, label));
+  std::string id = next.slots.back().id;
+  impl_->commit_slots(std::move(next));
+  return id;
+}
+
+void CustomerStore::remove_unlock_method(std::string_view id) {
+  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
+  std::lock_guard g(impl_->mu);
+  impl_->require_open();
+  keys::Keyslots next = impl_->slots;
+  const auto it = std::find_if(next.slots.begin(), next.slots.end(),
+                               [&](const keys::Slot& s) { return s.id == id; });
+  if (it == next.slots.end())
+    throw Error(ErrorCode::NotFound, "no unlock method with id " + std::string(id));
+  if (next.slots.size() == 1)
+    throw Error(ErrorCode::InvalidOperation, "cannot remove the last unlock method");
+  next.slots.erase(it);
+  impl_->commit_slots(std::move(next));
+}
+
+SecretBytes CustomerStore::add_recovery_key(std::string_view label) {
+  SecretBytes printed = generate_recovery_key();
+  (void)add_unlock_method(*recovery_key(printed.clone()), label);
+  return printed;
+}
+
+void CustomerStore::rekey() {
+  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
+  std::lock_guard g(impl_->mu);
+  impl_->require_open();
+  Impl& s = *impl_;
+  const std::uint64_t to = s.slots.db_generation + 1;
+  try {
+    // Record the intent first, so a crash in between is finished by the next open.
+    keys::Keyslots marked = s.slots;
+    marked.rekey_to = to;
+    s.commit_slots(std::move(marked));
+    layout::fault_point("rekey:marked");
+    s.data.rekey(s.data_key(to));
+    layout::fault_point("rekey:data-done");
+    s.keysdb.rekey(s.keys_key(to));
+    layout::fault_point("rekey:keys-done");
+    keys::Keyslots done = s.slots;
+    done.db_generation = to;
+    done.rekey_to.reset();
+    s.commit_slots(std::move(done));
+  } catch (...) {
+    // The files may be at two generations now; only a fresh open sorts that out.
+    s.close();
+    throw;
+  }
+}
+
+std::uint64_t CustomerStore::key_generation() const {
+  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
+  std::lock_guard g(impl_->mu);
+  return impl_->slots.db_generation;
+}
+
+void CustomerStore::close() noexcept {
+  if (!impl_) return;
+  std::lock_guard g(impl_->mu);
+  impl_->close();
+}
+
+bool CustomerStore::is_open() const noexcept {
+  if (!impl_) return false;
+  std::lock_guard g(impl_->mu);
+  return impl_->data.is_open();
+}
+
+namespace detail {
+
+db::Connection& StoreAccess::data_db(CustomerStore& s) { return s.impl_->data; }
+db::Connection& StoreAccess::keys_db(CustomerStore& s) { return s.impl_->keysdb; }
+SecretBytes StoreAccess::data_db_key(const CustomerStore& s) {
+  return s.impl_->data_key(s.impl_->slots.db_generation);
+}
+SecretBytes StoreAccess::keys_db_key(const CustomerStore& s) {
+  return s.impl_->keys_key(s.impl_->slots.db_generation);
+}
+
+}  // namespace detail
+}  // namespace amanah

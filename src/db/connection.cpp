@@ -1,0 +1,264 @@
+// Connection and Transaction: opening, keying and configuring SQLCipher databases.
+#include <climits>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include <amanah/error.hpp>
+
+#include "db/db.hpp"
+#include "db/sqlite_internal.hpp"
+
+namespace amanah::detail::db {
+namespace {
+
+constexpr std::size_t kRawKeySize = 32;
+constexpr std::size_t kKeyLiteralSize = 3 + 2 * kRawKeySize;  // x'<64 hex>'
+constexpr int kBusyTimeoutMs = 5000;
+
+// SQLCipher logs to stderr by default; its log settings are process-wide and must be in place
+// before the first key is set. Best effort: the cipher_version check still fails closed.
+void silence_sqlcipher_logging() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) ==
+        SQLITE_OK) {
+      (void)sqlite3_exec(db, "PRAGMA cipher_log_source=NONE;", nullptr, nullptr, nullptr);
+      (void)sqlite3_exec(db, "PRAGMA cipher_log_level=NONE;", nullptr, nullptr, nullptr);
+    }
+    sqlite3_close_v2(db);  // harmless on nullptr
+  });
+}
+
+void require_raw_key(const SecretBytes& raw_key) {
+  if (raw_key.size() != kRawKeySize)
+    throw Error(ErrorCode::InvalidArgument, "a database key must be exactly 32 bytes");
+}
+
+// The SQLCipher raw-key literal x'<hex>', built only in wiped memory.
+SecretBytes key_literal(const SecretBytes& raw_key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  SecretBytes out(kKeyLiteralSize);
+  auto* p = reinterpret_cast<char*>(out.data());
+  *p++ = 'x';
+  *p++ = '\'';
+  for (std::byte b : raw_key.view()) {
+    const auto v = std::to_integer<unsigned>(b);
+    *p++ = kHex[v >> 4];
+    *p++ = kHex[v & 0xfu];
+  }
+  *p = '\'';
+  return out;
+}
+
+void require_open(sqlite3* db) {
+  if (db == nullptr) throw Error(ErrorCode::InvalidOperation, "the database is not open");
+}
+
+void exec_sql(sqlite3* db, const char* sql, std::string_view what) {
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) throw_sqlite(db, rc, what);
+}
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+// First column of the first row, or nullopt when the statement yields no row.
+std::optional<std::string> query_text(sqlite3* db, const char* sql, std::string_view what) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  StmtPtr stmt(raw);
+  if (rc != SQLITE_OK) throw_sqlite(db, rc, what);
+  rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) throw_sqlite(db, rc, what);
+  const auto* text = sqlite3_column_text(stmt.get(), 0);
+  if (text == nullptr) return std::string();
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt.get(), 0)));
+}
+
+// Reads the schema, which decrypts page 1; returns the SQLite result code.
+int first_read(sqlite3* db) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &raw, nullptr);
+  StmtPtr stmt(raw);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(stmt.get());
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+bool exists(const std::filesystem::path& p, const std::string& name) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(p, ec);
+  if (ec && st.type() != std::filesystem::file_type::not_found)
+    throw Error(ErrorCode::Io, "cannot access database file " + name + ": " + ec.message());
+  return std::filesystem::exists(st);
+}
+
+}  // namespace
+
+Connection Connection::open(const std::filesystem::path& file, const SecretBytes& raw_key,
+                            bool create) {
+  require_raw_key(raw_key);
+  const std::string name = file.string();
+  if (create) {
+    // A leftover -wal or -journal would be replayed into the new database.
+    for (const char* suffix : {"", "-wal", "-journal"}) {
+      if (exists(name + suffix, name))
+        throw Error(ErrorCode::AlreadyExists, "database file " + name + suffix + " already exists");
+    }
+  } else if (!exists(file, name)) {
+    throw Error(ErrorCode::NotFound, "database file " + name + " does not exist");
+  }
+  silence_sqlcipher_logging();
+
+  // Keep a "file:..." relative name from being read as a URI.
+  const std::string open_name = name.starts_with("file:") ? "./" + name : name;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  if (create) flags |= SQLITE_OPEN_CREATE;
+  sqlite3* handle = nullptr;
+  int rc = sqlite3_open_v2(open_name.c_str(), &handle, flags, nullptr);
+  Connection conn(handle);  // closes the handle on every failure below
+  if (rc != SQLITE_OK) throw_sqlite(handle, rc, "opening database file " + name);
+  sqlite3_busy_timeout(handle, kBusyTimeoutMs);
+
+  {
+    const SecretBytes literal = key_literal(raw_key);
+    rc = sqlite3_key_v2(handle, "main", literal.data(), static_cast<int>(literal.size()));
+  }
+  if (rc != SQLITE_OK) throw_sqlite(handle, rc, "keying database file " + name);
+
+  // Fail closed: plain SQLite would ignore the key and write plaintext.
+  if (!query_text(handle, "PRAGMA cipher_version", "checking the SQLCipher version"))
+    throw Error(ErrorCode::Unsupported,
+                "SQLCipher is not linked (PRAGMA cipher_version returned nothing); refusing to "
+                "open " + name + " unencrypted");
+
+  // A wrong key only shows on the first read, as SQLITE_NOTADB.
+  rc = first_read(handle);
+  if ((rc & 0xff) == SQLITE_NOTADB)
+    throw Error(ErrorCode::WrongKey,
+                "the key does not open " + name + " (or it is not an amanah database)");
+  if (rc != SQLITE_OK) throw_sqlite(handle, rc, "reading database file " + name);
+
+  exec_sql(handle, "PRAGMA temp_store=MEMORY", "setting temp_store");  // temp files are plaintext
+  exec_sql(handle, "PRAGMA secure_delete=ON", "setting secure_delete");
+  // Only effective before the first table exists, so only at creation.
+  if (create) exec_sql(handle, "PRAGMA auto_vacuum=INCREMENTAL", "setting auto_vacuum");
+  const auto mode = query_text(handle, "PRAGMA journal_mode=WAL", "setting journal_mode");
+  if (mode != "wal")
+    throw Error(ErrorCode::Database, "cannot switch " + name + " to WAL journal mode");
+  exec_sql(handle, "PRAGMA synchronous=FULL", "setting synchronous");
+  exec_sql(handle, "PRAGMA foreign_keys=ON", "setting foreign_keys");
+  exec_sql(handle, "PRAGMA cache_size=-32768", "setting cache_size");  // 32 MiB
+  return conn;
+}
+
+Connection::~Connection() { close(); }
+
+Connection::Connection(Connection&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+Connection& Connection::operator=(Connection&& other) noexcept {
+  if (this != &other) {
+    close();
+    db_ = std::exchange(other.db_, nullptr);
+  }
+  return *this;
+}
+
+void Connection::close() noexcept {
+  // close_v2 defers the close until outstanding statements are finalized.
+  if (db_ != nullptr) sqlite3_close_v2(std::exchange(db_, nullptr));
+}
+
+void Connection::exec(std::string_view sql) {
+  require_open(db_);
+  exec_sql(db_, std::string(sql).c_str(), "executing SQL");
+}
+
+Statement Connection::prepare(std::string_view sql) {
+  require_open(db_);
+  if (sql.empty() || sql.size() > static_cast<std::size_t>(INT_MAX))
+    throw Error(ErrorCode::InvalidArgument, "SQL to prepare is empty or too long");
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  const int rc =
+      sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, &tail);
+  Statement result(db_, stmt);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "preparing a statement");
+  if (stmt == nullptr) throw Error(ErrorCode::InvalidArgument, "no SQL statement to prepare");
+  // A second statement would be silently ignored.
+  const std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+  if (rest.find_first_not_of(" \t\r\n;") != std::string_view::npos)
+    throw Error(ErrorCode::InvalidArgument, "prepare takes exactly one SQL statement");
+  return result;
+}
+
+void Connection::rekey(const SecretBytes& new_raw_key) {
+  require_open(db_);
+  require_raw_key(new_raw_key);
+  int rc = 0;
+  {
+    const SecretBytes literal = key_literal(new_raw_key);
+    rc = sqlite3_rekey_v2(db_, "main", literal.data(), static_cast<int>(literal.size()));
+  }
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "re-encrypting the database");
+  // Until the WAL is checkpointed, the main file still opens with the old key.
+  checkpoint_truncate();
+}
+
+void Connection::checkpoint_truncate() {
+  require_open(db_);
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "checkpointing the write-ahead log");
+}
+
+void Connection::incremental_vacuum() {
+  require_open(db_);
+  exec_sql(db_, "PRAGMA incremental_vacuum", "reclaiming free pages");
+}
+
+int Connection::user_version() {
+  require_open(db_);
+  const auto v = query_text(db_, "PRAGMA user_version", "reading the schema version");
+  if (!v) throw Error(ErrorCode::Database, "PRAGMA user_version returned no row");
+  return std::stoi(*v);
+}
+
+void Connection::set_user_version(int version) {
+  require_open(db_);
+  const std::string sql = "PRAGMA user_version=" + std::to_string(version);
+  exec_sql(db_, sql.c_str(), "setting the schema version");
+}
+
+std::int64_t Connection::last_insert_rowid() const noexcept {
+  return db_ != nullptr ? sqlite3_last_insert_rowid(db_) : 0;
+}
+
+int Connection::changes() const noexcept { return db_ != nullptr ? sqlite3_changes(db_) : 0; }
+
+Transaction::Transaction(Connection& conn) : conn_(&conn) { conn.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  // Errors are swallowed: a failed statement may already have rolled the transaction back.
+  if (done_ || !conn_->is_open()) return;
+  sqlite3* db = conn_->handle();
+  if (sqlite3_get_autocommit(db) == 0)
+    (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+  if (done_) throw Error(ErrorCode::InvalidOperation, "the transaction was already committed");
+  conn_->exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace amanah::detail::db

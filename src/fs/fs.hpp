@@ -1,0 +1,35 @@
+// Internal filesystem helpers: atomic replacement and the store's directory lock.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <span>
+
+namespace amanah::detail::fs {
+
+// Replaces `file` with `data` so that a crash leaves either the old or the new content:
+// write a temp file beside it, fsync, rename over, fsync the directory. Mode 0600.
+void write_atomic(const std::filesystem::path& file, std::span<const std::byte> data);
+
+// fsync a directory (makes a rename or create in it durable).
+void sync_directory(const std::filesystem::path& dir);
+
+// An exclusive, non-blocking flock on a directory, held until destruction. flock locks belong
+// to the open file description, so a second lock fails both in another process and in this one.
+class DirLock {
+ public:
+  DirLock() noexcept = default;
+  // Error(StoreLocked) if held elsewhere; Error(Io) if the directory cannot be opened.
+  explicit DirLock(const std::filesystem::path& dir);
+  ~DirLock();
+  DirLock(DirLock&& other) noexcept;
+  DirLock& operator=(DirLock&& other) noexcept;
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+  void release() noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace amanah::detail::fs

@@ -1,0 +1,18 @@
+// Test-only access to a store's internals (never part of the public API).
+#pragma once
+
+#include <amanah/store.hpp>
+
+#include "db/db.hpp"
+
+namespace amanah::detail {
+
+struct StoreAccess {
+  static db::Connection& data_db(CustomerStore& s);
+  static db::Connection& keys_db(CustomerStore& s);
+  // The SQLCipher raw keys currently in use.
+  static SecretBytes data_db_key(const CustomerStore& s);
+  static SecretBytes keys_db_key(const CustomerStore& s);
+};
+
+}  // namespace amanah::detail

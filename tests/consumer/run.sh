@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds and runs a consumer of amanah three ways:
+#   run.sh find_package     SRC BUILD PREFIX CXX   find_package(amanah CONFIG) against an install
+#   run.sh pkg_config       SRC BUILD PREFIX CXX   compile with pkg-config --cflags --libs amanah
+#   run.sh add_subdirectory SRC BUILD AMANAH_SRC CXX
+set -euo pipefail
+mode=$1 src=$2 build=$3 where=$4 cxx=$5
+rm -rf "$build"
+mkdir -p "$build"
+case "$mode" in
+  find_package)
+    cmake -S "$src" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$where"
+    cmake --build "$build"
+    LD_LIBRARY_PATH="$where/lib:${LD_LIBRARY_PATH:-}" "$build/consumer" "$build/store.amanah"
+    ;;
+  pkg_config)
+    pc=$(find "$where" -name amanah.pc -printf '%h\n' | head -n 1)
+    flags=$(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs amanah)
+    # shellcheck disable=SC2086
+    "$cxx" -std=c++20 "$src/../main.cpp" -o "$build/consumer" $flags -Wl,-rpath,"$where/lib"
+    "$build/consumer" "$build/store.amanah"
+    ;;
+  add_subdirectory)
+    cmake -S "$src" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DAMANAH_SOURCE_DIR="$where"
+    cmake --build "$build"
+    "$build/consumer" "$build/store.amanah"
+    ;;
+  *) echo "unknown mode $mode" >&2; exit 2 ;;
+esac

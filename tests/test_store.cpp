@@ -1,0 +1,358 @@
+// CustomerStore: create, open, unlock methods, locking, rekey, and failure modes.
+#include <amanah/amanah.hpp>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "crypto/crypto.hpp"
+#include "db/db.hpp"
+#include "keys/hierarchy.hpp"
+#include "store/access.hpp"
+#include "store/layout.hpp"
+#include "support.hpp"
+
+using amanah::CustomerStore;
+using amanah::ErrorCode;
+using amanah::SecretBytes;
+using amanah::test::TempDir;
+namespace fsys = std::filesystem;
+namespace db = amanah::detail::db;
+using Access = amanah::detail::StoreAccess;
+
+namespace {
+
+constexpr amanah::Argon2Params kFast{19 * 1024, 2, 1};
+
+std::unique_ptr<amanah::KeyProvider> pass(std::string_view p) {
+  return amanah::passphrase_key(SecretBytes::from_string(p), kFast);
+}
+
+void put_note(CustomerStore& s, std::string_view note) {
+  auto& c = Access::data_db(s);
+  c.exec("CREATE TABLE IF NOT EXISTS note(v TEXT)");
+  c.prepare("INSERT INTO note(v) VALUES (?1)").bind(1, note).run();
+}
+
+std::vector<std::string> notes(CustomerStore& s) {
+  std::vector<std::string> out;
+  auto st = Access::data_db(s).prepare("SELECT v FROM note ORDER BY rowid");
+  while (st.step()) out.push_back(st.column_text(0));
+  return out;
+}
+
+// Sets a fault point that throws at `point`, and clears it on destruction.
+struct FaultAt {
+  explicit FaultAt(std::string point) {
+    amanah::detail::store::g_fault_point = [point](std::string_view at) {
+      if (at == point) throw std::runtime_error("injected crash");
+    };
+  }
+  ~FaultAt() { amanah::detail::store::g_fault_point = nullptr; }
+};
+
+}  // namespace
+
+TEST_CASE("create makes a store directory that opens again with the same key", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "customers.amanah";
+  std::string id;
+  {
+    auto store = CustomerStore::create(dir, *pass("open sesame"));
+    id = store.store_id();
+    CHECK(id.size() == 32);
+    CHECK(store.key_generation() == 1);
+    CHECK(store.path() == dir);
+    put_note(store, "hello");
+  }
+  CHECK(fsys::is_regular_file(dir / "keyslots"));
+  CHECK(fsys::is_regular_file(dir / "data.db"));
+  CHECK(fsys::is_regular_file(dir / "keys.db"));
+  struct stat st {};
+  REQUIRE(::stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  // No leftover temporary directory beside it.
+  for (const auto& e : fsys::directory_iterator(tmp.path())) CHECK(e.path() == dir);
+
+  auto store = CustomerStore::open(dir, *pass("open sesame"));
+  CHECK(store.store_id() == id);
+  CHECK(notes(store) == std::vector<std::string>{"hello"});
+  auto methods = store.unlock_methods();
+  REQUIRE(methods.size() == 1);
+  CHECK(methods[0].kind == "passphrase");
+  CHECK(methods[0].label == "primary");
+}
+
+TEST_CASE("a wrong key is WrongKey and its message carries no secret", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  (void)CustomerStore::create(dir, *pass("right passphrase"));
+  try {
+    (void)CustomerStore::open(dir, *pass("planted-wrong-pass-8841"));
+    FAIL("expected WrongKey");
+  } catch (const amanah::Error& e) {
+    CHECK(e.code() == ErrorCode::WrongKey);
+    CHECK(std::string(e.what()).find("planted") == std::string::npos);
+  }
+  // A raw key on a store with only a passphrase slot.
+  REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *amanah::raw_key(SecretBytes::random(32))),
+                       ErrorCode::WrongKey);
+  // A wrong key takes nothing: the store still opens with the right one.
+  REQUIRE_NOTHROW(CustomerStore::open(dir, *pass("right passphrase")));
+}
+
+TEST_CASE("damage is Corrupt, told apart from a wrong key", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  (void)CustomerStore::create(dir, *pass("pw"));
+  const auto key = pass("pw");
+  const auto wrong = pass("not it");
+
+  SECTION("a damaged keyslots file is Corrupt for the right and the wrong key alike") {
+    std::string ks = amanah::test::read_file(dir / "keyslots");
+    ks[ks.size() / 2] ^= 0x04;
+    amanah::test::write_file(dir / "keyslots", ks);
+    REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *key), ErrorCode::Corrupt);
+    REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *wrong), ErrorCode::Corrupt);
+  }
+  SECTION("a damaged data.db is Corrupt") {
+    std::string d = amanah::test::read_file(dir / "data.db");
+    for (std::size_t i = 100; i < 200; ++i) d[i] = static_cast<char>(d[i] ^ 0x5a);
+    amanah::test::write_file(dir / "data.db", d);
+    REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *key), ErrorCode::Corrupt);
+    REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *wrong), ErrorCode::WrongKey);
+  }
+  SECTION("a missing keys.db is Corrupt") {
+    fsys::remove(dir / "keys.db");
+    REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *key), ErrorCode::Corrupt);
+  }
+  SECTION("a data.db from another store is Corrupt") {
+    const auto other = tmp / "other";
+    (void)CustomerStore::create(other, *key);
+    fsys::copy_file(other / "data.db", dir / "data.db", fsys::copy_options::overwrite_existing);
+    REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *key), ErrorCode::Corrupt);
+  }
+}
+
+TEST_CASE("create refuses to overwrite; open says what is wrong with the path", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  (void)CustomerStore::create(dir, *pass("pw"));
+  const std::string before = amanah::test::read_file(dir / "keyslots");
+  REQUIRE_AMANAH_ERROR(CustomerStore::create(dir, *pass("other")), ErrorCode::AlreadyExists);
+  CHECK(amanah::test::read_file(dir / "keyslots") == before);
+  REQUIRE_NOTHROW(CustomerStore::open(dir, *pass("pw")));
+
+  fsys::create_directory(tmp / "busy");
+  amanah::test::write_file(tmp / "busy" / "notes.txt", "x");
+  REQUIRE_AMANAH_ERROR(CustomerStore::create(tmp / "busy", *pass("pw")), ErrorCode::AlreadyExists);
+  CHECK(fsys::exists(tmp / "busy" / "notes.txt"));
+  amanah::test::write_file(tmp / "file", "x");
+  REQUIRE_AMANAH_ERROR(CustomerStore::create(tmp / "file", *pass("pw")), ErrorCode::AlreadyExists);
+  REQUIRE_AMANAH_ERROR(CustomerStore::create(tmp / "no" / "parent", *pass("pw")),
+                       ErrorCode::NotFound);
+
+  fsys::create_directory(tmp / "empty");
+  REQUIRE_NOTHROW(CustomerStore::create(tmp / "empty", *pass("pw")));
+
+  REQUIRE_AMANAH_ERROR(CustomerStore::open(tmp / "missing", *pass("pw")), ErrorCode::NotFound);
+  REQUIRE_AMANAH_ERROR(CustomerStore::open(tmp / "busy", *pass("pw")), ErrorCode::NotAStore);
+  REQUIRE_AMANAH_ERROR(CustomerStore::open(tmp / "file", *pass("pw")), ErrorCode::NotAStore);
+}
+
+TEST_CASE("a create that fails part way leaves nothing behind", "[store]") {
+  TempDir tmp;
+  {
+    FaultAt crash("create:before-rename");
+    REQUIRE_THROWS_AS(CustomerStore::create(tmp / "s", *pass("pw")), std::runtime_error);
+  }
+  CHECK(fsys::is_empty(tmp.path()));
+  // A provider that fails to wrap leaves nothing either.
+  struct Broken final : amanah::KeyProvider {
+    std::string kind() const override { return "broken"; }
+    amanah::WrappedKey wrap(std::span<const std::byte>, std::span<const std::byte>) const override {
+      return {"broken", "", {}};
+    }
+    std::optional<SecretBytes> unwrap(const amanah::WrappedKey&,
+                                      std::span<const std::byte>) const override {
+      return std::nullopt;
+    }
+  } broken;
+  REQUIRE_AMANAH_ERROR(CustomerStore::create(tmp / "s", broken), ErrorCode::Internal);
+  CHECK(fsys::is_empty(tmp.path()));
+}
+
+TEST_CASE("a store is open once: a second open in this process is StoreLocked", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  auto store = CustomerStore::create(dir, *pass("pw"));
+  REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *pass("pw")), ErrorCode::StoreLocked);
+  store.close();
+  CHECK_FALSE(store.is_open());
+  store.close();  // idempotent
+  REQUIRE_AMANAH_ERROR((void)store.unlock_methods(), ErrorCode::InvalidOperation);
+  auto again = CustomerStore::open(dir, *pass("pw"));
+  CHECK(again.is_open());
+  // Moving keeps the lock with the new owner.
+  CustomerStore moved = std::move(again);
+  REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *pass("pw")), ErrorCode::StoreLocked);
+  CHECK(moved.is_open());
+}
+
+TEST_CASE("a store open in one process is StoreLocked in another", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  auto key = amanah::raw_key(SecretBytes::random(32));
+  auto store = CustomerStore::create(dir, *key);
+  auto child_open = [&]() -> int {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int code = 0;
+      try {
+        auto s = CustomerStore::open(dir, *key);
+        code = 10;  // opened
+      } catch (const amanah::Error& e) {
+        code = e.code() == ErrorCode::StoreLocked ? 20 : 30;
+      } catch (...) {
+        code = 40;
+      }
+      ::_exit(code);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+  };
+  CHECK(child_open() == 20);
+  store.close();
+  CHECK(child_open() == 10);
+}
+
+TEST_CASE("unlock methods: add, remove, recovery, and the last one stays", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  SecretBytes app = SecretBytes::random(32);
+  SecretBytes recovery;
+  std::string data_before;
+  {
+    auto store = CustomerStore::create(dir, *pass("first"), {.label = "owner"});
+    put_note(store, "kept");
+    store.close();
+    data_before = amanah::test::read_file(dir / "data.db");
+    store = CustomerStore::open(dir, *pass("first"));
+    const std::string app_id = store.add_unlock_method(*amanah::raw_key(app.clone()), "app server");
+    recovery = store.add_recovery_key();
+    CHECK(store.unlock_methods().size() == 3);
+    // Passphrase change: add the new one, remove the old one.
+    (void)store.add_unlock_method(*pass("second"), "owner (new)");
+    const auto methods = store.unlock_methods();
+    REQUIRE(methods.size() == 4);
+    CHECK(methods[0].label == "owner");
+    CHECK(methods[1].id == app_id);
+    CHECK(methods[2].kind == "recovery");
+    store.remove_unlock_method(methods[0].id);
+    REQUIRE_AMANAH_ERROR(store.remove_unlock_method("0123456789abcdef"), ErrorCode::NotFound);
+    REQUIRE_AMANAH_ERROR(store.add_unlock_method(*pass("x"), ""), ErrorCode::InvalidArgument);
+    REQUIRE_AMANAH_ERROR(store.add_unlock_method(*pass("x"), "bad\nlabel"),
+                         ErrorCode::InvalidArgument);
+  }
+  // Changing unlock methods re-encrypted nothing.
+  CHECK(amanah::test::read_file(dir / "data.db") == data_before);
+  REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *pass("first")), ErrorCode::WrongKey);
+  {
+    auto s = CustomerStore::open(dir, *pass("second"));
+    CHECK(notes(s) == std::vector<std::string>{"kept"});
+  }
+  { auto s = CustomerStore::open(dir, *amanah::raw_key(app.clone())); }
+  {
+    auto s = CustomerStore::open(dir, *amanah::recovery_key(recovery.clone()));
+    CHECK(notes(s) == std::vector<std::string>{"kept"});
+    auto methods = s.unlock_methods();
+    s.remove_unlock_method(methods[0].id);
+    s.remove_unlock_method(methods[1].id);
+    methods = s.unlock_methods();
+    REQUIRE(methods.size() == 1);
+    REQUIRE_AMANAH_ERROR(s.remove_unlock_method(methods[0].id), ErrorCode::InvalidOperation);
+    CHECK(s.unlock_methods().size() == 1);
+  }
+  { auto s = CustomerStore::open(dir, *pass("second")); }
+}
+
+TEST_CASE("the default passphrase cost is Argon2id m=64 MiB, t=3, p=4", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  (void)CustomerStore::create(dir, *amanah::passphrase_key(SecretBytes::from_string("pw")));
+  const std::string ks = amanah::test::read_file(dir / "keyslots");
+  CHECK(ks.find(R"(\"m\":65536)") != std::string::npos);
+  CHECK(ks.find(R"(\"t\":3)") != std::string::npos);
+  CHECK(ks.find(R"(\"p\":4)") != std::string::npos);
+  REQUIRE_NOTHROW(CustomerStore::open(dir, *amanah::passphrase_key(SecretBytes::from_string("pw"))));
+}
+
+TEST_CASE("rekey moves both databases to new keys; old copies stay on the old key", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  auto key = amanah::raw_key(SecretBytes::random(32));
+  auto store = CustomerStore::create(dir, *key);
+  put_note(store, "before rekey");
+  Access::data_db(store).checkpoint_truncate();
+  fsys::copy_file(dir / "data.db", tmp / "old-data.db");
+  const SecretBytes old_key = Access::data_db_key(store);
+
+  store.rekey();
+  CHECK(store.key_generation() == 2);
+  const SecretBytes new_key = Access::data_db_key(store);
+  CHECK_FALSE(new_key.equals(old_key));
+  put_note(store, "after rekey");
+  store.close();
+
+  // The live file opens only with the new key; the old copy only with the old one.
+  REQUIRE_AMANAH_ERROR(db::Connection::open(dir / "data.db", old_key, false), ErrorCode::WrongKey);
+  REQUIRE_AMANAH_ERROR(db::Connection::open(tmp / "old-data.db", new_key, false),
+                       ErrorCode::WrongKey);
+  REQUIRE_NOTHROW(db::Connection::open(tmp / "old-data.db", old_key, false));
+
+  auto again = CustomerStore::open(dir, *key);
+  CHECK(again.key_generation() == 2);
+  CHECK(notes(again) == std::vector<std::string>{"before rekey", "after rekey"});
+  again.rekey();
+  CHECK(again.key_generation() == 3);
+  CHECK(notes(again) == std::vector<std::string>{"before rekey", "after rekey"});
+}
+
+TEST_CASE("a rekey interrupted at any step is finished by the next open", "[store]") {
+  const char* point = GENERATE("rekey:marked", "rekey:data-done", "rekey:keys-done");
+  CAPTURE(point);
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  auto key = amanah::raw_key(SecretBytes::random(32));
+  {
+    auto store = CustomerStore::create(dir, *key);
+    put_note(store, "survives");
+    FaultAt crash(point);
+    REQUIRE_THROWS_AS(store.rekey(), std::runtime_error);
+    CHECK_FALSE(store.is_open());  // closed: its files may be at two generations
+  }
+  auto store = CustomerStore::open(dir, *key);
+  CHECK(store.key_generation() == 2);
+  CHECK(notes(store) == std::vector<std::string>{"survives"});
+  const SecretBytes k2 = Access::keys_db_key(store);
+  store.close();
+  REQUIRE_NOTHROW(db::Connection::open(dir / "keys.db", k2, false));
+  auto reopened = CustomerStore::open(dir, *key);
+  CHECK(reopened.key_generation() == 2);
+}
+
+TEST_CASE("a moved-from store reports misuse instead of crashing", "[store]") {
+  TempDir tmp;
+  auto a = CustomerStore::create(tmp / "s", *amanah::raw_key(SecretBytes::random(32)));
+  CustomerStore b = std::move(a);
+  CHECK_FALSE(a.is_open());  // NOLINT(bugprone-use-after-move): deliberate
+  REQUIRE_AMANAH_ERROR((void)a.store_id(), ErrorCode::InvalidOperation);
+  REQUIRE_AMANAH_ERROR(a.rekey(), ErrorCode::InvalidOperation);
+  CHECK(b.is_open());
+}

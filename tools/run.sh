@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The README's two commands:
+#   bash tools/run.sh demo [STORE_DIR]   install what is missing, build, run the quickstart demo
+#   bash tools/run.sh test               install what is missing, build and run every test suite:
+#                                        GCC (shared library, consumers), GCC + ASan/UBSan, Clang 14
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash tools/setup.sh
+
+configure() {  # quiet unless it fails
+  local log
+  log=$(mktemp)
+  if ! cmake --preset "$1" >"$log" 2>&1; then cat "$log"; rm -f "$log"; exit 1; fi
+  rm -f "$log"
+}
+
+case "${1:-}" in
+  demo)
+    configure dev
+    cmake --build --preset dev --target quickstart
+    ./build/dev/examples/quickstart "${2:-demo-store.amanah}"
+    ;;
+  test)
+    for preset in dev asan clang; do
+      echo "== $preset: build"
+      configure "$preset"
+      cmake --build --preset "$preset"
+      echo "== $preset: test"
+      ctest --preset "$preset"
+    done
+    ;;
+  *)
+    echo "usage: bash tools/run.sh demo [STORE_DIR] | bash tools/run.sh test" >&2
+    exit 2
+    ;;
+esac
