@@ -33,9 +33,9 @@ void show_files(const std::filesystem::path& dir) {
     in.read(head, sizeof head);
     const bool plain_sqlite = std::string(head, 15) == "SQLite format 3";
     std::cout << "  " << e.path().filename().string() << "  " << e.file_size() << " bytes"
-              << (e.path().extension() == ".db"
-                      ? (plain_sqlite ? "  PLAINTEXT SQLite header!" : "  (encrypted, no SQLite header)")
-                      : "")
+              << (e.path().extension() == ".db" ? (plain_sqlite ? "  PLAINTEXT SQLite header!"
+                                                                : "  (encrypted, no SQLite header)")
+                                                : "")
               << "\n";
   }
 }
@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
     std::cout << "amanah " << AMANAH_VERSION_STRING << " quickstart\n";
     auto key = demo_key();
     const bool exists = std::filesystem::exists(dir / "keyslots");
-    auto store = exists ? amanah::CustomerStore::open(dir, *key)
-                        : amanah::CustomerStore::create(dir, *key);
+    auto store =
+        exists ? amanah::CustomerStore::open(dir, *key) : amanah::CustomerStore::create(dir, *key);
     std::cout << (exists ? "opened" : "created") << " store " << store.store_id() << " at "
               << store.path().string() << "\n";
     std::cout << "database key generation: " << store.key_generation() << "\n";
@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
     try {
       auto again = amanah::CustomerStore::open(dir, *key);
     } catch (const amanah::Error& e) {
-      std::cout << "opening it a second time: " << amanah::to_string(e.code()) << " (as intended)\n";
+      std::cout << "opening it a second time: " << amanah::to_string(e.code())
+                << " (as intended)\n";
     }
     store.close();
     show_files(dir);

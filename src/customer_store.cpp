@@ -36,7 +36,8 @@ void validate_label(std::string_view label) {
     throw Error(ErrorCode::InvalidArgument, "an unlock method label must be 1 to 128 bytes");
   for (unsigned char c : label)
     if (c < 0x20 || c == 0x7f)
-      throw Error(ErrorCode::InvalidArgument, "an unlock method label must not contain control characters");
+      throw Error(ErrorCode::InvalidArgument,
+                  "an unlock method label must not contain control characters");
 }
 
 fsys::path normalized(const fsys::path& dir) {
@@ -64,19 +65,28 @@ void init_db(const fsys::path& file, const SecretBytes& key, std::span<const db:
 db::Connection open_db(const fsys::path& file, const SecretBytes& key,
                        std::span<const db::Migration> schema, const std::string& store_id) {
   const std::string name = file.filename().string();
-  if (!fsys::exists(file)) throw Error(ErrorCode::Corrupt, name + " is missing from the store");
+  std::error_code ec;
+  const auto size = fsys::file_size(file, ec);
+  if (ec) throw Error(ErrorCode::Corrupt, name + " is missing from the store");
+  // SQLite would treat an empty file as a new database; in a store it is damage.
+  if (size == 0) throw Error(ErrorCode::Corrupt, name + " is empty");
   db::Connection c;
   try {
     c = db::Connection::open(file, key, /*create=*/false);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::WrongKey)
-      throw Error(ErrorCode::Corrupt, name + " does not open with this store's keys (damaged or replaced)");
+      throw Error(ErrorCode::Corrupt,
+                  name + " does not open with this store's keys (damaged or replaced)");
     throw;
   }
+  // Check whose file it is before migrating writes anything to it.
+  if (c.user_version() < 1) throw Error(ErrorCode::Corrupt, name + " has no amanah schema");
+  {
+    db::Statement st = c.prepare("SELECT value FROM amanah_meta WHERE key = 'store_id'");
+    if (!st.step() || st.column_text(0) != store_id)
+      throw Error(ErrorCode::Corrupt, name + " belongs to another store");
+  }
   db::migrate(c, schema);
-  db::Statement st = c.prepare("SELECT value FROM amanah_meta WHERE key = 'store_id'");
-  if (!st.step() || st.column_text(0) != store_id)
-    throw Error(ErrorCode::Corrupt, name + " belongs to another store");
   return c;
 }
 
@@ -159,7 +169,9 @@ struct CustomerStore::Impl {
 CustomerStore::CustomerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CustomerStore::CustomerStore(CustomerStore&&) noexcept = default;
 CustomerStore& CustomerStore::operator=(CustomerStore&&) noexcept = default;
-CustomerStore::~CustomerStore() { close(); }
+CustomerStore::~CustomerStore() {
+  close();
+}
 
 CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider& key,
                                     const CreateOptions& options) {
@@ -195,7 +207,8 @@ CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider&
     k.store_id = crypto::to_hex(crypto::random_bytes(16));
     k.db_generation = 1;
     k.kek_epoch = 1;
-    k.kek_wrapped = keys::seal_kek(SecretBytes::random(crypto::kKeySize), impl->root, k.store_id, 1);
+    k.kek_wrapped =
+        keys::seal_kek(SecretBytes::random(crypto::kKeySize), impl->root, k.store_id, 1);
     k.slots.push_back(keys::make_slot(key, impl->root, k.store_id, options.label));
     impl->slots = std::move(k);
     impl->dir = tmp;
@@ -208,8 +221,10 @@ CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider&
     if (::rename(tmp.c_str(), dir.c_str()) != 0) {
       const int err = errno;
       if (err == ENOTEMPTY || err == EEXIST || err == ENOTDIR)
-        throw Error(ErrorCode::AlreadyExists, dir.string() + " appeared while the store was created");
-      throw Error(ErrorCode::Io, "cannot move the new store into place: " + std::string(std::strerror(err)));
+        throw Error(ErrorCode::AlreadyExists,
+                    dir.string() + " appeared while the store was created");
+      throw Error(ErrorCode::Io,
+                  "cannot move the new store into place: " + std::string(std::strerror(err)));
     }
   } catch (...) {
     impl->close();
@@ -254,7 +269,8 @@ std::vector<UnlockMethod> CustomerStore::unlock_methods() const {
   std::lock_guard g(impl_->mu);
   impl_->require_open();
   std::vector<UnlockMethod> out;
-  for (const auto& s : impl_->slots.slots) out.push_back({s.id, s.wrapped.kind, s.label});
+  for (const auto& s : impl_->slots.slots)
+    out.push_back({s.id, s.wrapped.kind, s.label});
   return out;
 }
 
@@ -338,8 +354,12 @@ bool CustomerStore::is_open() const noexcept {
 
 namespace detail {
 
-db::Connection& StoreAccess::data_db(CustomerStore& s) { return s.impl_->data; }
-db::Connection& StoreAccess::keys_db(CustomerStore& s) { return s.impl_->keysdb; }
+db::Connection& StoreAccess::data_db(CustomerStore& s) {
+  return s.impl_->data;
+}
+db::Connection& StoreAccess::keys_db(CustomerStore& s) {
+  return s.impl_->keysdb;
+}
 SecretBytes StoreAccess::data_db_key(const CustomerStore& s) {
   return s.impl_->data_key(s.impl_->slots.db_generation);
 }

@@ -4,25 +4,44 @@ namespace amanah {
 
 std::string_view to_string(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::WrongKey: return "WrongKey";
-    case ErrorCode::Corrupt: return "Corrupt";
-    case ErrorCode::AccessDenied: return "AccessDenied";
-    case ErrorCode::ConsentRequired: return "ConsentRequired";
-    case ErrorCode::Validation: return "Validation";
-    case ErrorCode::UndeclaredField: return "UndeclaredField";
-    case ErrorCode::NotFound: return "NotFound";
-    case ErrorCode::LegalHold: return "LegalHold";
-    case ErrorCode::AuditTampered: return "AuditTampered";
-    case ErrorCode::Duplicate: return "Duplicate";
-    case ErrorCode::AlreadyExists: return "AlreadyExists";
-    case ErrorCode::NotAStore: return "NotAStore";
-    case ErrorCode::StoreLocked: return "StoreLocked";
-    case ErrorCode::Unsupported: return "Unsupported";
-    case ErrorCode::InvalidArgument: return "InvalidArgument";
-    case ErrorCode::InvalidOperation: return "InvalidOperation";
-    case ErrorCode::Io: return "Io";
-    case ErrorCode::Database: return "Database";
-    case ErrorCode::Internal: return "Internal";
+    case ErrorCode::WrongKey:
+      return "WrongKey";
+    case ErrorCode::Corrupt:
+      return "Corrupt";
+    case ErrorCode::AccessDenied:
+      return "AccessDenied";
+    case ErrorCode::ConsentRequired:
+      return "ConsentRequired";
+    case ErrorCode::Validation:
+      return "Validation";
+    case ErrorCode::UndeclaredField:
+      return "UndeclaredField";
+    case ErrorCode::NotFound:
+      return "NotFound";
+    case ErrorCode::LegalHold:
+      return "LegalHold";
+    case ErrorCode::AuditTampered:
+      return "AuditTampered";
+    case ErrorCode::Duplicate:
+      return "Duplicate";
+    case ErrorCode::AlreadyExists:
+      return "AlreadyExists";
+    case ErrorCode::NotAStore:
+      return "NotAStore";
+    case ErrorCode::StoreLocked:
+      return "StoreLocked";
+    case ErrorCode::Unsupported:
+      return "Unsupported";
+    case ErrorCode::InvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::InvalidOperation:
+      return "InvalidOperation";
+    case ErrorCode::Io:
+      return "Io";
+    case ErrorCode::Database:
+      return "Database";
+    case ErrorCode::Internal:
+      return "Internal";
   }
   return "Unknown";
 }

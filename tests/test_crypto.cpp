@@ -647,8 +647,8 @@ TEST_CASE("SecretBytes::from_file strips one trailing newline", "[crypto]") {
   check("two\nlines\n", "two\nlines");
 }
 
-TEST_CASE("SecretBytes::from_file keeps a lone trailing carriage return", "[crypto][!mayfail]") {
-  // Only "\n" and "\r\n" are newlines; secret_bytes.cpp currently strips a lone "\r" as well.
+TEST_CASE("SecretBytes::from_file keeps a lone trailing carriage return", "[crypto]") {
+  // Regression: only "\n" and "\r\n" are newlines; a lone "\r" is part of the secret.
   const amanah::test::TempDir dir;
   amanah::test::write_file(dir / "secret", "secret\r");
   CHECK(text_of(SecretBytes::from_file(dir / "secret")) == "secret\r");

@@ -124,8 +124,7 @@ TEST_CASE("db: a file that is not a database is WrongKey", "[db]") {
   TempDir dir;
   const auto file = dir / "junk.db";
   amanah::test::write_file(file, std::string(8192, 'j'));
-  REQUIRE_AMANAH_ERROR(Connection::open(file, SecretBytes::random(32), false),
-                       ErrorCode::WrongKey);
+  REQUIRE_AMANAH_ERROR(Connection::open(file, SecretBytes::random(32), false), ErrorCode::WrongKey);
 }
 
 TEST_CASE("db: open checks existence and key size", "[db]") {
@@ -223,7 +222,8 @@ TEST_CASE("db: rekey replaces the key", "[db]") {
     conn.rekey(new_key);
     CHECK(wal_empty(file));
     CHECK(query_int(conn, "SELECT count(*) FROM t") == 2);
-    // Without the checkpoint, the main file alone (e.g. a backup) would still open with the old key.
+    // Without the checkpoint, the main file alone (e.g. a backup) would still open with the old
+    // key.
     fs::copy_file(file, main_only);
     // Another connection already sees the new key only.
     REQUIRE_AMANAH_ERROR(Connection::open(file, old_key, false), ErrorCode::WrongKey);
@@ -261,8 +261,9 @@ TEST_CASE("db: migrations apply in order, once", "[db]") {
     CHECK(conn.user_version() == 0);
     migrate(conn, steps);
     CHECK(conn.user_version() == 3);
-    CHECK(query_text(conn, "SELECT group_concat(step, ',') FROM (SELECT step FROM log "
-                           "ORDER BY rowid)") == "1,2,3");
+    CHECK(query_text(conn,
+                     "SELECT group_concat(step, ',') FROM (SELECT step FROM log "
+                     "ORDER BY rowid)") == "1,2,3");
   }
   Connection conn = Connection::open(file, key, false);
   migrate(conn, steps);  // no-op
@@ -343,8 +344,8 @@ TEST_CASE("db: statements round-trip values", "[db]") {
   Connection conn = Connection::open(dir / "store.db", SecretBytes::random(32), true);
   conn.exec("CREATE TABLE v(i INTEGER, s TEXT, b BLOB, n)");
   const std::string text = "Siti Rahma \xC3\xA9\xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x99\x82";
-  const std::array<std::byte, 5> blob = {std::byte{0}, std::byte{1}, std::byte{0},
-                                         std::byte{0xff}, std::byte{0}};
+  const std::array<std::byte, 5> blob = {std::byte{0}, std::byte{1}, std::byte{0}, std::byte{0xff},
+                                         std::byte{0}};
   const std::int64_t big = INT64_MIN;
 
   Statement ins = conn.prepare("INSERT INTO v(i, s, b, n) VALUES (?, ?, ?, ?)");
@@ -367,7 +368,8 @@ TEST_CASE("db: statements round-trip values", "[db]") {
   CHECK(sel.is_null(3));
   CHECK_FALSE(sel.is_null(0));
   REQUIRE(sel.step());
-  for (int c = 0; c < 4; ++c) CHECK(sel.is_null(c));
+  for (int c = 0; c < 4; ++c)
+    CHECK(sel.is_null(c));
   REQUIRE(sel.step());
   CHECK(sel.column_int64(0) == 7);
   CHECK_FALSE(sel.is_null(1));

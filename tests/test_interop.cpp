@@ -28,8 +28,8 @@ ShellResult sqlcipher_shell(const TempDir& tmp, const std::filesystem::path& db,
   const auto in = tmp / "script.sql";
   const auto out = tmp / "out.txt";
   amanah::test::write_file(in, script);
-  std::filesystem::permissions(in, std::filesystem::perms::owner_read |
-                                       std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      in, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   const std::string cmd = std::string(AMANAH_SQLCIPHER_SHELL) + " -batch '" + db.string() +
                           "' < '" + in.string() + "' > '" + out.string() + "' 2>&1";
   const int status = std::system(cmd.c_str());
@@ -58,9 +58,10 @@ TEST_CASE("the sqlcipher shell reads data.db and keys.db with the derived key on
   CHECK(with_key.status == 0);
   CHECK(with_key.out.find("interop-value-4242") != std::string::npos);
 
-  const auto keys_db = sqlcipher_shell(
-      tmp, dir / "keys.db",
-      "PRAGMA key = \"x'" + keys_hex + "'\";\nSELECT value FROM amanah_meta WHERE key='created_by';\n");
+  const auto keys_db =
+      sqlcipher_shell(tmp, dir / "keys.db",
+                      "PRAGMA key = \"x'" + keys_hex +
+                          "'\";\nSELECT value FROM amanah_meta WHERE key='created_by';\n");
   CHECK(keys_db.out.find(AMANAH_VERSION_STRING) != std::string::npos);
 
   const auto no_key = sqlcipher_shell(tmp, dir / "data.db", "SELECT v FROM t;\n");

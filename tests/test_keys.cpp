@@ -34,8 +34,9 @@ std::vector<std::byte> ctx(std::string_view s) {
 
 TEST_CASE("passphrase_key refuses empty passphrases and weak Argon2id parameters", "[keys]") {
   REQUIRE_AMANAH_ERROR(amanah::passphrase_key(SecretBytes{}), ErrorCode::InvalidArgument);
-  REQUIRE_AMANAH_ERROR(amanah::passphrase_key(SecretBytes::from_string("pw"), {19 * 1024 - 1, 2, 1}),
-                       ErrorCode::InvalidArgument);
+  REQUIRE_AMANAH_ERROR(
+      amanah::passphrase_key(SecretBytes::from_string("pw"), {19 * 1024 - 1, 2, 1}),
+      ErrorCode::InvalidArgument);
   REQUIRE_AMANAH_ERROR(amanah::passphrase_key(SecretBytes::from_string("pw"), {64 * 1024, 1, 4}),
                        ErrorCode::InvalidArgument);
   REQUIRE_AMANAH_ERROR(amanah::passphrase_key(SecretBytes::from_string("pw"), {64 * 1024, 3, 0}),
@@ -149,10 +150,14 @@ TEST_CASE("recovery keys are printable, checked and forgiving about case and das
   // Typed back in lower case with spaces instead of dashes, O for 0 and l for 1.
   std::string typed;
   for (char c : text) {
-    if (c == '-') typed += ' ';
-    else if (c == '0') typed += 'o';
-    else if (c == '1') typed += 'l';
-    else typed += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c == '-')
+      typed += ' ';
+    else if (c == '0')
+      typed += 'o';
+    else if (c == '1')
+      typed += 'l';
+    else
+      typed += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   auto again = amanah::recovery_key(SecretBytes::from_string(typed));
   auto back = again->unwrap(w, ctx("c"));
@@ -181,8 +186,8 @@ TEST_CASE("keyslots file: damage is Corrupt, a wrong key is WrongKey", "[keys]")
   k.store_id = crypto::to_hex(crypto::random_bytes(16));
   k.kek_wrapped = keys::seal_kek(SecretBytes::random(32), root, k.store_id, 1);
   k.slots.push_back(keys::make_slot(*pass, root, k.store_id, "primary"));
-  k.slots.push_back(keys::make_slot(*amanah::raw_key(SecretBytes::random(32)), root, k.store_id,
-                                    "app"));
+  k.slots.push_back(
+      keys::make_slot(*amanah::raw_key(SecretBytes::random(32)), root, k.store_id, "app"));
   keys::write_keyslots(file, k, root);
   const std::string good = amanah::test::read_file(file);
 

@@ -8,11 +8,13 @@
 #include <stdexcept>
 #include <string>
 
+#include <catch2/generators/catch_generators.hpp>
 #include "crypto/crypto.hpp"
 #include "db/db.hpp"
 #include "keys/hierarchy.hpp"
 #include "store/access.hpp"
 #include "store/layout.hpp"
+
 #include "support.hpp"
 
 using amanah::CustomerStore;
@@ -40,7 +42,8 @@ void put_note(CustomerStore& s, std::string_view note) {
 std::vector<std::string> notes(CustomerStore& s) {
   std::vector<std::string> out;
   auto st = Access::data_db(s).prepare("SELECT v FROM note ORDER BY rowid");
-  while (st.step()) out.push_back(st.column_text(0));
+  while (st.step())
+    out.push_back(st.column_text(0));
   return out;
 }
 
@@ -75,7 +78,8 @@ TEST_CASE("create makes a store directory that opens again with the same key", "
   REQUIRE(::stat(dir.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
   // No leftover temporary directory beside it.
-  for (const auto& e : fsys::directory_iterator(tmp.path())) CHECK(e.path() == dir);
+  for (const auto& e : fsys::directory_iterator(tmp.path()))
+    CHECK(e.path() == dir);
 
   auto store = CustomerStore::open(dir, *pass("open sesame"));
   CHECK(store.store_id() == id);
@@ -120,7 +124,8 @@ TEST_CASE("damage is Corrupt, told apart from a wrong key", "[store]") {
   }
   SECTION("a damaged data.db is Corrupt") {
     std::string d = amanah::test::read_file(dir / "data.db");
-    for (std::size_t i = 100; i < 200; ++i) d[i] = static_cast<char>(d[i] ^ 0x5a);
+    for (std::size_t i = 100; i < 200; ++i)
+      d[i] = static_cast<char>(d[i] ^ 0x5a);
     amanah::test::write_file(dir / "data.db", d);
     REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *key), ErrorCode::Corrupt);
     REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *wrong), ErrorCode::WrongKey);
@@ -128,6 +133,11 @@ TEST_CASE("damage is Corrupt, told apart from a wrong key", "[store]") {
   SECTION("a missing keys.db is Corrupt") {
     fsys::remove(dir / "keys.db");
     REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *key), ErrorCode::Corrupt);
+  }
+  SECTION("an emptied data.db is Corrupt and is not turned into a new database") {
+    amanah::test::write_file(dir / "data.db", "");
+    REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *key), ErrorCode::Corrupt);
+    CHECK(fsys::file_size(dir / "data.db") == 0);
   }
   SECTION("a data.db from another store is Corrupt") {
     const auto other = tmp / "other";
@@ -290,7 +300,8 @@ TEST_CASE("the default passphrase cost is Argon2id m=64 MiB, t=3, p=4", "[store]
   CHECK(ks.find(R"(\"m\":65536)") != std::string::npos);
   CHECK(ks.find(R"(\"t\":3)") != std::string::npos);
   CHECK(ks.find(R"(\"p\":4)") != std::string::npos);
-  REQUIRE_NOTHROW(CustomerStore::open(dir, *amanah::passphrase_key(SecretBytes::from_string("pw"))));
+  REQUIRE_NOTHROW(
+      CustomerStore::open(dir, *amanah::passphrase_key(SecretBytes::from_string("pw"))));
 }
 
 TEST_CASE("rekey moves both databases to new keys; old copies stay on the old key", "[store]") {

@@ -18,8 +18,8 @@ namespace amanah {
 
 // What a provider stores in a keyslot. Nothing here is secret: the root key is encrypted.
 struct WrappedKey {
-  std::string kind;                  // the provider's kind(), e.g. "passphrase"
-  std::string params;                // provider-defined, non-secret (KDF parameters, KMS key id)
+  std::string kind;    // the provider's kind(), e.g. "passphrase"
+  std::string params;  // provider-defined, non-secret (KDF parameters, KMS key id)
   std::vector<std::byte> ciphertext;
 };
 

@@ -37,7 +37,8 @@ class AMANAH_EXPORT CustomerStore {
   // Fails with AlreadyExists over an existing store or a non-empty directory; on failure nothing
   // is left behind.
   [[nodiscard]] static CustomerStore create(const std::filesystem::path& dir,
-                                            const KeyProvider& key, const CreateOptions& options = {});
+                                            const KeyProvider& key,
+                                            const CreateOptions& options = {});
   // Opens an existing store. WrongKey if no unlock method of `key`'s kind accepts it, Corrupt
   // if a store file is damaged, NotAStore if `dir` holds no store, StoreLocked if already open.
   [[nodiscard]] static CustomerStore open(const std::filesystem::path& dir, const KeyProvider& key);

@@ -45,7 +45,8 @@ namespace testing {
 }  // namespace testing
 
 // HKDF-SHA256 (RFC 5869), extract + expand.
-[[nodiscard]] SecretBytes hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, std::size_t length);
+[[nodiscard]] SecretBytes hkdf_sha256(ByteView ikm, ByteView salt, ByteView info,
+                                      std::size_t length);
 // HMAC-SHA256 (RFC 2104).
 [[nodiscard]] std::array<std::byte, 32> hmac_sha256(ByteView key, ByteView message);
 // SHA-256.

@@ -127,8 +127,10 @@ SecretBytes SecretBytes::from_file(const std::filesystem::path& path) {
   ::close(fd);
   if (got != buf.size_) throw Error(ErrorCode::Io, "cannot read secret file " + path.string());
   std::size_t len = got;
-  if (len > 0 && buf.data_[len - 1] == std::byte{'\n'}) --len;
-  if (len > 0 && buf.data_[len - 1] == std::byte{'\r'}) --len;
+  if (len > 0 && buf.data_[len - 1] == std::byte{'\n'}) {
+    --len;
+    if (len > 0 && buf.data_[len - 1] == std::byte{'\r'}) --len;  // only as part of "\r\n"
+  }
   if (len == got) return buf;
   return copy_of(buf.view().first(len));
 }

@@ -139,7 +139,8 @@ Connection Connection::open(const std::filesystem::path& file, const SecretBytes
   if (!query_text(handle, "PRAGMA cipher_version", "checking the SQLCipher version"))
     throw Error(ErrorCode::Unsupported,
                 "SQLCipher is not linked (PRAGMA cipher_version returned nothing); refusing to "
-                "open " + name + " unencrypted");
+                "open " +
+                    name + " unencrypted");
 
   // A wrong key only shows on the first read, as SQLITE_NOTADB.
   rc = first_read(handle);
@@ -161,7 +162,9 @@ Connection Connection::open(const std::filesystem::path& file, const SecretBytes
   return conn;
 }
 
-Connection::~Connection() { close(); }
+Connection::~Connection() {
+  close();
+}
 
 Connection::Connection(Connection&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
 
@@ -189,8 +192,7 @@ Statement Connection::prepare(std::string_view sql) {
     throw Error(ErrorCode::InvalidArgument, "SQL to prepare is empty or too long");
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
-  const int rc =
-      sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, &tail);
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, &tail);
   Statement result(db_, stmt);
   if (rc != SQLITE_OK) throw_sqlite(db_, rc, "preparing a statement");
   if (stmt == nullptr) throw Error(ErrorCode::InvalidArgument, "no SQL statement to prepare");
@@ -243,9 +245,13 @@ std::int64_t Connection::last_insert_rowid() const noexcept {
   return db_ != nullptr ? sqlite3_last_insert_rowid(db_) : 0;
 }
 
-int Connection::changes() const noexcept { return db_ != nullptr ? sqlite3_changes(db_) : 0; }
+int Connection::changes() const noexcept {
+  return db_ != nullptr ? sqlite3_changes(db_) : 0;
+}
 
-Transaction::Transaction(Connection& conn) : conn_(&conn) { conn.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Connection& conn) : conn_(&conn) {
+  conn.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   // Errors are swallowed: a failed statement may already have rolled the transaction back.

@@ -30,7 +30,8 @@ class Connection {
   // Then sets: temp_store=MEMORY, secure_delete=ON, journal_mode=WAL, synchronous=FULL,
   // foreign_keys=ON, a large cache_size; on creation also page size 4096 and
   // auto_vacuum=INCREMENTAL before any table exists.
-  static Connection open(const std::filesystem::path& file, const SecretBytes& raw_key, bool create);
+  static Connection open(const std::filesystem::path& file, const SecretBytes& raw_key,
+                         bool create);
   ~Connection();
   Connection(Connection&& other) noexcept;
   Connection& operator=(Connection&& other) noexcept;

@@ -13,13 +13,17 @@ ErrorCode code_for(int rc) noexcept {
     return ErrorCode::Duplicate;
   switch (rc & 0xff) {
     case SQLITE_NOTADB:
-    case SQLITE_CORRUPT: return ErrorCode::Corrupt;
+    case SQLITE_CORRUPT:
+      return ErrorCode::Corrupt;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return ErrorCode::StoreLocked;
+    case SQLITE_LOCKED:
+      return ErrorCode::StoreLocked;
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_CANTOPEN: return ErrorCode::Io;
-    default: return ErrorCode::Database;
+    case SQLITE_CANTOPEN:
+      return ErrorCode::Io;
+    default:
+      return ErrorCode::Database;
   }
 }
 
@@ -41,6 +45,8 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   return Error(code_for(rc), message);
 }
 
-void throw_sqlite(sqlite3* db, int rc, std::string_view what) { throw sqlite_error(db, rc, what); }
+void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
+  throw sqlite_error(db, rc, what);
+}
 
 }  // namespace amanah::detail::db

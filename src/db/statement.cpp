@@ -23,7 +23,9 @@ void require_column(sqlite3_stmt* stmt, int col) {
 
 }  // namespace
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }  // harmless on nullptr
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}  // harmless on nullptr
 
 Statement::Statement(Statement&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}

@@ -79,7 +79,9 @@ DirLock::DirLock(const std::filesystem::path& dir) {
   }
 }
 
-DirLock::~DirLock() { release(); }
+DirLock::~DirLock() {
+  release();
+}
 
 DirLock::DirLock(DirLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 

@@ -22,7 +22,9 @@ constexpr std::size_t kMaxFileSize = 1 << 20;
   throw Error(ErrorCode::Corrupt, "keyslots file is damaged: " + why);
 }
 
-std::string b64(std::span<const std::byte> b) { return crypto::to_base64(b); }
+std::string b64(std::span<const std::byte> b) {
+  return crypto::to_base64(b);
+}
 
 std::vector<std::byte> unb64(const json& j, const char* what) {
   std::vector<std::byte> out;
@@ -66,8 +68,7 @@ bool is_hex_id(const std::string& s, std::size_t len) {
 }  // namespace
 
 std::vector<std::byte> slot_context(std::string_view store_id, std::string_view slot_id) {
-  const std::string ctx =
-      "amanah/v1/keyslot|" + std::string(store_id) + "|" + std::string(slot_id);
+  const std::string ctx = "amanah/v1/keyslot|" + std::string(store_id) + "|" + std::string(slot_id);
   const auto b = crypto::as_bytes(ctx);
   return {b.begin(), b.end()};
 }

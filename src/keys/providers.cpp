@@ -26,9 +26,8 @@ constexpr std::size_t kSaltSize = 16;
 
 bool params_in_range(const Argon2Params& p) {
   return p.memory_kib >= kMinMemoryKib && p.memory_kib <= kMaxMemoryKib &&
-         p.iterations >= kMinIterations && p.iterations <= kMaxIterations &&
-         p.parallelism >= 1 && p.parallelism <= kMaxParallelism &&
-         p.memory_kib >= 8 * p.parallelism;
+         p.iterations >= kMinIterations && p.iterations <= kMaxIterations && p.parallelism >= 1 &&
+         p.parallelism <= kMaxParallelism && p.memory_kib >= 8 * p.parallelism;
 }
 
 [[noreturn]] void bad_slot(const std::string& kind) {
@@ -71,12 +70,9 @@ class PassphraseProvider final : public KeyProvider {
   WrappedKey wrap(ByteView root, ByteView context) const override {
     const auto salt = crypto::random_bytes(kSaltSize);
     const SecretBytes kek = stretch(salt, params_);
-    json p = {{"alg", "argon2id"},
-              {"v", 19},
-              {"m", params_.memory_kib},
-              {"t", params_.iterations},
-              {"p", params_.parallelism},
-              {"salt", crypto::to_base64(salt)}};
+    json p = {{"alg", "argon2id"},        {"v", 19},
+              {"m", params_.memory_kib},  {"t", params_.iterations},
+              {"p", params_.parallelism}, {"salt", crypto::to_base64(salt)}};
     return {kind(), p.dump(), crypto::seal(kek, root, context)};
   }
 
@@ -147,8 +143,10 @@ SecretBytes raw_key_bytes(SecretBytes text) {
     const char c = static_cast<char>(text.data()[i]);
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
   };
-  while (begin < end && space(begin)) ++begin;
-  while (end > begin && space(end - 1)) --end;
+  while (begin < end && space(begin))
+    ++begin;
+  while (end > begin && space(end - 1))
+    --end;
   if (end - begin != 2 * crypto::kKeySize)
     throw Error(ErrorCode::InvalidArgument, "a raw key must be 32 bytes or 64 hex digits");
   SecretBytes key(crypto::kKeySize);
@@ -238,7 +236,8 @@ SecretBytes generate_recovery_key() {
   }
   put(acc << (5 - bits));  // 256 = 51*5 + 1: one bit left, padded with zeros
   const std::uint32_t check = check_value(key);
-  for (int i = 3; i >= 0; --i) put(check >> (5 * i));
+  for (int i = 3; i >= 0; --i)
+    put(check >> (5 * i));
   return printed;
 }
 

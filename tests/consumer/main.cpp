@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   if (store.store_id() != id) return 1;
   store.close();
   try {
-    auto other = amanah::CustomerStore::open(dir, *amanah::raw_key(amanah::SecretBytes::random(32)));
+    auto other =
+        amanah::CustomerStore::open(dir, *amanah::raw_key(amanah::SecretBytes::random(32)));
     return 1;
   } catch (const amanah::Error& e) {
     if (e.code() != amanah::ErrorCode::WrongKey) return 1;
