@@ -54,7 +54,15 @@ if(NOT TARGET amanah::_argon2)
   _amanah_wrap(argon2 unofficial::argon2::libargon2 argon2::argon2 PkgConfig::AMANAH_ARGON2)
 endif()
 
-find_package(OpenSSL 3 QUIET COMPONENTS Crypto)
+# Single-name dependencies: find_dependency when a consumer loads amanahConfig.cmake (it
+# forwards REQUIRED/QUIET and reports the failure as amanah's), find_package in amanah's build.
+if(AMANAH_FIND_FOR_CONSUMER)
+  include(CMakeFindDependencyMacro)
+  find_dependency(OpenSSL 3 COMPONENTS Crypto)
+  find_dependency(fmt)
+else()
+  find_package(OpenSSL 3 QUIET COMPONENTS Crypto)
+  find_package(fmt QUIET)
+endif()
 _amanah_wrap(openssl OpenSSL::Crypto)
-find_package(fmt QUIET)
 _amanah_wrap(fmt fmt::fmt)

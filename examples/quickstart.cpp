@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     std::cout << "amanah " << AMANAH_VERSION_STRING << " quickstart\n";
     auto key = demo_key();
     const bool exists = std::filesystem::exists(dir / "keyslots");
+    if (!exists && dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path());
     auto store =
         exists ? amanah::CustomerStore::open(dir, *key) : amanah::CustomerStore::create(dir, *key);
     std::cout << (exists ? "opened" : "created") << " store " << store.store_id() << " at "

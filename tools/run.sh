@@ -2,7 +2,8 @@
 # The README's two commands:
 #   bash tools/run.sh demo [STORE_DIR]   install what is missing, build, run the quickstart demo
 #   bash tools/run.sh test               install what is missing, build and run every test suite:
-#                                        GCC (shared library, consumers), GCC + ASan/UBSan, Clang 14
+#                                        GCC (shared library, consumers), GCC + ASan/UBSan,
+#                                        GCC + TSan (concurrency tests), Clang 14 (static library)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,12 +23,16 @@ case "${1:-}" in
     ./build/dev/examples/quickstart "${2:-demo-store.amanah}"
     ;;
   test)
-    for preset in dev asan clang; do
+    for preset in dev asan tsan clang; do
       echo "== $preset: build"
       configure "$preset"
       cmake --build --preset "$preset"
       echo "== $preset: test"
-      ctest --preset "$preset"
+      if [ "$preset" = tsan ]; then  # ThreadSanitizer runs the concurrency tests
+        TSAN_OPTIONS=halt_on_error=1 ./build/tsan/tests/amanah_tests "[concurrency]"
+      else
+        ctest --preset "$preset"
+      fi
     done
     ;;
   *)

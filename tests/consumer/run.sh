@@ -15,7 +15,7 @@ case "$mode" in
     ;;
   pkg_config)
     pc=$(find "$where" -name amanah.pc -printf '%h\n' | head -n 1)
-    flags=$(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs amanah)
+    flags=$(PKG_CONFIG_PATH="$pc" pkg-config --static --cflags --libs amanah)
     # shellcheck disable=SC2086
     "$cxx" -std=c++20 "$src/../main.cpp" -o "$build/consumer" $flags -Wl,-rpath,"$where/lib"
     "$build/consumer" "$build/store.amanah"
