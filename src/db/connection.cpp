@@ -1,5 +1,6 @@
 // Connection and Transaction: opening, keying and configuring SQLCipher databases.
 #include <climits>
+#include <cstring>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -9,6 +10,7 @@
 
 #include <amanah/error.hpp>
 
+#include "crypto/crypto.hpp"
 #include "db/db.hpp"
 #include "db/sqlite_internal.hpp"
 
@@ -41,17 +43,13 @@ void require_raw_key(const SecretBytes& raw_key) {
 
 // The SQLCipher raw-key literal x'<hex>', built only in wiped memory.
 SecretBytes key_literal(const SecretBytes& raw_key) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  const SecretBytes hex = crypto::to_hex_secret(raw_key);
   SecretBytes out(kKeyLiteralSize);
-  auto* p = reinterpret_cast<char*>(out.data());
-  *p++ = 'x';
-  *p++ = '\'';
-  for (std::byte b : raw_key.view()) {
-    const auto v = std::to_integer<unsigned>(b);
-    *p++ = kHex[v >> 4];
-    *p++ = kHex[v & 0xfu];
-  }
-  *p = '\'';
+  auto* p = out.data();
+  *p++ = std::byte{'x'};
+  *p++ = std::byte{'\''};
+  std::memcpy(p, hex.data(), hex.size());
+  p[hex.size()] = std::byte{'\''};
   return out;
 }
 
