@@ -26,6 +26,8 @@ std::string_view to_string(ErrorCode code) noexcept {
       return "Duplicate";
     case ErrorCode::AlreadyExists:
       return "AlreadyExists";
+    case ErrorCode::InvalidManifest:
+      return "InvalidManifest";
     case ErrorCode::NotAStore:
       return "NotAStore";
     case ErrorCode::StoreLocked:

@@ -22,6 +22,7 @@ enum class ErrorCode {
   AuditTampered,     // the audit log failed verification
   Duplicate,         // a unique field already holds this value
   AlreadyExists,     // a store (or other files) already exist where one would be created
+  InvalidManifest,   // the privacy manifest is malformed or inconsistent
   NotAStore,         // the directory is not an amanah store
   StoreLocked,       // the store is already open elsewhere (this or another process)
   Unsupported,       // a format or library version this build cannot handle
