@@ -15,6 +15,7 @@
 #include "keys/hierarchy.hpp"
 #include "keys/keyslots.hpp"
 #include "store/access.hpp"
+#include "store/impl.hpp"
 #include "store/layout.hpp"
 
 namespace amanah {
@@ -48,7 +49,7 @@ fsys::path normalized(const fsys::path& dir) {
 
 // Creates a database file with its schema and the store id it belongs to.
 void init_db(const fsys::path& file, const SecretBytes& key, std::span<const db::Migration> schema,
-             const std::string& store_id) {
+             const std::string& store_id, const std::string* manifest_json) {
   db::Connection c = db::Connection::open(file, key, /*create=*/true);
   db::migrate(c, schema);
   db::Transaction tx(c);
@@ -56,6 +57,8 @@ void init_db(const fsys::path& file, const SecretBytes& key, std::span<const db:
       .bind(1, store_id)
       .bind(2, AMANAH_VERSION_STRING)
       .run();
+  if (manifest_json != nullptr)
+    c.prepare("INSERT INTO manifest(id, body) VALUES (1, ?1)").bind(1, *manifest_json).run();
   tx.commit();
   c.checkpoint_truncate();
 }
@@ -111,60 +114,61 @@ void rekey_file(const fsys::path& file, const SecretBytes& from_key, const Secre
 
 }  // namespace
 
-struct CustomerStore::Impl {
-  fsys::path dir;
-  detail::fs::DirLock lock;  // declared first: released last
-  keys::Keyslots slots;
-  SecretBytes root;
-  db::Connection data;
-  db::Connection keysdb;
-  mutable std::mutex mu;
+using Impl = detail::StoreImpl;
 
-  fsys::path file(std::string_view name) const { return dir / name; }
+SecretBytes Impl::data_key(std::uint64_t gen) const {
+  return keys::data_db_key(root, slots.store_id, gen);
+}
+SecretBytes Impl::keys_key(std::uint64_t gen) const {
+  return keys::keys_db_key(root, slots.store_id, gen);
+}
 
-  SecretBytes data_key(std::uint64_t gen) const {
-    return keys::data_db_key(root, slots.store_id, gen);
-  }
-  SecretBytes keys_key(std::uint64_t gen) const {
-    return keys::keys_db_key(root, slots.store_id, gen);
-  }
+void Impl::require_open() const {
+  if (!data.is_open()) throw Error(ErrorCode::InvalidOperation, "the store is closed");
+}
 
-  void require_open() const {
-    if (!data.is_open()) throw Error(ErrorCode::InvalidOperation, "the store is closed");
-  }
+// Writes new keyslots and adopts them only once they are on disk.
+void Impl::commit_slots(keys::Keyslots next) {
+  keys::write_keyslots(file(layout::kKeyslotsFile), next, root);
+  slots = std::move(next);
+}
 
-  // Writes new keyslots and adopts them only once they are on disk.
-  void commit_slots(keys::Keyslots next) {
-    keys::write_keyslots(file(layout::kKeyslotsFile), next, root);
-    slots = std::move(next);
-  }
+// An interrupted rekey left rekey_to in the keyslots: bring both files to that generation.
+void Impl::finish_rekey() {
+  const std::uint64_t to = *slots.rekey_to;
+  rekey_file(file(layout::kDataDbFile), data_key(slots.db_generation), data_key(to));
+  rekey_file(file(layout::kKeysDbFile), keys_key(slots.db_generation), keys_key(to));
+  keys::Keyslots next = slots;
+  next.db_generation = to;
+  next.rekey_to.reset();
+  commit_slots(std::move(next));
+}
 
-  // An interrupted rekey left rekey_to in the keyslots: bring both files to that generation.
-  void finish_rekey() {
-    const std::uint64_t to = *slots.rekey_to;
-    rekey_file(file(layout::kDataDbFile), data_key(slots.db_generation), data_key(to));
-    rekey_file(file(layout::kKeysDbFile), keys_key(slots.db_generation), keys_key(to));
-    keys::Keyslots next = slots;
-    next.db_generation = to;
-    next.rekey_to.reset();
-    commit_slots(std::move(next));
-  }
-
-  void open_databases() {
-    if (slots.rekey_to) finish_rekey();
-    data = open_db(file(layout::kDataDbFile), data_key(slots.db_generation), layout::kDataDbSchema,
+void Impl::open_databases() {
+  if (slots.rekey_to) finish_rekey();
+  data = open_db(file(layout::kDataDbFile), data_key(slots.db_generation), layout::kDataDbSchema,
+                 slots.store_id);
+  keysdb = open_db(file(layout::kKeysDbFile), keys_key(slots.db_generation), layout::kKeysDbSchema,
                    slots.store_id);
-    keysdb = open_db(file(layout::kKeysDbFile), keys_key(slots.db_generation),
-                     layout::kKeysDbSchema, slots.store_id);
-  }
+  load_kek();
+}
 
-  void close() noexcept {
-    data.close();
-    keysdb.close();
-    root.clear();
-    lock.release();
+void Impl::close() noexcept {
+  if (data.is_open()) {
+    flush_reads_now();
+    drop_key_pool();
   }
-};
+  data.close();
+  keysdb.close();
+  key_cache.clear();
+  key_cache_order.clear();
+  index_keys.clear();
+  mask_keys.clear();
+  audit_key.clear();
+  kek.clear();
+  root.clear();
+  lock.release();
+}
 
 CustomerStore::CustomerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CustomerStore::CustomerStore(CustomerStore&&) noexcept = default;
@@ -173,9 +177,15 @@ CustomerStore::~CustomerStore() {
   close();
 }
 
-CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider& key,
+CustomerStore CustomerStore::create(const fsys::path& dir, const KeyProvider& key,
                                     const CreateOptions& options) {
+  return create(dir, key, Manifest{}, options);
+}
+
+CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider& key,
+                                    const Manifest& manifest, const CreateOptions& options) {
   validate_label(options.label);
+  const std::string manifest_json = manifest.to_json();
   const fsys::path dir = normalized(dir_in);
   std::error_code ec;
   const auto st = fsys::status(dir, ec);
@@ -216,9 +226,9 @@ CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider&
     impl->slots = std::move(k);
     impl->dir = tmp;
     init_db(tmp / layout::kDataDbFile, impl->data_key(1), layout::kDataDbSchema,
-            impl->slots.store_id);
+            impl->slots.store_id, &manifest_json);
     init_db(tmp / layout::kKeysDbFile, impl->keys_key(1), layout::kKeysDbSchema,
-            impl->slots.store_id);
+            impl->slots.store_id, nullptr);
     keys::write_keyslots(tmp / layout::kKeyslotsFile, impl->slots, impl->root);
     layout::fault_point("create:before-rename");
     if (::rename(tmp.c_str(), dir.c_str()) != 0) {
@@ -237,6 +247,7 @@ CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider&
   detail::fs::sync_directory(parent);
   impl->dir = dir;
   impl->open_databases();
+  impl->manifest = manifest;
   return CustomerStore(std::move(impl));
 }
 
@@ -253,7 +264,21 @@ CustomerStore CustomerStore::open(const fsys::path& dir_in, const KeyProvider& k
   impl->slots = keys::read_keyslots(dir / layout::kKeyslotsFile);
   impl->root = keys::unlock(impl->slots, key);
   impl->open_databases();
+  impl->load_stored_manifest();
   return CustomerStore(std::move(impl));
+}
+
+CustomerStore CustomerStore::open(const fsys::path& dir, const KeyProvider& key,
+                                  const Manifest& manifest, const OpenOptions& options) {
+  CustomerStore store = open(dir, key);
+  std::lock_guard g(store.impl_->mu);
+  store.impl_->adopt_manifest(manifest, options);
+  return store;
+}
+
+const Manifest& CustomerStore::manifest() const {
+  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
+  return impl_->manifest;  // replaced only while opening, before anyone else sees the store
 }
 
 const fsys::path& CustomerStore::path() const {

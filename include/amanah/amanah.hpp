@@ -3,6 +3,8 @@
 
 #include <amanah/error.hpp>
 #include <amanah/key_provider.hpp>
+#include <amanah/manifest.hpp>
+#include <amanah/record.hpp>
 #include <amanah/secret.hpp>
 #include <amanah/store.hpp>
 #include <amanah/version.hpp>

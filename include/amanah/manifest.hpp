@@ -30,13 +30,13 @@ enum class Category { identity, contact, transaction, account, behavioral, sensi
 
 // Ordered from least to most restrictive; when several apply, the most restrictive wins.
 enum class Mask {
-  none,       // the value as stored
-  last4,      // "********7890"
-  first_last, // first and last character: "S********a"
-  year_only,  // dates: "1990"
-  hash,       // a keyed pseudonym (HMAC), stable per store and field
-  redact,     // "[redacted]"
-  nullify,    // the field is left out
+  none,        // the value as stored
+  last4,       // "********7890"
+  first_last,  // first and last character: "S********a"
+  year_only,   // dates: "1990"
+  hash,        // a keyed pseudonym (HMAC), stable per store and field
+  redact,      // "[redacted]"
+  nullify,     // the field is left out
 };
 
 enum class Action { read, create, update, erase, export_data };
@@ -104,7 +104,8 @@ class AMANAH_EXPORT Manifest {
   Manifest() = default;  // empty: no purposes, no fields
   [[nodiscard]] static Manifest from_file(const std::filesystem::path& path);
   // `source` names the text in error messages ("privacy.toml").
-  [[nodiscard]] static Manifest from_toml(std::string_view toml, std::string_view source = "<toml>");
+  [[nodiscard]] static Manifest from_toml(std::string_view toml,
+                                          std::string_view source = "<toml>");
   [[nodiscard]] static Builder builder();
 
   [[nodiscard]] const std::string& store_name() const noexcept { return store_name_; }

@@ -10,16 +10,25 @@
 
 #include <amanah/export.hpp>
 #include <amanah/key_provider.hpp>
+#include <amanah/manifest.hpp>
+#include <amanah/record.hpp>
 #include <amanah/secret.hpp>
 
 namespace amanah {
 
 namespace detail {
 struct StoreAccess;  // test-only internals
-}
+struct StoreImpl;
+}  // namespace detail
 
 struct CreateOptions {
   std::string label = "primary";  // label of the first unlock method
+};
+
+struct OpenOptions {
+  // A new manifest may add fields and purposes freely. Removing a field that holds data is
+  // refused (InvalidManifest) unless this is set; then that field's values are erased.
+  bool erase_removed_fields = false;
 };
 
 struct UnlockMethod {
@@ -39,9 +48,17 @@ class AMANAH_EXPORT CustomerStore {
   [[nodiscard]] static CustomerStore create(const std::filesystem::path& dir,
                                             const KeyProvider& key,
                                             const CreateOptions& options = {});
+  // The same, with the privacy manifest that says what the store may hold (kept in the store).
+  [[nodiscard]] static CustomerStore create(const std::filesystem::path& dir,
+                                            const KeyProvider& key, const Manifest& manifest,
+                                            const CreateOptions& options = {});
   // Opens an existing store. WrongKey if no unlock method of `key`'s kind accepts it, Corrupt
   // if a store file is damaged, NotAStore if `dir` holds no store, StoreLocked if already open.
   [[nodiscard]] static CustomerStore open(const std::filesystem::path& dir, const KeyProvider& key);
+  // Opens with a (possibly changed) manifest, which replaces the stored one; see OpenOptions.
+  [[nodiscard]] static CustomerStore open(const std::filesystem::path& dir, const KeyProvider& key,
+                                          const Manifest& manifest,
+                                          const OpenOptions& options = {});
 
   CustomerStore(CustomerStore&&) noexcept;
   CustomerStore& operator=(CustomerStore&&) noexcept;
@@ -51,6 +68,39 @@ class AMANAH_EXPORT CustomerStore {
 
   [[nodiscard]] const std::filesystem::path& path() const;
   [[nodiscard]] std::string store_id() const;
+
+  // The manifest in force.
+  [[nodiscard]] const Manifest& manifest() const;
+
+  // Records. Every call names who, in which role and why (AccessContext: roles and purpose must
+  // be declared in the manifest; the access is recorded). Values are validated and normalized by
+  // their field type; a bad value is Error(Validation) naming the field, an undeclared field
+  // Error(UndeclaredField), a clash on a unique field Error(Duplicate), and in each case nothing
+  // is written. Sensitive and `encrypt` fields are sealed under the subject's own key.
+  [[nodiscard]] CustomerId insert(const AccessContext& ctx, const FieldValues& values,
+                                  std::vector<Warning>* warnings = nullptr);
+  // Several inserts in one transaction: all or none.
+  [[nodiscard]] std::vector<CustomerId> insert_many(const AccessContext& ctx,
+                                                    const std::vector<FieldValues>& records,
+                                                    std::vector<Warning>* warnings = nullptr);
+  // The subject's record, limited to `fields` if given. Error(NotFound) for an unknown id.
+  [[nodiscard]] Record get(const AccessContext& ctx, const CustomerId& id,
+                           const std::vector<std::string>& fields = {});
+  // Changes only the given fields (std::nullopt clears one).
+  void update(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
+              std::vector<Warning>* warnings = nullptr);
+  // Subjects whose `field` (declared with lookup) equals `value` after normalization.
+  [[nodiscard]] std::vector<CustomerId> find(const AccessContext& ctx, std::string_view field,
+                                             std::string_view value);
+  // Every record, streamed in batches, limited to `fields` if given.
+  [[nodiscard]] RecordScan scan(const AccessContext& ctx, std::vector<std::string> fields = {});
+  // Groups of subjects sharing a normalized email, phone or NIK (each group sorted, size >= 2).
+  [[nodiscard]] std::vector<std::vector<CustomerId>> find_duplicates(const AccessContext& ctx);
+  // Folds `absorb` into `keep` in one transaction: fields `keep` lacks are taken from `absorb`,
+  // then `absorb` is deleted (its key destroyed).
+  void merge(const AccessContext& ctx, const CustomerId& keep, const CustomerId& absorb);
+  // Number of subjects.
+  [[nodiscard]] std::size_t size() const;
 
   // Unlock methods. Adding one wraps the root key for `key`; removing one deletes its slot.
   // The last method cannot be removed (InvalidOperation).
@@ -71,7 +121,7 @@ class AMANAH_EXPORT CustomerStore {
   [[nodiscard]] bool is_open() const noexcept;
 
  private:
-  struct Impl;
+  using Impl = detail::StoreImpl;
   explicit CustomerStore(std::unique_ptr<Impl> impl);
   friend struct detail::StoreAccess;
   std::unique_ptr<Impl> impl_;

@@ -9,6 +9,10 @@
 
 namespace amanah::detail::keys {
 
+// HKDF-SHA256(root, salt = store, info = label): every key below the root.
+[[nodiscard]] SecretBytes derive_key(const SecretBytes& root, std::string_view store_id,
+                                     std::string_view label);
+
 // SQLCipher raw keys of the two databases for key generation `gen` (rekey() = gen + 1).
 [[nodiscard]] SecretBytes data_db_key(const SecretBytes& root, std::string_view store_id,
                                       std::uint64_t gen);
@@ -18,5 +22,11 @@ namespace amanah::detail::keys {
 [[nodiscard]] SecretBytes keyslots_mac_key(const SecretBytes& root, std::string_view store_id);
 // Wraps the random KEK epochs kept in the keyslots file.
 [[nodiscard]] SecretBytes kek_wrap_key(const SecretBytes& root, std::string_view store_id);
+// Blind-index key of a lookup field; Mask::hash key of a field; audit pseudonym key.
+[[nodiscard]] SecretBytes index_key(const SecretBytes& root, std::string_view store_id,
+                                    std::string_view field);
+[[nodiscard]] SecretBytes mask_hash_key(const SecretBytes& root, std::string_view store_id,
+                                        std::string_view field);
+[[nodiscard]] SecretBytes audit_key(const SecretBytes& root, std::string_view store_id);
 
 }  // namespace amanah::detail::keys

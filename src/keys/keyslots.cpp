@@ -166,11 +166,25 @@ Slot make_slot(const KeyProvider& key, const SecretBytes& root, std::string_view
   return slot;
 }
 
+namespace {
+std::string kek_aad(std::string_view store_id, std::uint64_t epoch) {
+  return "amanah/v1/kek|" + std::string(store_id) + "|" + std::to_string(epoch);
+}
+}  // namespace
+
 std::vector<std::byte> seal_kek(const SecretBytes& kek, const SecretBytes& root,
                                 std::string_view store_id, std::uint64_t epoch) {
   const SecretBytes wrap = kek_wrap_key(root, store_id);
-  const std::string aad = "amanah/v1/kek|" + std::string(store_id) + "|" + std::to_string(epoch);
-  return crypto::seal(wrap, kek.view(), crypto::as_bytes(aad));
+  return crypto::seal(wrap, kek.view(), crypto::as_bytes(kek_aad(store_id, epoch)));
+}
+
+SecretBytes open_kek(const Keyslots& k, const SecretBytes& root) {
+  const SecretBytes wrap = kek_wrap_key(root, k.store_id);
+  SecretBytes kek;
+  if (!crypto::open(wrap, k.kek_wrapped, crypto::as_bytes(kek_aad(k.store_id, k.kek_epoch)), kek) ||
+      kek.size() != crypto::kKeySize)
+    throw Error(ErrorCode::Corrupt, "the key-encryption key in the keyslots file does not open");
+  return kek;
 }
 
 }  // namespace amanah::detail::keys

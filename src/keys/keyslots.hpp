@@ -55,4 +55,7 @@ void write_keyslots(const std::filesystem::path& file, const Keyslots& slots,
 [[nodiscard]] std::vector<std::byte> seal_kek(const SecretBytes& kek, const SecretBytes& root,
                                               std::string_view store_id, std::uint64_t epoch);
 
+// The KEK sealed by seal_kek; Error(Corrupt) if it does not open.
+[[nodiscard]] SecretBytes open_kek(const Keyslots& slots, const SecretBytes& root);
+
 }  // namespace amanah::detail::keys

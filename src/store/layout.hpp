@@ -14,11 +14,46 @@ inline constexpr std::string_view kDataDbFile = "data.db";
 inline constexpr std::string_view kKeysDbFile = "keys.db";
 
 // Schema steps by version; later issues append steps, never edit old ones.
-inline constexpr std::array<db::Migration, 1> kDataDbSchema{{
+inline constexpr std::array<db::Migration, 2> kDataDbSchema{{
     {1, "CREATE TABLE amanah_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"},
+    {2, R"sql(
+CREATE TABLE manifest(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL) STRICT;
+-- One row per data subject; doc holds the field values (MessagePack map: text for plain
+-- values, binary for values sealed under the subject's key).
+CREATE TABLE subjects(
+  id TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL UNIQUE,
+  doc BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL) STRICT;
+-- Keyed, truncated blind indexes of lookup fields.
+CREATE TABLE blind_index(
+  field TEXT NOT NULL,
+  tag INTEGER NOT NULL,
+  subject_id TEXT NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+  PRIMARY KEY (field, tag, subject_id)) STRICT, WITHOUT ROWID;
+CREATE INDEX blind_index_subject ON blind_index(subject_id);
+-- Who accessed what, for which purpose (field names only, never values).
+CREATE TABLE access_log(
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  fields TEXT NOT NULL) STRICT;
+)sql"},
 }};
-inline constexpr std::array<db::Migration, 1> kKeysDbSchema{{
+inline constexpr std::array<db::Migration, 2> kKeysDbSchema{{
     {1, "CREATE TABLE amanah_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"},
+    {2, R"sql(
+-- Per-subject keys, each sealed under the KEK epoch it names.
+CREATE TABLE subject_keys(
+  key_id TEXT PRIMARY KEY,
+  kek_epoch INTEGER NOT NULL,
+  wrapped BLOB NOT NULL) STRICT;
+)sql"},
 }};
 
 // Test-only fault injection: called at named points of multi-step operations so tests can

@@ -1,0 +1,110 @@
+// Recording who accessed what and why. Writes are logged in the transaction of the change;
+// reads are queued and written in batches (with the next write, every 256 reads, and on close),
+// so a read never waits for a disk sync.
+#include <ctime>
+
+#include <amanah/error.hpp>
+
+#include "store/impl.hpp"
+
+namespace amanah::detail {
+namespace {
+
+constexpr std::size_t kReadBatch = 256;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out;
+}
+
+AccessEntry entry(StoreImpl& s, const AccessContext& ctx, std::string_view action,
+                  std::string_view subject, std::string_view fields) {
+  return {static_cast<std::int64_t>(std::time(nullptr)),
+          ctx.actor,
+          join(ctx.roles),
+          ctx.purpose,
+          std::string(action),
+          subject.empty() ? std::string() : s.pseudonym(subject),
+          std::string(fields)};
+}
+
+void insert(db::Connection& c, const AccessEntry& e) {
+  c.prepare(
+       "INSERT INTO access_log(at, actor, roles, purpose, action, subject, fields) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .bind(1, e.at)
+      .bind(2, e.actor)
+      .bind(3, e.roles)
+      .bind(4, e.purpose)
+      .bind(5, e.action)
+      .bind(6, e.subject)
+      .bind(7, e.fields)
+      .run();
+}
+
+}  // namespace
+
+void StoreImpl::log_write(const AccessContext& ctx, std::string_view action,
+                          std::string_view subject, std::string_view fields) {
+  insert(data, entry(*this, ctx, action, subject, fields));
+}
+
+void StoreImpl::log_read(const AccessContext& ctx, std::string_view subject,
+                         std::string_view fields) {
+  pending_reads.push_back(entry(*this, ctx, "read", subject, fields));
+  if (pending_reads.size() >= kReadBatch) {
+    db::Transaction tx(data);
+    const std::size_t n = flush_reads();
+    tx.commit();
+    forget_reads(n);
+  }
+}
+
+std::size_t StoreImpl::flush_reads() {
+  for (const auto& e : pending_reads)
+    insert(data, e);
+  return pending_reads.size();
+}
+
+void StoreImpl::forget_reads(std::size_t n) {
+  pending_reads.erase(pending_reads.begin(),
+                      pending_reads.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+void StoreImpl::flush_reads_now() noexcept {
+  if (pending_reads.empty()) return;
+  try {
+    db::Transaction tx(data);
+    const std::size_t n = flush_reads();
+    tx.commit();
+    forget_reads(n);
+  } catch (...) {
+    // Closing with a database that refuses writes: the queued read records are lost.
+  }
+}
+
+void StoreImpl::check_context(const AccessContext& ctx) const {
+  if (ctx.actor.empty())
+    throw Error(ErrorCode::InvalidArgument, "the access context names no actor");
+  if (ctx.roles.empty())
+    throw Error(ErrorCode::InvalidArgument, "the access context names no role");
+  for (const auto& r : ctx.roles) {
+    bool declared = manifest.role(r) != nullptr;
+    // Without a [roles] section the roles named by rules are the declared ones.
+    if (!declared && manifest.roles().empty())
+      for (const auto& rule : manifest.rules())
+        for (const auto& rr : rule.roles)
+          declared = declared || rr == r;
+    if (!declared)
+      throw Error(ErrorCode::AccessDenied, "role '" + r + "' is not declared in the manifest");
+  }
+  if (manifest.purpose(ctx.purpose) == nullptr)
+    throw Error(ErrorCode::AccessDenied,
+                "purpose '" + ctx.purpose + "' is not declared in the manifest");
+}
+
+}  // namespace amanah::detail

@@ -1,0 +1,121 @@
+// Per-subject keys: random 256-bit keys in keys.db, each sealed under the current KEK epoch.
+// Erasing a subject destroys its key, which makes its sealed fields unreadable everywhere.
+#include <amanah/error.hpp>
+
+#include "crypto/crypto.hpp"
+#include "keys/hierarchy.hpp"
+#include "store/impl.hpp"
+
+namespace amanah::detail {
+namespace {
+
+constexpr std::size_t kPoolRefill = 64;
+constexpr std::size_t kCacheSize = 4096;
+
+std::string subject_key_aad(std::string_view store_id, std::string_view key_id,
+                            std::uint64_t epoch) {
+  return "amanah/v1/subject-key|" + std::string(store_id) + "|" + std::string(key_id) + "|" +
+         std::to_string(epoch);
+}
+
+}  // namespace
+
+void StoreImpl::load_kek() {
+  kek = keys::open_kek(slots, root);
+}
+
+std::string StoreImpl::acquire_subject_key() {
+  if (key_pool.empty()) {
+    // Fresh keys are committed to keys.db ahead of use, so an insert commits data.db only. A
+    // crash leaves unused keys that protect nothing.
+    std::vector<std::pair<std::string, SecretBytes>> fresh;
+    db::Transaction tx(keysdb);
+    db::Statement st =
+        keysdb.prepare("INSERT INTO subject_keys(key_id, kek_epoch, wrapped) VALUES (?1, ?2, ?3)");
+    for (std::size_t i = 0; i < kPoolRefill; ++i) {
+      std::string id = crypto::to_hex(crypto::random_bytes(16));
+      SecretBytes key = SecretBytes::random(crypto::kKeySize);
+      const auto aad = subject_key_aad(slots.store_id, id, slots.kek_epoch);
+      const auto wrapped = crypto::seal(kek, key.view(), crypto::as_bytes(aad));
+      st.bind(1, id).bind(2, static_cast<std::int64_t>(slots.kek_epoch)).bind(3, wrapped).run();
+      fresh.emplace_back(std::move(id), std::move(key));
+    }
+    tx.commit();
+    for (auto& [id, key] : fresh) {
+      key_pool.push_back(id);
+      key_cache_order.push_back(id);
+      key_cache.emplace(std::move(id), std::move(key));
+    }
+  }
+  std::string id = std::move(key_pool.front());
+  key_pool.pop_front();
+  return id;
+}
+
+void StoreImpl::release_subject_key(std::string key_id) {
+  key_pool.push_front(std::move(key_id));
+}
+
+const SecretBytes& StoreImpl::subject_key(std::string_view key_id) {
+  if (auto it = key_cache.find(key_id); it != key_cache.end()) return it->second;
+  db::Statement st =
+      keysdb.prepare("SELECT kek_epoch, wrapped FROM subject_keys WHERE key_id = ?1");
+  st.bind(1, key_id);
+  if (!st.step()) throw Error(ErrorCode::Corrupt, "a subject's key is missing from keys.db");
+  const auto epoch = static_cast<std::uint64_t>(st.column_int64(0));
+  if (epoch != slots.kek_epoch)
+    throw Error(ErrorCode::Corrupt, "a subject's key is sealed under an unknown KEK epoch");
+  SecretBytes key;
+  const auto aad = subject_key_aad(slots.store_id, key_id, epoch);
+  if (!crypto::open(kek, st.column_blob(1), crypto::as_bytes(aad), key) ||
+      key.size() != crypto::kKeySize)
+    throw Error(ErrorCode::Corrupt, "a subject's key in keys.db does not open");
+  while (key_cache.size() >= kCacheSize && !key_cache_order.empty()) {
+    key_cache.erase(key_cache_order.front());
+    key_cache_order.pop_front();
+  }
+  key_cache_order.emplace_back(key_id);
+  return key_cache.emplace(std::string(key_id), std::move(key)).first->second;
+}
+
+void StoreImpl::destroy_subject_key(std::string_view key_id) {
+  keysdb.prepare("DELETE FROM subject_keys WHERE key_id = ?1").bind(1, key_id).run();
+  if (auto it = key_cache.find(key_id); it != key_cache.end()) key_cache.erase(it);
+  std::erase(key_cache_order, std::string(key_id));
+}
+
+void StoreImpl::drop_key_pool() noexcept {
+  if (key_pool.empty()) return;
+  try {
+    db::Transaction tx(keysdb);
+    db::Statement st = keysdb.prepare("DELETE FROM subject_keys WHERE key_id = ?1");
+    for (const auto& id : key_pool) {
+      st.bind(1, id).run();
+      key_cache.erase(id);
+    }
+    tx.commit();
+  } catch (...) {
+    // Unused keys left behind protect nothing; they are harmless.
+  }
+  key_pool.clear();
+}
+
+const SecretBytes& StoreImpl::index_key(std::string_view field) {
+  if (auto it = index_keys.find(field); it != index_keys.end()) return it->second;
+  return index_keys.emplace(std::string(field), keys::index_key(root, slots.store_id, field))
+      .first->second;
+}
+
+const SecretBytes& StoreImpl::mask_key(std::string_view field) {
+  if (auto it = mask_keys.find(field); it != mask_keys.end()) return it->second;
+  return mask_keys.emplace(std::string(field), keys::mask_hash_key(root, slots.store_id, field))
+      .first->second;
+}
+
+std::string StoreImpl::pseudonym(std::string_view subject_id) {
+  if (audit_key.empty()) audit_key = keys::audit_key(root, slots.store_id);
+  const auto mac = crypto::hmac_sha256(audit_key.view(), crypto::as_bytes(subject_id));
+  return crypto::to_hex(std::span<const std::byte>(mac).first(16));
+}
+
+}  // namespace amanah::detail

@@ -1,0 +1,933 @@
+// The privacy manifest: TOML, builder and JSON give one model; every invalid manifest is an
+// Error(InvalidManifest) naming file, line, column and key path, and never a value.
+#include <string>
+#include <string_view>
+
+#include <amanah/error.hpp>
+#include <amanah/manifest.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include "support.hpp"
+
+// Designated initializers are the API's intended style; GCC 12 -Wextra still flags the members
+// they leave out when those have no default member initializer (Field::retention, Rule::roles...).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#endif
+
+using amanah::Action;
+using amanah::Category;
+using amanah::ErrorCode;
+using amanah::Field;
+using amanah::FieldType;
+using amanah::LegalBasis;
+using amanah::Manifest;
+using amanah::Mask;
+using amanah::Rule;
+using Catch::Matchers::ContainsSubstring;
+
+namespace {
+
+// The example from DESIGN.md, verbatim.
+constexpr std::string_view kDesignExample = R"([store]
+name = "Toko Contoh"
+
+[purposes.service]
+basis = "contract"            # contract | consent | legal_obligation | legitimate_interest | vital_interest | public_task
+description = "Run the customer account and deliver orders"
+[purposes.marketing]
+basis = "consent"
+
+[fields]
+full_name = { type = "text",  category = "identity",  purposes = ["service"] }
+email     = { type = "email", category = "contact",   purposes = ["service", "marketing"], lookup = true }
+phone     = { type = "phone", category = "contact",   purposes = ["service"], lookup = true, mask = "last4" }
+nik       = { type = "nik",   category = "sensitive", purposes = ["service"], lookup = true, mask = "last4" }
+
+[retention]
+behavioral = "365d"
+transaction = { keep = "10y", basis = "legal_obligation" }   # a legal hold against erasure
+
+[[permit]]
+id = "support-reads-contact"
+roles = ["support"]
+actions = ["read", "update"]
+categories = ["identity", "contact"]
+purposes = ["service"]
+
+[[forbid]]
+id = "marketing-never-sees-sensitive"
+roles = ["marketing"]
+categories = ["sensitive"]
+)";
+
+// Uses every key the schema has.
+constexpr std::string_view kFull = R"([store]
+name = "Toko Lengkap"
+
+[purposes.service]
+basis = "contract"
+description = "Run the account"
+[purposes.billing]
+basis = "legal_obligation"
+
+[roles.support]
+description = "Customer support agents"
+[roles.auditor]
+
+[fields.email]
+type = "email"
+category = "contact"
+purposes = ["service", "billing"]
+lookup = true
+unique = true
+mask = "last4"
+retention = "365d"
+encrypt = false
+index_bits = 24
+
+[fields.notes]
+type = "text"
+category = "account"
+purposes = ["service"]
+max_length = 200
+encrypt = true
+
+[fields]
+born = { type = "date", category = "identity", purposes = ["service"], mask = "year_only" }
+card = { type = "card", category = "transaction", purposes = ["billing"], retention = "10y" }
+
+[retention]
+transaction = { keep = "10y", basis = "legal_obligation" }
+behavioral = { keep = "52w" }
+account = "6m"
+
+[[forbid]]
+id = "auditor-no-export"
+roles = ["auditor"]
+actions = ["export", "erase"]
+
+[[permit]]
+id = "support-reads-contact"
+roles = ["support"]
+actions = ["read", "update"]
+categories = ["identity", "contact"]
+fields = ["email", "born"]
+purposes = ["service"]
+mask = "last4"
+)";
+
+Manifest full_by_builder() {
+  Field email{.name = "email",
+              .type = FieldType::email,
+              .category = Category::contact,
+              .purposes = {"service", "billing"},
+              .lookup = true,
+              .unique = true,
+              .mask = Mask::last4,
+              .retention = "365d",
+              .index_bits = 24};
+  Field notes{.name = "notes",
+              .type = FieldType::text,
+              .category = Category::account,
+              .purposes = {"service"},
+              .encrypt = true,
+              .max_length = 200};
+  Field born{.name = "born",
+             .type = FieldType::date,
+             .category = Category::identity,
+             .purposes = {"service"},
+             .mask = Mask::year_only};
+  Field card{.name = "card",
+             .type = FieldType::card,
+             .category = Category::transaction,
+             .purposes = {"billing"},
+             .retention = "10y"};
+  return Manifest::builder()
+      .name("Toko Lengkap")
+      .purpose("service", LegalBasis::contract, "Run the account")
+      .purpose("billing", LegalBasis::legal_obligation)
+      .role("support", "Customer support agents")
+      .role("auditor")
+      .field(email)
+      .field(notes)
+      .field(born)
+      .field(card)
+      .retention(Category::transaction, "10y", LegalBasis::legal_obligation)
+      .retention(Category::behavioral, "52w")
+      .retention(Category::account, "6m")
+      .forbid({.id = "auditor-no-export",
+               .roles = {"auditor"},
+               .actions = {Action::export_data, Action::erase}})
+      .permit({.id = "support-reads-contact",
+               .roles = {"support"},
+               .actions = {Action::read, Action::update},
+               .categories = {Category::identity, Category::contact},
+               .fields = {"email", "born"},
+               .purposes = {"service"},
+               .mask = Mask::last4})
+      .build();
+}
+
+constexpr std::string_view kPlanted = "planted-bad-7731";
+
+// Declares purposes "service" and "marketing" in 4 lines; bodies start on line 5.
+constexpr std::string_view kPrelude = R"([purposes.service]
+basis = "contract"
+[purposes.marketing]
+basis = "consent"
+)";
+constexpr int kPreludeLines = 4;
+
+std::string error_of(std::string_view toml) {
+  try {
+    (void)Manifest::from_toml(toml, "privacy.toml");
+  } catch (const amanah::Error& e) {
+    CHECK(e.code() == ErrorCode::InvalidManifest);
+    return e.what();
+  }
+  FAIL("manifest accepted");
+  return {};
+}
+
+// `toml` is rejected at line `line`, naming `path`, without quoting the planted value.
+void require_invalid_doc(const std::string& toml, int line, std::string_view path) {
+  CAPTURE(toml);
+  const std::string msg = error_of(toml);
+  CAPTURE(msg);
+  CHECK_THAT(msg, ContainsSubstring("privacy.toml:" + std::to_string(line) + ":"));
+  CHECK_THAT(msg, ContainsSubstring(" " + std::string(path) + ": "));
+  CHECK_THAT(msg, !ContainsSubstring(std::string(kPlanted)));
+}
+
+// `body`, after the prelude, is rejected at its own line `line` (1-based), naming `path`.
+void require_invalid(std::string_view body, int line, std::string_view path) {
+  require_invalid_doc(std::string(kPrelude) + std::string(body), line + kPreludeLines, path);
+}
+
+std::string builder_error(const Manifest::Builder& b) {
+  try {
+    (void)b.build();
+  } catch (const amanah::Error& e) {
+    CHECK(e.code() == ErrorCode::InvalidManifest);
+    return e.what();
+  }
+  FAIL("manifest accepted");
+  return {};
+}
+
+Manifest::Builder base_builder() {
+  return Manifest::builder()
+      .purpose("service", LegalBasis::contract)
+      .purpose("marketing", LegalBasis::consent);
+}
+
+Field text_field(std::string name) {
+  return Field{.name = std::move(name),
+               .type = FieldType::text,
+               .category = Category::identity,
+               .purposes = {"service"}};
+}
+
+}  // namespace
+
+TEST_CASE("the DESIGN.md example parses into the expected model", "[manifest]") {
+  const auto m = Manifest::from_toml(kDesignExample, "privacy.toml");
+  CHECK(m.store_name() == "Toko Contoh");
+
+  REQUIRE(m.purposes().size() == 2);
+  CHECK(m.purposes()[0].id == "service");
+  CHECK(m.purposes()[0].basis == LegalBasis::contract);
+  CHECK(m.purposes()[0].description == "Run the customer account and deliver orders");
+  CHECK(m.purposes()[1].id == "marketing");
+  CHECK(m.purposes()[1].basis == LegalBasis::consent);
+  CHECK(m.purposes()[1].description.empty());
+
+  REQUIRE(m.fields().size() == 4);  // in document order
+  CHECK(m.fields()[0].name == "full_name");
+  CHECK(m.fields()[3].name == "nik");
+  const auto* email = m.field("email");
+  REQUIRE(email != nullptr);
+  CHECK(email->type == FieldType::email);
+  CHECK(email->category == Category::contact);
+  CHECK(email->purposes == std::vector<std::string>{"service", "marketing"});
+  CHECK(email->lookup);
+  CHECK_FALSE(email->unique);
+  CHECK(email->mask == Mask::none);
+  CHECK(email->index_bits == 16);
+  CHECK(email->max_length == 0);
+  CHECK(email->retention.empty());
+  CHECK_FALSE(email->encrypted());
+  const auto* nik = m.field("nik");
+  REQUIRE(nik != nullptr);
+  CHECK(nik->type == FieldType::nik);
+  CHECK(nik->mask == Mask::last4);
+  CHECK(nik->encrypted());  // sensitive
+
+  REQUIRE(m.retention().size() == 2);
+  CHECK(m.retention()[0].category == Category::behavioral);
+  CHECK(m.retention()[0].keep == "365d");
+  CHECK_FALSE(m.retention()[0].basis.has_value());
+  CHECK(m.retention()[1].category == Category::transaction);
+  CHECK(m.retention()[1].keep == "10y");
+  CHECK(m.retention()[1].basis == LegalBasis::legal_obligation);
+
+  REQUIRE(m.rules().size() == 2);
+  const Rule& permit = m.rules()[0];
+  CHECK(permit.id == "support-reads-contact");
+  CHECK_FALSE(permit.forbid);
+  CHECK(permit.roles == std::vector<std::string>{"support"});
+  CHECK(permit.actions == std::vector<Action>{Action::read, Action::update});
+  CHECK(permit.categories == std::vector<Category>{Category::identity, Category::contact});
+  CHECK(permit.fields.empty());
+  CHECK(permit.purposes == std::vector<std::string>{"service"});
+  CHECK_FALSE(permit.mask.has_value());
+  const Rule& forbid = m.rules()[1];
+  CHECK(forbid.id == "marketing-never-sees-sensitive");
+  CHECK(forbid.forbid);
+  CHECK(forbid.actions.empty());
+  CHECK(forbid.categories == std::vector<Category>{Category::sensitive});
+
+  // No [roles] section: the roles the rules name are the declared set, in order of mention.
+  REQUIRE(m.roles().size() == 2);
+  CHECK(m.roles()[0].id == "support");
+  CHECK(m.roles()[1].id == "marketing");
+}
+
+TEST_CASE("every key of the schema parses, rules keep document order", "[manifest]") {
+  const auto m = Manifest::from_toml(kFull, "privacy.toml");
+  CHECK(m.store_name() == "Toko Lengkap");
+  REQUIRE(m.roles().size() == 2);
+  CHECK(m.roles()[0].description == "Customer support agents");
+  CHECK(m.roles()[1].description.empty());
+  REQUIRE(m.fields().size() == 4);
+  CHECK(m.fields()[0].name == "email");
+  CHECK(m.fields()[0].unique);
+  CHECK(m.fields()[0].index_bits == 24);
+  CHECK(m.fields()[0].retention == "365d");
+  CHECK(m.fields()[1].max_length == 200);
+  CHECK(m.fields()[1].encrypted());
+  CHECK(m.field("born")->mask == Mask::year_only);
+  REQUIRE(m.rules().size() == 2);
+  CHECK(m.rules()[0].id == "auditor-no-export");  // [[forbid]] comes first in the file
+  CHECK(m.rules()[0].forbid);
+  CHECK(m.rules()[0].actions == std::vector<Action>{Action::export_data, Action::erase});
+  CHECK(m.rules()[1].mask == Mask::last4);
+  CHECK(m.rules()[1].fields == std::vector<std::string>{"email", "born"});
+  REQUIRE(m.retention().size() == 3);
+  CHECK(m.retention()[1].keep == "52w");
+  CHECK(m.retention()[2].category == Category::account);
+}
+
+TEST_CASE("fields as [fields.x] tables and as inline tables are the same", "[manifest]") {
+  const auto inline_form = Manifest::from_toml(R"([purposes.service]
+basis = "contract"
+[fields]
+email = { type = "email", category = "contact", purposes = ["service"], lookup = true }
+)");
+  const auto table_form = Manifest::from_toml(R"([purposes.service]
+basis = "contract"
+[fields.email]
+type = "email"
+category = "contact"
+purposes = ["service"]
+lookup = true
+)");
+  CHECK(inline_form == table_form);
+}
+
+TEST_CASE("the builder makes the same manifest as TOML", "[manifest]") {
+  SECTION("the DESIGN.md example") {
+    const auto built =
+        Manifest::builder()
+            .name("Toko Contoh")
+            .purpose("service", LegalBasis::contract, "Run the customer account and deliver orders")
+            .purpose("marketing", LegalBasis::consent)
+            .field({.name = "full_name",
+                    .type = FieldType::text,
+                    .category = Category::identity,
+                    .purposes = {"service"}})
+            .field({.name = "email",
+                    .type = FieldType::email,
+                    .category = Category::contact,
+                    .purposes = {"service", "marketing"},
+                    .lookup = true})
+            .field({.name = "phone",
+                    .type = FieldType::phone,
+                    .category = Category::contact,
+                    .purposes = {"service"},
+                    .lookup = true,
+                    .mask = Mask::last4})
+            .field({.name = "nik",
+                    .type = FieldType::nik,
+                    .category = Category::sensitive,
+                    .purposes = {"service"},
+                    .lookup = true,
+                    .mask = Mask::last4})
+            .retention(Category::behavioral, "365d")
+            .retention(Category::transaction, "10y", LegalBasis::legal_obligation)
+            .permit({.id = "support-reads-contact",
+                     .roles = {"support"},
+                     .actions = {Action::read, Action::update},
+                     .categories = {Category::identity, Category::contact},
+                     .purposes = {"service"}})
+            .forbid({.id = "marketing-never-sees-sensitive",
+                     .roles = {"marketing"},
+                     .categories = {Category::sensitive}})
+            .build();
+    const auto parsed = Manifest::from_toml(kDesignExample, "privacy.toml");
+    CHECK(built == parsed);
+    CHECK(built.to_json() == parsed.to_json());
+  }
+  SECTION("every key") {
+    CHECK(full_by_builder() == Manifest::from_toml(kFull));
+  }
+  SECTION("a difference in any member makes them unequal") {
+    const auto base = Manifest::from_toml(kFull);
+    auto with = [&](auto edit) {
+      auto b = Manifest::builder();
+      edit(b);
+      return b.build();
+    };
+    CHECK_FALSE(base == with([](auto&) {}));
+    CHECK_FALSE(Manifest{} == with([](auto& b) { b.name("x"); }));
+    CHECK_FALSE(Manifest{} == with([](auto& b) { b.purpose("x", LegalBasis::contract); }));
+    CHECK(with([](auto& b) { b.purpose("x", LegalBasis::contract); }) ==
+          with([](auto& b) { b.purpose("x", LegalBasis::contract); }));
+    CHECK_FALSE(with([](auto& b) { b.purpose("x", LegalBasis::contract); }) ==
+                with([](auto& b) { b.purpose("x", LegalBasis::consent); }));
+    CHECK_FALSE(with([](auto& b) { b.purpose("x", LegalBasis::contract, "a"); }) ==
+                with([](auto& b) { b.purpose("x", LegalBasis::contract, "b"); }));
+    CHECK_FALSE(with([](auto& b) { b.role("x"); }) == with([](auto& b) { b.role("x", "d"); }));
+    CHECK_FALSE(with([](auto& b) { b.retention(Category::account, "1d"); }) ==
+                with([](auto& b) { b.retention(Category::account, "2d"); }));
+    auto field = [&](auto edit) {
+      return with([&](auto& b) {
+        Field f = text_field("f");
+        edit(f);
+        b.purpose("service", LegalBasis::contract).purpose("x", LegalBasis::contract).field(f);
+      });
+    };
+    const auto plain = field([](Field&) {});
+    CHECK(plain == field([](Field&) {}));
+    CHECK_FALSE(plain == field([](Field& f) { f.encrypt = true; }));
+    CHECK_FALSE(plain == field([](Field& f) { f.max_length = 9; }));
+    CHECK_FALSE(plain == field([](Field& f) { f.mask = Mask::redact; }));
+    CHECK_FALSE(plain == field([](Field& f) { f.retention = "1y"; }));
+    CHECK_FALSE(plain == field([](Field& f) { f.lookup = true; }));
+    CHECK_FALSE(field([](Field& f) { f.lookup = true; }) == field([](Field& f) {
+                  f.lookup = true;
+                  f.index_bits = 8;
+                }));
+    CHECK_FALSE(field([](Field& f) { f.lookup = true; }) == field([](Field& f) {
+                  f.lookup = true;
+                  f.unique = true;
+                }));
+    CHECK_FALSE(plain == field([](Field& f) { f.category = Category::account; }));
+    CHECK_FALSE(plain == field([](Field& f) { f.type = FieldType::integer; }));
+    CHECK_FALSE(plain == field([](Field& f) { f.name = "g"; }));
+    CHECK_FALSE(plain == field([](Field& f) { f.purposes = {"x"}; }));
+    auto rule = [&](Rule r) { return with([&](auto& b) { b.permit(r); }); };
+    CHECK_FALSE(rule({.id = "r"}) == rule({.id = "r", .mask = Mask::hash}));
+    CHECK_FALSE(rule({.id = "r"}) == rule({.id = "r", .actions = {Action::read}}));
+    CHECK_FALSE(rule({.id = "r"}) == with([](auto& b) { b.forbid({.id = "r"}); }));
+  }
+}
+
+TEST_CASE("builder permit() and forbid() set the effect", "[manifest]") {
+  const auto m = Manifest::builder()
+                     .permit({.id = "a", .forbid = true})
+                     .forbid({.id = "b", .forbid = false})
+                     .build();
+  REQUIRE(m.rules().size() == 2);
+  CHECK_FALSE(m.rules()[0].forbid);
+  CHECK(m.rules()[1].forbid);
+}
+
+TEST_CASE("an empty manifest is valid", "[manifest]") {
+  const auto parsed = Manifest::from_toml("");
+  CHECK(parsed == Manifest{});
+  CHECK(parsed.purposes().empty());
+  CHECK(Manifest::builder().build() == Manifest{});
+  CHECK(Manifest::from_json(Manifest{}.to_json()) == Manifest{});
+}
+
+TEST_CASE("canonical JSON round-trips exactly and is deterministic", "[manifest]") {
+  for (const auto& m : {Manifest::from_toml(kDesignExample), Manifest::from_toml(kFull),
+                        full_by_builder(), Manifest{}}) {
+    const std::string json = m.to_json();
+    const auto back = Manifest::from_json(json);
+    CHECK(back == m);
+    CHECK(back.to_json() == json);
+    CHECK(m.to_json() == json);
+    CHECK(json.find('\n') == std::string::npos);
+  }
+  // Same content from different sources: byte-identical JSON; keys sorted.
+  const auto json = Manifest::from_toml(kFull).to_json();
+  CHECK(json == full_by_builder().to_json());
+  CHECK(json.rfind(R"({"fields":[{"category":"contact","encrypt":false,)", 0) == 0);
+  CHECK_THAT(json, ContainsSubstring(R"("format":1,"purposes":)"));
+  CHECK_THAT(json, ContainsSubstring(R"("mask":null)"));  // an absent rule mask
+
+  SECTION("non-ASCII text survives") {
+    const auto m = Manifest::builder()
+                       .name("Toko \xC3\x9C\xE2\x82\xAC")
+                       .purpose("service", LegalBasis::contract, "Layanan \xF0\x9F\x9B\x92")
+                       .build();
+    CHECK(Manifest::from_json(m.to_json()) == m);
+  }
+}
+
+TEST_CASE("from_json validates and never echoes the stored text", "[manifest]") {
+  const std::string good = Manifest::from_toml(kDesignExample).to_json();
+  auto replaced = [&](std::string_view from, std::string_view to) {
+    std::string s = good;
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    s.replace(at, from.size(), to);
+    return s;
+  };
+  auto message = [](const std::string& json) {
+    try {
+      (void)Manifest::from_json(json);
+    } catch (const amanah::Error& e) {
+      CHECK(e.code() == ErrorCode::InvalidManifest);
+      const std::string msg = e.what();
+      CHECK_THAT(msg, ContainsSubstring("<stored manifest>"));
+      CHECK_THAT(msg, !ContainsSubstring(std::string(kPlanted)));
+      return msg;
+    }
+    FAIL("accepted");
+    return std::string{};
+  };
+  CHECK_THAT(message("{\"store_name\": \"planted-bad-7731"), ContainsSubstring("not valid JSON"));
+  CHECK_THAT(message("[]"), ContainsSubstring("expected an object"));
+  CHECK_THAT(message(replaced(R"("format":1)", R"("format":2)")), ContainsSubstring("format"));
+  CHECK_THAT(message(replaced(R"("format":1)", R"("format":1,"extra":1)")),
+             ContainsSubstring("extra: unknown key"));
+  CHECK_THAT(message(replaced(R"("type":"email")", R"("type":"planted-bad-7731")")),
+             ContainsSubstring("fields[1].type"));
+  CHECK_THAT(message(replaced(R"("lookup":true)", R"("lookup":"yes")")),
+             ContainsSubstring("fields[1].lookup: expected a boolean"));
+  CHECK_THAT(message(replaced(R"("index_bits":16)", R"("index_bits":-16)")),
+             ContainsSubstring("fields[0].index_bits"));
+  CHECK_THAT(message(replaced(R"("keep":"365d")", R"("keep":"planted-bad-7731")")),
+             ContainsSubstring("retention.behavioral.keep"));
+  CHECK_THAT(message(replaced(R"("purposes":["service","marketing"])",
+                              R"("purposes":["service","planted-bad-7731"])")),
+             ContainsSubstring("fields.email.purposes[1]: undeclared purpose"));
+  CHECK_THAT(message(replaced(R"("effect":"forbid")", R"("effect":"planted-bad-7731")")),
+             ContainsSubstring("rules[1].effect"));
+  CHECK_THAT(message(replaced(R"("name":"email",)", "")),
+             ContainsSubstring("fields[1].name: required key is missing"));
+}
+
+TEST_CASE("from_file reads a manifest; missing is NotFound", "[manifest]") {
+  amanah::test::TempDir dir;
+  const auto path = dir / "privacy.toml";
+  amanah::test::write_file(path, kDesignExample);
+  CHECK(Manifest::from_file(path) == Manifest::from_toml(kDesignExample));
+
+  REQUIRE_AMANAH_ERROR(Manifest::from_file(dir / "missing.toml"), ErrorCode::NotFound);
+  REQUIRE_AMANAH_ERROR(Manifest::from_file(dir.path()), ErrorCode::Io);
+
+  // Errors name the file it was read from.
+  amanah::test::write_file(path, "[store]\nname = \"x\"\ncolour = \"planted-bad-7731\"\n");
+  try {
+    (void)Manifest::from_file(path);
+    FAIL("accepted");
+  } catch (const amanah::Error& e) {
+    CHECK(e.code() == ErrorCode::InvalidManifest);
+    CHECK_THAT(e.what(), ContainsSubstring(path.string() + ":3:1: store.colour: unknown key"));
+  }
+}
+
+TEST_CASE("lookups find declared names and return nullptr otherwise", "[manifest]") {
+  const auto m = Manifest::from_toml(kFull);
+  REQUIRE(m.purpose("billing") != nullptr);
+  CHECK(m.purpose("billing")->basis == LegalBasis::legal_obligation);
+  CHECK(m.purpose("marketing") == nullptr);
+  CHECK(m.purpose("") == nullptr);
+  REQUIRE(m.field("notes") != nullptr);
+  CHECK(m.field("notes")->max_length == 200);
+  CHECK(m.field("phone") == nullptr);
+  REQUIRE(m.role("support") != nullptr);
+  CHECK(m.role("support")->description == "Customer support agents");
+  CHECK(m.role("marketing") == nullptr);
+  CHECK(Manifest{}.field("email") == nullptr);
+}
+
+TEST_CASE("to_string gives the names used in TOML", "[manifest]") {
+  CHECK(amanah::to_string(LegalBasis::legitimate_interest) == "legitimate_interest");
+  CHECK(amanah::to_string(LegalBasis::public_task) == "public_task");
+  CHECK(amanah::to_string(FieldType::npwp) == "npwp");
+  CHECK(amanah::to_string(FieldType::card) == "card");
+  CHECK(amanah::to_string(Category::behavioral) == "behavioral");
+  CHECK(amanah::to_string(Mask::first_last) == "first_last");
+  CHECK(amanah::to_string(Mask::nullify) == "nullify");
+  CHECK(amanah::to_string(Action::export_data) == "export");
+  CHECK(amanah::to_string(Action::erase) == "erase");
+}
+
+TEST_CASE("roles: the [roles] section when present, else the roles rules name", "[manifest]") {
+  SECTION("without [roles], any well-formed role named by a rule is declared") {
+    const auto m = Manifest::from_toml(std::string(kPrelude) + R"([[permit]]
+id = "a"
+roles = ["support", "ops"]
+[[forbid]]
+id = "b"
+roles = ["ops", "marketing"]
+)");
+    REQUIRE(m.roles().size() == 3);
+    CHECK(m.roles()[0].id == "support");
+    CHECK(m.roles()[1].id == "ops");
+    CHECK(m.roles()[2].id == "marketing");
+    CHECK(m.role("ops") != nullptr);
+    CHECK(m.role("auditor") == nullptr);
+    CHECK(Manifest::from_json(m.to_json()) == m);
+    require_invalid("[[permit]]\nid = \"a\"\nroles = [\"support\", \"Bad Role\"]\n", 3,
+                    "permit[0].roles[1]");
+  }
+  SECTION("with [roles], a rule may only name declared roles") {
+    const auto m = Manifest::from_toml(std::string(kPrelude) + R"([roles.support]
+[[permit]]
+id = "a"
+roles = ["support"]
+)");
+    REQUIRE(m.roles().size() == 1);
+    require_invalid(R"([roles.support]
+description = "Agents"
+[[permit]]
+id = "a"
+roles = ["support", "planted-bad-7731"]
+)",
+                    5, "permit[0].roles[1]");
+    // An empty section still declares the (empty) set.
+    require_invalid("[roles]\n[[forbid]]\nid = \"a\"\nroles = [\"support\"]\n", 4,
+                    "forbid[0].roles[0]");
+    require_invalid("[roles.Support]\n", 1, "roles.Support");
+    require_invalid("[roles.support]\ndescripton = \"x\"\n", 2, "roles.support.descripton");
+    require_invalid("[roles]\nsupport = \"planted-bad-7731\"\n", 2, "roles.support");
+  }
+  SECTION("in the builder, role() calls are the section") {
+    CHECK(Manifest::builder().permit({.id = "a", .roles = {"x"}}).build().role("x") != nullptr);
+    const auto msg =
+        builder_error(Manifest::builder().role("y").permit({.id = "a", .roles = {"x"}}));
+    CHECK_THAT(msg, ContainsSubstring("<builder>: permit[0].roles[0]: undeclared role"));
+  }
+}
+
+TEST_CASE("TOML syntax errors name the line and never the text", "[manifest]") {
+  auto msg = error_of("[store]\nname = \"ok\"\nnote = \"planted-bad-7731\n");
+  CHECK_THAT(msg, ContainsSubstring("privacy.toml:3:"));
+  CHECK_THAT(msg, ContainsSubstring("invalid TOML"));
+  CHECK_THAT(msg, !ContainsSubstring(std::string(kPlanted)));
+  msg = error_of("[store]\nname = \"a\"\nname = \"planted-bad-7731\"\n");  // duplicate key
+  CHECK_THAT(msg, ContainsSubstring("privacy.toml:3:"));
+  CHECK_THAT(msg, !ContainsSubstring(std::string(kPlanted)));
+  msg = error_of("a = planted-bad-7731\n");
+  CHECK_THAT(msg, ContainsSubstring("privacy.toml:1:"));
+  CHECK_THAT(msg, !ContainsSubstring(std::string(kPlanted)));
+  msg = error_of("[fields.planted-bad-7731\n");
+  CHECK_THAT(msg, !ContainsSubstring(std::string(kPlanted)));
+}
+
+TEST_CASE("unknown keys are errors", "[manifest]") {
+  require_invalid_doc("colour = \"planted-bad-7731\"\n", 1, "colour");
+  require_invalid("[store]\nnama = \"x\"\n", 2, "store.nama");
+  require_invalid("[purposes.x]\nbasis = \"contract\"\ndescripton = \"x\"\n", 3,
+                  "purposes.x.descripton");
+  require_invalid(
+      "[fields]\nemail = { type = \"email\", category = \"contact\", purposes = [\"service\"], "
+      "lokup = true }\n",
+      2, "fields.email.lokup");
+  require_invalid("[retention]\ntransaction = { keep = \"1y\", bases = \"consent\" }\n", 2,
+                  "retention.transaction.bases");
+  require_invalid("[[permit]]\nid = \"a\"\nrole = [\"support\"]\n", 3, "permit[0].role");
+  // A key that is not a plain name is not echoed.
+  const auto msg = error_of("[store]\n\"planted-bad-7731 x\" = 1\n");
+  CHECK_THAT(msg, ContainsSubstring("privacy.toml:2:1: store.?: unknown key"));
+}
+
+TEST_CASE("wrong TOML types are errors", "[manifest]") {
+  require_invalid(
+      "[fields]\nemail = { type = \"email\", category = \"contact\", purposes = [\"service\"], "
+      "lookup = \"yes\" }\n",
+      2, "fields.email.lookup");
+  require_invalid(
+      "[fields.email]\ntype = \"email\"\ncategory = \"contact\"\npurposes = \"service\"\n", 4,
+      "fields.email.purposes");
+  require_invalid("[fields.email]\ntype = \"email\"\ncategory = \"contact\"\npurposes = [1]\n", 4,
+                  "fields.email.purposes[0]");
+  require_invalid("[fields.notes]\ntype = \"text\"\nmax_length = \"200\"\n", 3,
+                  "fields.notes.max_length");
+  require_invalid("[fields.notes]\ntype = \"text\"\nmax_length = -1\n", 3,
+                  "fields.notes.max_length");
+  require_invalid("[fields.email]\ntype = 5\n", 2, "fields.email.type");
+  require_invalid("[store]\nname = 5\n", 2, "store.name");
+  require_invalid_doc("store = \"planted-bad-7731\"\n", 1, "store");
+  require_invalid_doc("fields = 3\n", 1, "fields");
+  require_invalid_doc("permit = 3\n", 1, "permit");
+  require_invalid_doc("permit = [1]\n", 1, "permit[0]");
+  require_invalid("[fields]\nemail = \"planted-bad-7731\"\n", 2, "fields.email");
+  require_invalid("[purposes]\nx = \"contract\"\n", 2, "purposes.x");
+  require_invalid("[[permit]]\nid = 7\n", 2, "permit[0].id");
+  require_invalid("[[permit]]\nid = \"a\"\nroles = \"support\"\n", 3, "permit[0].roles");
+  require_invalid("[retention]\nbehavioral = 365\n", 2, "retention.behavioral");
+}
+
+TEST_CASE("purposes are validated", "[manifest]") {
+  require_invalid("[purposes.Bad]\nbasis = \"contract\"\n", 1, "purposes.Bad");
+  require_invalid("[purposes.9lives]\nbasis = \"contract\"\n", 1, "purposes.9lives");
+  require_invalid("[purposes.x]\ndescription = \"d\"\n", 1, "purposes.x.basis");
+  require_invalid("[purposes.x]\nbasis = \"planted-bad-7731\"\n", 2, "purposes.x.basis");
+  require_invalid("[purposes." + std::string(65, 'a') + "]\nbasis = \"contract\"\n", 1,
+                  "purposes[2]");
+  CHECK_NOTHROW(Manifest::from_toml("[purposes." + std::string(64, 'a') +
+                                    "]\nbasis = \"contract\"\n[purposes.a-b_c]\nbasis = "
+                                    "\"public_task\"\n"));
+  CHECK_THAT(builder_error(base_builder().purpose("service", LegalBasis::consent)),
+             ContainsSubstring("<builder>: purposes.service: declared more than once"));
+  CHECK_THAT(builder_error(base_builder().purpose("x", static_cast<LegalBasis>(42))),
+             ContainsSubstring("purposes.x.basis: unknown legal basis"));
+}
+
+TEST_CASE("fields are validated", "[manifest]") {
+  const std::string ok_rest = R"(category = "contact"
+purposes = ["service"]
+)";
+  SECTION("names, types, categories and purposes") {
+    require_invalid(
+        "[fields]\nEmail = { type = \"email\", category = \"contact\", purposes = "
+        "[\"service\"] }\n",
+        2, "fields.Email");
+    require_invalid("[fields.e-mail]\ntype = \"email\"\n" + ok_rest, 1, "fields.e-mail");
+    require_invalid("[fields.email]\ncategory = \"contact\"\npurposes = [\"service\"]\n", 1,
+                    "fields.email.type");
+    require_invalid("[fields.email]\ntype = \"planted-bad-7731\"\n" + ok_rest, 2,
+                    "fields.email.type");
+    require_invalid("[fields.email]\ntype = \"email\"\npurposes = [\"service\"]\n", 1,
+                    "fields.email.category");
+    require_invalid("[fields.email]\ntype = \"email\"\ncategory = \"planted-bad-7731\"\n", 3,
+                    "fields.email.category");
+    require_invalid("[fields.email]\ntype = \"email\"\ncategory = \"contact\"\n", 1,
+                    "fields.email.purposes");
+    require_invalid("[fields.email]\ntype = \"email\"\ncategory = \"contact\"\npurposes = []\n", 4,
+                    "fields.email.purposes");
+    require_invalid(
+        "[fields.email]\ntype = \"email\"\ncategory = \"contact\"\npurposes = [\"service\", "
+        "\"planted-bad-7731\"]\n",
+        4, "fields.email.purposes[1]");
+    require_invalid(
+        "[fields.email]\ntype = \"email\"\ncategory = \"contact\"\npurposes = [\"service\", "
+        "\"service\"]\n",
+        4, "fields.email.purposes[1]");
+  }
+  SECTION("the column is the value's") {
+    const auto msg = error_of(
+        "[fields]\nemail = { type = \"planted-bad-7731\", category = \"contact\", purposes = [] "
+        "}\n");
+    CHECK_THAT(msg, ContainsSubstring("privacy.toml:2:18: fields.email.type: unknown field type"));
+  }
+  SECTION("unique needs lookup") {
+    require_invalid("[fields.email]\ntype = \"email\"\n" + ok_rest + "unique = true\n", 5,
+                    "fields.email.unique");
+    CHECK_NOTHROW(Manifest::from_toml(std::string(kPrelude) + "[fields.email]\ntype = \"email\"\n" +
+                                      ok_rest + "unique = true\nlookup = true\n"));
+  }
+  SECTION("max_length only on text") {
+    require_invalid("[fields.email]\ntype = \"email\"\n" + ok_rest + "max_length = 200\n", 5,
+                    "fields.email.max_length");
+  }
+  SECTION("index_bits in 8..32, and only with lookup") {
+    const std::string lookup = "[fields.email]\ntype = \"email\"\n" + ok_rest + "lookup = true\n";
+    require_invalid(lookup + "index_bits = 7\n", 6, "fields.email.index_bits");
+    require_invalid(lookup + "index_bits = 33\n", 6, "fields.email.index_bits");
+    require_invalid(lookup + "index_bits = -8\n", 6, "fields.email.index_bits");
+    require_invalid("[fields.email]\ntype = \"email\"\n" + ok_rest + "index_bits = 24\n", 5,
+                    "fields.email.index_bits");
+    CHECK_NOTHROW(Manifest::from_toml(std::string(kPrelude) + lookup + "index_bits = 8\n"));
+    CHECK_NOTHROW(Manifest::from_toml(std::string(kPrelude) + lookup + "index_bits = 32\n"));
+  }
+  SECTION("year_only only on dates") {
+    require_invalid("[fields.born]\ntype = \"text\"\n" + ok_rest + "mask = \"year_only\"\n", 5,
+                    "fields.born.mask");
+    require_invalid("[fields.born]\ntype = \"date\"\n" + ok_rest + "mask = \"planted-bad-7731\"\n",
+                    5, "fields.born.mask");
+  }
+  SECTION("card fields are neither lookup nor unique") {
+    require_invalid("[fields.card]\ntype = \"card\"\n" + ok_rest + "lookup = true\n", 5,
+                    "fields.card.lookup");
+    require_invalid("[fields.card]\ntype = \"card\"\n" + ok_rest + "unique = true\n", 5,
+                    "fields.card.unique");
+  }
+  SECTION("retention durations") {
+    for (const char* bad : {"0d", "-1d", "1.5y", "10 y", "10Y", "", "d", "10", "010d", "1h",
+                            "1234567d", "planted-bad-7731"}) {
+      CAPTURE(bad);
+      require_invalid(
+          "[fields.email]\ntype = \"email\"\n" + ok_rest + "retention = \"" + bad + "\"\n", 5,
+          "fields.email.retention");
+    }
+    for (const char* good : {"1d", "365d", "52w", "6m", "10y", "999999d"}) {
+      CAPTURE(good);
+      CHECK_NOTHROW(Manifest::from_toml(std::string(kPrelude) +
+                                        "[fields.email]\ntype = \"email\"\n" + ok_rest +
+                                        "retention = \"" + good + "\"\n"));
+    }
+  }
+  SECTION("builder: duplicates and out-of-range values") {
+    CHECK_THAT(builder_error(base_builder().field(text_field("a")).field(text_field("a"))),
+               ContainsSubstring("<builder>: fields.a: declared more than once"));
+    Field f = text_field("a");
+    f.type = static_cast<FieldType>(99);
+    CHECK_THAT(builder_error(base_builder().field(f)),
+               ContainsSubstring("fields.a.type: unknown field type"));
+    f = text_field("a");
+    f.index_bits = 0;
+    CHECK_THAT(builder_error(base_builder().field(f)), ContainsSubstring("fields.a.index_bits"));
+    f = text_field("a b");
+    CHECK_THAT(builder_error(base_builder().field(f)), ContainsSubstring("<builder>: fields[0]: "));
+    f = text_field("a");
+    f.purposes.clear();
+    CHECK_THAT(builder_error(base_builder().field(f)),
+               ContainsSubstring("fields.a.purposes: needs at least one purpose"));
+  }
+}
+
+TEST_CASE("retention rules are validated", "[manifest]") {
+  require_invalid("[retention]\nbehavioral = \"0d\"\n", 2, "retention.behavioral");
+  require_invalid("[retention]\ntransaction = { keep = \"10 y\" }\n", 2,
+                  "retention.transaction.keep");
+  require_invalid("[retention]\ntransaction = { basis = \"consent\" }\n", 2,
+                  "retention.transaction.keep");
+  require_invalid("[retention]\ntransaction = { keep = \"1y\", basis = \"planted-bad-7731\" }\n", 2,
+                  "retention.transaction.basis");
+  require_invalid("[retention]\nplanted = \"1d\"\n", 2, "retention.planted");
+  CHECK_THAT(builder_error(Manifest::builder()
+                               .retention(Category::account, "1y")
+                               .retention(Category::account, "2y")),
+             ContainsSubstring("<builder>: retention.account: category listed more than once"));
+  CHECK_THAT(builder_error(Manifest::builder().retention(Category::account, "planted-bad-7731")),
+             ContainsSubstring("retention.account.keep"));
+}
+
+TEST_CASE("rules are validated", "[manifest]") {
+  const std::string field = R"([fields.email]
+type = "email"
+category = "contact"
+purposes = ["service"]
+)";  // 4 lines
+  require_invalid("[[permit]]\nroles = [\"support\"]\n", 1, "permit[0].id");
+  require_invalid("[[permit]]\nid = \"Bad Id\"\n", 2, "permit[0].id");
+  require_invalid("[[permit]]\nid = \"a\"\n[[forbid]]\nid = \"b\"\n[[forbid]]\nid = \"a\"\n", 6,
+                  "forbid[1].id");
+  require_invalid("[[permit]]\nid = \"a\"\n[[permit]]\nid = \"a\"\n", 4, "permit[1].id");
+  require_invalid("[[permit]]\nid = \"a\"\nactions = [\"read\", \"planted-bad-7731\"]\n", 3,
+                  "permit[0].actions[1]");
+  require_invalid("[[permit]]\nid = \"a\"\nactions = [\"read\", \"read\"]\n", 3,
+                  "permit[0].actions[1]");
+  require_invalid("[[permit]]\nid = \"a\"\ncategories = [\"planted-bad-7731\"]\n", 3,
+                  "permit[0].categories[0]");
+  require_invalid(field + "[[permit]]\nid = \"a\"\nfields = [\"email\", \"planted-bad-7731\"]\n", 7,
+                  "permit[0].fields[1]");
+  require_invalid("[[forbid]]\nid = \"a\"\npurposes = [\"planted-bad-7731\"]\n", 3,
+                  "forbid[0].purposes[0]");
+  require_invalid("[[forbid]]\nid = \"a\"\nmask = \"last4\"\n", 3, "forbid[0].mask");
+  require_invalid("[[permit]]\nid = \"a\"\nmask = \"planted-bad-7731\"\n", 3, "permit[0].mask");
+  CHECK_NOTHROW(Manifest::from_toml(std::string(kPrelude) + field +
+                                    "[[permit]]\nid = \"a\"\nfields = [\"email\"]\nmask = "
+                                    "\"hash\"\nactions = [\"read\", \"create\", \"update\", "
+                                    "\"erase\", \"export\"]\n"));
+  CHECK_THAT(builder_error(Manifest::builder().forbid({.id = "a", .mask = Mask::redact})),
+             ContainsSubstring("<builder>: forbid[0].mask: forbid rules take no mask"));
+  CHECK_THAT(builder_error(Manifest::builder().permit({.id = "a"}).forbid({.id = "a"})),
+             ContainsSubstring("<builder>: forbid[0].id"));
+}
+
+TEST_CASE("the first problem in document order is reported", "[manifest]") {
+  // A rule (line 1) names an undeclared field; a field further down has unique without lookup.
+  require_invalid(R"([[permit]]
+id = "a"
+fields = ["nope"]
+[fields.email]
+type = "email"
+category = "contact"
+purposes = ["service"]
+unique = true
+)",
+                  3, "permit[0].fields[0]");
+  require_invalid(R"([fields.email]
+type = "email"
+category = "contact"
+purposes = ["service"]
+unique = true
+[[permit]]
+id = "a"
+fields = ["nope"]
+)",
+                  5, "fields.email.unique");
+}
+
+TEST_CASE("messages never contain manifest values", "[manifest]") {
+  // Store name and descriptions hold free text; no error may quote them.
+  const std::string msg = error_of(R"([store]
+name = "planted-bad-7731"
+[purposes.x]
+basis = "contract"
+description = "planted-bad-7731"
+[fields.planted]
+type = "text"
+category = "identity"
+purposes = ["x"]
+max_length = 7731
+mask = "year_only"
+)");
+  CHECK_THAT(msg, !ContainsSubstring(std::string(kPlanted)));
+  CHECK_THAT(msg, !ContainsSubstring("7731"));
+  CHECK_THAT(msg, ContainsSubstring("privacy.toml:11:8: fields.planted.mask"));
+
+  const std::string bad_utf8 = "planted-bad-7731 \xC3\x28";
+  const auto b = Manifest::builder().name(bad_utf8);
+  const auto bmsg = builder_error(b);
+  CHECK_THAT(bmsg, ContainsSubstring("<builder>: store.name: not valid UTF-8"));
+  CHECK_THAT(bmsg, !ContainsSubstring(std::string(kPlanted)));
+  CHECK_THAT(builder_error(Manifest::builder().purpose("x", LegalBasis::contract, bad_utf8)),
+             ContainsSubstring("purposes.x.description: not valid UTF-8"));
+}
+
+TEST_CASE("no mutation of a manifest leaks a planted value into an error", "[manifest]") {
+  // Each string value in turn replaced by the planted one: accepted, or rejected without it.
+  const std::string full(kFull);
+  int rejected = 0;
+  for (std::size_t open = full.find('"'); open != std::string::npos;) {
+    const auto close = full.find('"', open + 1);
+    REQUIRE(close != std::string::npos);
+    std::string mutated = full;
+    mutated.replace(open + 1, close - open - 1, kPlanted);
+    try {
+      (void)Manifest::from_toml(mutated, "privacy.toml");
+    } catch (const amanah::Error& e) {
+      ++rejected;
+      CHECK(e.code() == ErrorCode::InvalidManifest);
+      CHECK_THAT(e.what(), !ContainsSubstring(std::string(kPlanted)));
+      CHECK_THAT(e.what(), ContainsSubstring("privacy.toml:"));
+    }
+    open = full.find('"', close + 1);
+  }
+  CHECK(rejected > 20);
+
+  // Every prefix of a manifest whose free text is planted: valid, or an error without it.
+  std::string planted = full;
+  planted.replace(planted.find("Toko Lengkap"), 12, kPlanted);
+  planted.replace(planted.find("Run the account"), 15, kPlanted);
+  for (std::size_t n = 0; n <= planted.size(); ++n) {
+    try {
+      (void)Manifest::from_toml(std::string_view(planted).substr(0, n), "privacy.toml");
+    } catch (const amanah::Error& e) {
+      CHECK(e.code() == ErrorCode::InvalidManifest);
+      CHECK_THAT(e.what(), !ContainsSubstring("planted"));  // not even a cut-off part
+    }
+  }
+}

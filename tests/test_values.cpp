@@ -1,0 +1,803 @@
+// Field values: validation and normalization of every field type, hostile inputs, and masks.
+// All data here is synthetic. Rejections are checked without printing the rejected input.
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <amanah/error.hpp>
+#include <amanah/manifest.hpp>
+#include <catch2/catch_test_macros.hpp>
+
+#include "support.hpp"
+#include "values/values.hpp"
+
+namespace values = amanah::detail::values;
+using amanah::ErrorCode;
+using amanah::FieldType;
+using amanah::Mask;
+
+namespace {
+
+std::string norm(FieldType type, std::string_view input, std::uint32_t max_length = 0) {
+  return values::normalize(type, input, max_length).value;
+}
+
+std::string index_of(FieldType type, std::string_view input) {
+  return values::normalize(type, input).index_form;
+}
+
+// True when the input is rejected as a Validation error (and nothing else).
+bool rejected(FieldType type, std::string_view input, std::uint32_t max_length = 0) {
+  try {
+    (void)values::normalize(type, input, max_length);
+    return false;
+  } catch (const amanah::Error& e) {
+    return e.code() == ErrorCode::Validation;
+  }
+}
+
+// Counts the inputs that are accepted or fail otherwise than Validation; the failing index is
+// reported through `first_bad` so a failure message never shows the input itself.
+std::size_t count_accepted(FieldType type, const std::vector<std::string>& inputs,
+                           std::size_t& first_bad) {
+  std::size_t bad = 0;
+  first_bad = inputs.size();
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (!rejected(type, inputs[i])) {
+      if (bad++ == 0) first_bad = i;
+    }
+  return bad;
+}
+
+#define CHECK_ALL_REJECTED(type, inputs)                             \
+  do {                                                               \
+    std::size_t first_bad_ = 0;                                      \
+    const std::size_t n_ = count_accepted(type, inputs, first_bad_); \
+    INFO("first accepted input index: " << first_bad_);              \
+    CHECK(n_ == 0);                                                  \
+  } while (false)
+
+std::span<const std::byte> key_of(const std::array<std::byte, 32>& k) {
+  return k;
+}
+
+std::array<std::byte, 32> counting_key() {
+  std::array<std::byte, 32> k{};
+  for (std::size_t i = 0; i < k.size(); ++i)
+    k[i] = static_cast<std::byte>(i);
+  return k;
+}
+
+// Independent of the code under test: is `s` well-formed UTF-8?
+bool well_formed_utf8(std::string_view s) {
+  try {
+    (void)values::normalize(FieldType::text, s, static_cast<std::uint32_t>(s.size() + 1));
+    return true;
+  } catch (const amanah::Error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("text keeps valid UTF-8 unchanged and folds its index form", "[values]") {
+  CHECK(norm(FieldType::text, "Siti Nurhaliza") == "Siti Nurhaliza");
+  CHECK(norm(FieldType::text, "Jl. Merdeka No. 17\r\nJakarta\tPusat") ==
+        "Jl. Merdeka No. 17\r\nJakarta\tPusat");
+  CHECK(norm(FieldType::text, "Caf\xC3\xA9 \xE2\x98\x95 \xF0\x9F\x98\x80") ==
+        "Caf\xC3\xA9 \xE2\x98\x95 \xF0\x9F\x98\x80");
+  CHECK(norm(FieldType::text, "\xF4\x8F\xBF\xBF") == "\xF4\x8F\xBF\xBF");  // U+10FFFF
+  CHECK(norm(FieldType::text, "") == "");  // empty text is a value like any other
+
+  CHECK(index_of(FieldType::text, "  Siti   NURHALIZA \t\n") == "siti nurhaliza");
+  CHECK(index_of(FieldType::text, "A\r\n\r\nB") == "a b");
+  CHECK(index_of(FieldType::text, "   ") == "");
+  // Only ASCII letters are lower-cased; other bytes are left alone.
+  CHECK(index_of(FieldType::text,
+                 "\xC3\x89"
+                 "COLE") ==
+        "\xC3\x89"
+        "cole");
+  CHECK(norm(FieldType::text, "  Siti  ") == "  Siti  ");  // value is never trimmed
+}
+
+TEST_CASE("text rejects malformed UTF-8", "[values]") {
+  const std::vector<std::string> bad = {
+      "\xC0\xAF",          // overlong '/'
+      "\xC1\xBF",          // overlong
+      "\xE0\x80\xAF",      // overlong, 3 bytes
+      "\xF0\x80\x80\xAF",  // overlong, 4 bytes
+      "\xED\xA0\x80",      // surrogate U+D800
+      "\xED\xBF\xBF",      // surrogate U+DFFF
+      "\xF4\x90\x80\x80",  // U+110000
+      "\xF5\x80\x80\x80",  // beyond any code point
+      "\xFF",
+      "\xFE",             // never in UTF-8
+      "\x80",             // stray continuation byte
+      "abc\xE2\x82",      // truncated at the end
+      "\xC3",             // truncated lead byte
+      "\xC3\x28",         // bad continuation
+      "\xE2\x28\xA1",     // bad continuation, 3 bytes
+      "ok \xF0\x9F\x98",  // truncated emoji
+  };
+  CHECK_ALL_REJECTED(FieldType::text, bad);
+}
+
+TEST_CASE("text rejects control characters but allows tab, LF, CR", "[values]") {
+  const std::vector<std::string> bad = {
+      std::string("a\0b", 3),
+      std::string(1, '\0'),
+      "\x01",
+      "line\x0B",
+      "\x1B[31mred",
+      "bell\x07",
+      "del\x7F",
+      "\xC2\x85",  // NEL (C1)
+      "\xC2\x9B"
+      "31m",  // CSI (C1): a terminal escape
+  };
+  CHECK_ALL_REJECTED(FieldType::text, bad);
+  CHECK_FALSE(rejected(FieldType::text, "a\tb\nc\rd"));
+}
+
+TEST_CASE("text length cap counts bytes", "[values]") {
+  CHECK_FALSE(rejected(FieldType::text, std::string(4096, 'a')));
+  CHECK(rejected(FieldType::text, std::string(4097, 'a')));
+  CHECK_FALSE(rejected(FieldType::text, std::string(10, 'a'), 10));
+  CHECK(rejected(FieldType::text, std::string(11, 'a'), 10));
+  std::string e5, e6;
+  for (int i = 0; i < 5; ++i)
+    e5 += "\xC3\xA9";
+  e6 = e5 + "\xC3\xA9";
+  CHECK_FALSE(rejected(FieldType::text, e5, 10));  // 10 bytes
+  CHECK(rejected(FieldType::text, e6, 10));        // 12 bytes
+  CHECK_FALSE(rejected(FieldType::text, std::string(5000, 'a'), 5000));
+}
+
+TEST_CASE("integer accepts int64 and gives a canonical decimal", "[values]") {
+  CHECK(norm(FieldType::integer, "0") == "0");
+  CHECK(norm(FieldType::integer, "42") == "42");
+  CHECK(norm(FieldType::integer, "-42") == "-42");
+  CHECK(norm(FieldType::integer, "+42") == "42");
+  CHECK(norm(FieldType::integer, "  17 \n") == "17");
+  CHECK(norm(FieldType::integer, "007") == "7");
+  CHECK(norm(FieldType::integer, "-0") == "0");
+  CHECK(norm(FieldType::integer, "+0") == "0");
+  CHECK(norm(FieldType::integer, "-000") == "0");
+  CHECK(norm(FieldType::integer, "9223372036854775807") == "9223372036854775807");
+  CHECK(norm(FieldType::integer, "-9223372036854775808") == "-9223372036854775808");
+  CHECK(norm(FieldType::integer, "0009223372036854775807") == "9223372036854775807");
+  CHECK(index_of(FieldType::integer, "+0042") == "42");
+
+  const std::vector<std::string> bad = {
+      "9223372036854775808",
+      "-9223372036854775809",
+      "18446744073709551616",
+      "99999999999999999999999999",
+      "",
+      " ",
+      "-",
+      "+",
+      "1.0",
+      "1e3",
+      "0x10",
+      "1 000",
+      "1,000",
+      "--1",
+      "+-1",
+      "1-",
+      "abc",
+      "\xD9\xA1\xD9\xA2",  // Arabic-Indic digits
+      "\xEF\xBC\x91",      // full-width 1
+      std::string("1\0", 2),
+      std::string(2000, '1'),
+  };
+  CHECK_ALL_REJECTED(FieldType::integer, bad);
+}
+
+TEST_CASE("money: amounts in minor units with ISO 4217 currencies", "[values]") {
+  CHECK(norm(FieldType::money, "IDR 150000") == "IDR 150000.00");
+  CHECK(norm(FieldType::money, "150000 IDR") == "IDR 150000.00");
+  CHECK(norm(FieldType::money, "USD 12.50") == "USD 12.50");
+  CHECK(norm(FieldType::money, "12.5 USD") == "USD 12.50");
+  CHECK(norm(FieldType::money, "idr 1,500,000") == "IDR 1500000.00");
+  CHECK(norm(FieldType::money, "IDR 1,500,000.50") == "IDR 1500000.50");
+  CHECK(norm(FieldType::money, "JPY 500") == "JPY 500");
+  CHECK(norm(FieldType::money, "KRW 10,000") == "KRW 10000");
+  CHECK(norm(FieldType::money, "VND 25000") == "VND 25000");
+  CHECK(norm(FieldType::money, "USD -12.50") == "USD -12.50");
+  CHECK(norm(FieldType::money, "-12.5 USD") == "USD -12.50");
+  CHECK(norm(FieldType::money, "USD 0.5") == "USD 0.50");
+  CHECK(norm(FieldType::money, "USD -0.00") == "USD 0.00");
+  CHECK(norm(FieldType::money, "KWD 1.234") == "KWD 1.234");
+  CHECK(norm(FieldType::money, "  SGD   7  ") == "SGD 7.00");
+  CHECK(norm(FieldType::money, "USD12.50") == "USD 12.50");  // the space is optional
+  CHECK(norm(FieldType::money, "sgd 007.5") == "SGD 7.50");
+  for (const char* code :
+       {"IDR", "USD", "EUR", "SGD", "MYR", "GBP", "AUD", "CNY", "THB", "PHP", "HKD", "INR", "SAR"})
+    CHECK(norm(FieldType::money, std::string(code) + " 1") == std::string(code) + " 1.00");
+  for (const char* code : {"JPY", "KRW", "VND"})
+    CHECK(norm(FieldType::money, std::string(code) + " 1") == std::string(code) + " 1");
+  CHECK(index_of(FieldType::money, "idr 1,500") == "IDR 1500.00");
+
+  // Boundaries of int64 minor units.
+  CHECK(norm(FieldType::money, "USD 92233720368547758.07") == "USD 92233720368547758.07");
+  CHECK(norm(FieldType::money, "USD -92233720368547758.08") == "USD -92233720368547758.08");
+  CHECK(norm(FieldType::money, "JPY 9,223,372,036,854,775,807") == "JPY 9223372036854775807");
+  CHECK(rejected(FieldType::money, "USD 92233720368547758.08"));
+  CHECK(rejected(FieldType::money, "USD -92233720368547758.09"));
+  CHECK(rejected(FieldType::money, "JPY 9223372036854775808"));
+  CHECK(rejected(FieldType::money, "IDR 100000000000000000"));
+
+  const std::vector<std::string> bad = {
+      "JPY 500.5",
+      "JPY 500.",
+      "USD 12.505",
+      "IDR 150.000",  // Indonesian dot grouping
+      "USD 12.",
+      "USD .5",
+      "XYZ 10",
+      "10",
+      "USD",
+      "",
+      "USD 1,50,000",
+      "USD 1,5000",
+      "USD ,500",
+      "USD 1,500.",
+      "USD 1.500,00",
+      "USD 1 500",
+      "USD +5",
+      "USD --5",
+      "USD 5-",
+      "$ 5",
+      "Rp 150000",
+      "USD 12 EUR",
+      "US D 5",
+      "USD 1,000,00",
+      "USD 1234,567",
+      "USD -",
+      "USD 1.2.3",
+      "USD \xEF\xBC\x95",  // full-width 5
+      std::string("USD 5\0", 6),
+      "USD 0x10",
+      "USD 1e3",
+      std::string(2000, '1') + " USD",
+  };
+  CHECK_ALL_REJECTED(FieldType::money, bad);
+}
+
+TEST_CASE("date: ISO 8601 calendar dates that exist", "[values]") {
+  CHECK(norm(FieldType::date, "1990-05-17") == "1990-05-17");
+  CHECK(norm(FieldType::date, " 1990-05-17\n") == "1990-05-17");
+  CHECK(norm(FieldType::date, "2024-02-29") == "2024-02-29");
+  CHECK(norm(FieldType::date, "2000-02-29") == "2000-02-29");
+  CHECK(norm(FieldType::date, "1000-01-01") == "1000-01-01");
+  CHECK(norm(FieldType::date, "9999-12-31") == "9999-12-31");
+  CHECK(index_of(FieldType::date, "2024-12-31") == "2024-12-31");
+
+  const std::vector<std::string> bad = {
+      "2023-02-29",
+      "1900-02-29",
+      "2100-02-29",
+      "0999-12-31",
+      "0000-01-01",
+      "2024-13-01",
+      "2024-00-10",
+      "2024-04-31",
+      "2024-04-00",
+      "2024-4-1",
+      "17/05/1990",
+      "17-05-1990",
+      "1990-05-17T00:00",
+      "1990-05-17Z",
+      "19900517",
+      "+1990-05-17",
+      "-1990-05-17",
+      "",
+      "1990/05/17",
+      "10000-01-01",
+      "\xEF\xBC\x91\xEF\xBC\x99\xEF\xBC\x99\xEF\xBC\x90-05-17",
+      std::string("1990-05-1\0", 10),
+      "1990-05-17 1990-05-17",
+      "abcd-ef-gh",
+  };
+  CHECK_ALL_REJECTED(FieldType::date, bad);
+}
+
+TEST_CASE("email: practical RFC 5321 addresses", "[values]") {
+  CHECK(norm(FieldType::email, "siti@example.co.id") == "siti@example.co.id");
+  CHECK(norm(FieldType::email, "SITI@Example.CO.ID") == "SITI@example.co.id");
+  CHECK(index_of(FieldType::email, "SITI@Example.co.id") ==
+        index_of(FieldType::email, "siti@example.co.id"));
+  CHECK(index_of(FieldType::email, "SITI@Example.co.id") == "siti@example.co.id");
+  CHECK(norm(FieldType::email, "  budi.santoso+promo@mail.example.com \n") ==
+        "budi.santoso+promo@mail.example.com");
+  CHECK(norm(FieldType::email, "o'brien@example.com") == "o'brien@example.com");
+  CHECK(norm(FieldType::email, "a!#$%&'*+-/=?^_`{|}~@example.com") ==
+        "a!#$%&'*+-/=?^_`{|}~@example.com");
+  CHECK(norm(FieldType::email, "user@xn--80ak6aa92e.com") == "user@xn--80ak6aa92e.com");
+  CHECK(norm(FieldType::email, "x@a-b.c0m") == "x@a-b.c0m");
+  CHECK(norm(FieldType::email, "x@1.example") == "x@1.example");  // numeric labels but the TLD
+
+  const std::string local64(64, 'a'), local65(65, 'a');
+  CHECK_FALSE(rejected(FieldType::email, local64 + "@example.com"));
+  CHECK(rejected(FieldType::email, local65 + "@example.com"));
+  const std::string label63(63, 'b'), label64(64, 'b');
+  CHECK_FALSE(rejected(FieldType::email, "a@" + label63 + ".com"));
+  CHECK(rejected(FieldType::email, "a@" + label64 + ".com"));
+  // 64 + 1 + 189 = 254 bytes: the limit.
+  const std::string domain189 = label63 + "." + label63 + "." + std::string(57, 'c') + ".com";
+  REQUIRE(domain189.size() == 189);
+  CHECK_FALSE(rejected(FieldType::email, local64 + "@" + domain189));
+  const std::string domain190 =
+      "d." + label63 + "." + label63 + "." + std::string(56, 'c') + ".com";
+  REQUIRE(domain190.size() == 190);
+  CHECK(rejected(FieldType::email, local64 + "@" + domain190));  // 255 bytes
+  CHECK_FALSE(rejected(FieldType::email, "a@" + domain190));
+
+  // ASCII only (choice): internationalized local parts and U-label domains are rejected; IDN
+  // domains are accepted in their punycode (xn--) form.
+  const std::vector<std::string> bad = {
+      "",
+      "plain",
+      "@example.com",
+      "siti@",
+      "a@@example.com",
+      "a@b@example.com",
+      "a..b@example.com",
+      ".a@example.com",
+      "a.@example.com",
+      "a@example",
+      "a@localhost",
+      "a@[192.168.0.1]",
+      "a@192.168.0.1",
+      "a@[IPv6:2001:db8::1]",
+      "\"quoted\"@example.com",
+      "\"a b\"@example.com",
+      "a@-example.com",
+      "a@example-.com",
+      "a@exa_mple.com",
+      "a@example..com",
+      "a@.example.com",
+      "a@example.com.",
+      "a b@example.com",
+      "a@exam ple.com",
+      "a@example.com, b@example.com",
+      "<a@example.com>",
+      "s\xC3\xADt\xC3\xAD@example.com",        // non-ASCII local part
+      "siti@contoh.\xE9\xA6\x99\xE6\xB8\xAF",  // U-label TLD
+      "siti@b\xC3\xBC"
+      "cher.example",  // U-label domain
+      std::string("a@example.com\0x", 15),
+      "a@example.com\x01",
+      "a\n@example.com",
+      "mailto:a@example.com",
+      "a@example.123",
+      std::string(300, 'a') + "@example.com",
+  };
+  CHECK_ALL_REJECTED(FieldType::email, bad);
+}
+
+TEST_CASE("phone: Indonesian mobile formats all give the same E.164 number", "[values]") {
+  for (const char* in :
+       {"0812-3456-7890", "0812 3456 7890", "(0812) 3456.7890", "+62 812 3456 7890",
+        "62-812-3456-7890", "+62 (812) 3456-7890", "081234567890", "6281234567890",
+        "+6281234567890", "  0812.3456.7890 ", "(+62) 812 3456 7890"}) {
+    CAPTURE(in);
+    CHECK(norm(FieldType::phone, in) == "+6281234567890");
+  }
+  CHECK(index_of(FieldType::phone, "0812-3456-7890") == "+6281234567890");
+  // Mobile: "+628" and 8 to 11 more digits.
+  CHECK(norm(FieldType::phone, "0812345678") == "+62812345678");
+  CHECK(norm(FieldType::phone, "0812345678901") == "+62812345678901");
+  CHECK(rejected(FieldType::phone, "081234567"));
+  CHECK(rejected(FieldType::phone, "08123456789012"));
+}
+
+TEST_CASE("phone: Indonesian landlines and international numbers", "[values]") {
+  CHECK(norm(FieldType::phone, "021-5551234") == "+62215551234");
+  CHECK(norm(FieldType::phone, "(021) 555 1234") == "+62215551234");
+  CHECK(norm(FieldType::phone, "+62 21 5551234") == "+62215551234");
+  CHECK(norm(FieldType::phone, "0274 512345") == "+62274512345");
+  CHECK(norm(FieldType::phone, "(0967) 123456") == "+62967123456");
+  // Landline: 7 to 11 digits after 62.
+  CHECK(norm(FieldType::phone, "021-12345") == "+622112345");
+  CHECK(norm(FieldType::phone, "021-123456789") == "+6221123456789");
+  CHECK(rejected(FieldType::phone, "021-1234"));
+  CHECK(rejected(FieldType::phone, "021-1234567890"));
+
+  CHECK(norm(FieldType::phone, "+65 6123 4567") == "+6561234567");
+  CHECK(norm(FieldType::phone, "+1 (415) 555-2671") == "+14155552671");
+  CHECK(norm(FieldType::phone, "+44 20 7946 0958") == "+442079460958");
+  CHECK(norm(FieldType::phone, "+60 12-345 6789") == "+60123456789");
+  CHECK(norm(FieldType::phone, "+12345678") == "+12345678");                // 8 digits
+  CHECK(norm(FieldType::phone, "+123456789012345") == "+123456789012345");  // 15 digits
+  CHECK(rejected(FieldType::phone, "+1234567"));
+  CHECK(rejected(FieldType::phone, "+1234567890123456"));
+}
+
+TEST_CASE("phone: hostile and ambiguous input is rejected", "[values]") {
+  // Full-width "081234567890" and Arabic-Indic "0812...": digits, but not ASCII ones.
+  std::string fullwidth, arabic;
+  for (char c : std::string_view("081234567890")) {
+    fullwidth += "\xEF\xBC";
+    fullwidth += static_cast<char>(0x90 + (c - '0'));
+    arabic += "\xD9";
+    arabic += static_cast<char>(0xA0 + (c - '0'));
+  }
+  const std::string nul_inside = std::string("0812") + '\0' + "34567890";
+  const std::string nul_after_plus = std::string("+62812345") + '\0' + "67890";
+  const std::string nbsp = std::string("0812") + "\xC2\xA0" + "3456" + "\xC2\xA0" + "7890";
+  const std::vector<std::string> bad = {
+      "",
+      "   ",
+      "+",
+      "()",
+      "-",
+      "0",
+      "08",
+      "+62",
+      "62",
+      // Letters, other separators, text around the number.
+      "0812-3456-789O",
+      "0812 3456 7890 ext 12",
+      "tel:+6281234567890",
+      "0812/3456/7890",
+      "0812\t3456\t7890",
+      // A plus anywhere but before the first digit.
+      "0812+34567890",
+      "62+81234567890",
+      "++6281234567890",
+      "+6281234567890+",
+      // No trunk 0, no 62, no plus: ambiguous.
+      "81234567890",
+      "6561234567",
+      "14155552671",
+      // Trunk 0 left after the country code; international prefixes; no area code starts with 1.
+      "+620812345678",
+      "+62 (0) 812 3456 7890",
+      "620812345678",
+      "+62 0812 3456 7890",
+      "0062 812 3456 7890",
+      "00 65 6123 4567",
+      "+0 812 3456 7890",
+      "0112345678",
+      "+62112345678",
+      // Unbalanced or nested brackets.
+      "(0812 3456 7890",
+      "0812) 3456 (7890",
+      "((0812)) 3456 7890",
+      fullwidth,
+      arabic,
+      nul_inside,
+      nul_after_plus,
+      nbsp,
+      std::string(1 << 20, '8'),
+      "0" + std::string(1 << 20, ' ') + "81234567890",
+  };
+  REQUIRE(fullwidth.size() == 36);
+  CHECK_ALL_REJECTED(FieldType::phone, bad);
+}
+
+TEST_CASE("oversized input is rejected without being scanned", "[values]") {
+  const std::string huge(std::size_t{1} << 20, '1');
+  const auto start = std::chrono::steady_clock::now();
+  for (FieldType t :
+       {FieldType::text, FieldType::integer, FieldType::money, FieldType::date, FieldType::email,
+        FieldType::phone, FieldType::nik, FieldType::npwp, FieldType::card}) {
+    bool all = true;
+    for (int i = 0; i < 100; ++i)
+      all = rejected(t, huge) && all;
+    CHECK(all);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(elapsed < std::chrono::milliseconds(500));  // 900 rejections; a scan would be ~1 GB
+}
+
+TEST_CASE("nik: 16 digits with a known province and a birth date", "[values]") {
+  // Synthetic: province 31, regency 74, district 01, born 15-05-90, serial 0001.
+  auto male = values::normalize(FieldType::nik, "3174011505900001");
+  CHECK(male.value == "3174011505900001");
+  CHECK(male.index_form == "3174011505900001");
+  CHECK(male.warnings.empty());
+  auto female = values::normalize(FieldType::nik, "3174015505900002");  // DD + 40
+  CHECK(female.value == "3174015505900002");
+  CHECK(female.warnings.empty());
+  CHECK(norm(FieldType::nik, "3174 0115 0590 0001") == "3174011505900001");
+  CHECK(norm(FieldType::nik, "31.7401.150590.0001") == "3174011505900001");
+  CHECK(norm(FieldType::nik, " 3174-0115-0590-0001\n") == "3174011505900001");
+
+  // Province codes, including the 2022 Papua provinces (93-96).
+  for (const char* p : {"11", "19", "21", "31", "36", "51", "53", "61", "65", "71", "76", "81",
+                        "82", "91", "92", "93", "94", "95", "96"}) {
+    CAPTURE(p);
+    CHECK_FALSE(rejected(FieldType::nik, std::string(p) + "74011505900001"));
+  }
+  for (const char* p : {"00", "10", "20", "22", "30", "37", "50", "54", "60", "66", "70", "77",
+                        "80", "83", "90", "97", "99"}) {
+    CAPTURE(p);
+    CHECK(rejected(FieldType::nik, std::string(p) + "74011505900001"));
+  }
+
+  const std::vector<std::string> bad = {
+      "317401150590000",    // 15 digits
+      "31740115059000012",  // 17 digits
+      "",
+      "3174O11505900001",
+      "3174011505900001x",
+      "3174/0115/0590/0001",
+      std::string("317401150590\0"
+                  "0001",
+                  17),
+      "\xEF\xBC\x93"
+      "174011505900001",  // full-width 3
+  };
+  CHECK_ALL_REJECTED(FieldType::nik, bad);
+}
+
+TEST_CASE("nik: odd but possible numbers give warnings, not rejections", "[values]") {
+  auto warnings = [](std::string_view nik) {
+    return values::normalize(FieldType::nik, nik).warnings;
+  };
+  CHECK(warnings("3174013102900001").size() == 1);  // 31 February
+  CHECK(warnings("3174017102900001").size() == 1);  // 31 February, female
+  CHECK(warnings("3174011013900001").size() == 1);  // month 13
+  CHECK(warnings("3174010005900001").size() == 1);  // day 00
+  CHECK(warnings("3174013505900001").size() == 1);  // day 35: neither +0 nor +40
+  CHECK(warnings("3174017205900001").size() == 1);  // day 72 (32 + 40)
+  CHECK(warnings("3174012902000001").empty());      // 29 Feb 2000
+  CHECK(warnings("3174016902040001").empty());      // 29 Feb 2004, female
+  CHECK(warnings("3174012902010001").size() == 1);  // 29 Feb 2001/1901
+  CHECK(warnings("3174011505900000").size() == 1);  // serial 0000
+  CHECK(warnings("3100011505900001").size() == 1);  // regency 00
+  CHECK(warnings("3100013102900000").size() == 3);
+  // Warnings name the problem, never the number.
+  for (const std::string& w : warnings("3100013102900000")) {
+    CHECK(w.find("3100") == std::string::npos);
+    CHECK(w.find("310290") == std::string::npos);
+  }
+}
+
+TEST_CASE("npwp: legacy 15 digits and the 16-digit form", "[values]") {
+  auto legacy = values::normalize(FieldType::npwp, "01.234.567.8-901.000");
+  CHECK(legacy.value == "01.234.567.8-901.000");
+  CHECK(legacy.index_form == "012345678901000");
+  CHECK_FALSE(legacy.nik_like);
+  CHECK(norm(FieldType::npwp, "012345678901000") == "01.234.567.8-901.000");
+  CHECK(norm(FieldType::npwp, "01 234 567 8-901 000") == "01.234.567.8-901.000");
+  CHECK(index_of(FieldType::npwp, "01.234.567.8-901.000") ==
+        index_of(FieldType::npwp, "012345678901000"));
+
+  auto org = values::normalize(FieldType::npwp, "0012345678901000");
+  CHECK(org.value == "0012345678901000");
+  CHECK(org.index_form == "0012345678901000");
+  CHECK_FALSE(org.nik_like);
+
+  auto person = values::normalize(FieldType::npwp, "3174 0155 0590 0002");
+  CHECK(person.value == "3174015505900002");
+  CHECK(person.nik_like);
+  CHECK_FALSE(values::normalize(FieldType::npwp, "2074011505900001").nik_like);  // province 20
+  CHECK_FALSE(values::normalize(FieldType::npwp, "3174013202900001").nik_like);  // 32 Feb
+  CHECK(values::normalize(FieldType::npwp, "00.000.000.0-000.000").warnings.size() == 1);
+
+  const std::vector<std::string> bad = {
+      "01234567890100",     // 14 digits
+      "01234567890100012",  // 17 digits
+      "",
+      "01.234.567.8-901.00A",
+      "01/234/567/8-901/000",
+      "NPWP 012345678901000",
+      std::string("0123456\0"
+                  "78901000",
+                  16),
+  };
+  CHECK_ALL_REJECTED(FieldType::npwp, bad);
+}
+
+TEST_CASE("card: Luhn-checked, stored as brand and last four only", "[values]") {
+  CHECK(norm(FieldType::card, "4111111111111111") == "VISA ****1111");
+  CHECK(norm(FieldType::card, "4111 1111 1111 1111") == "VISA ****1111");
+  CHECK(norm(FieldType::card, "4111-1111-1111-1111") == "VISA ****1111");
+  CHECK(norm(FieldType::card, "5555555555554444") == "MASTERCARD ****4444");
+  CHECK(norm(FieldType::card, "2223003122003222") == "MASTERCARD ****3222");
+  CHECK(norm(FieldType::card, "222100000000000") == "MASTERCARD ****0000");
+  CHECK(norm(FieldType::card, "272000000000001") == "MASTERCARD ****0001");
+  CHECK(norm(FieldType::card, "27210000000004") == "CARD ****0004");
+  CHECK(norm(FieldType::card, "378282246310005") == "AMEX ****0005");
+  CHECK(norm(FieldType::card, "371449635398431") == "AMEX ****8431");
+  CHECK(norm(FieldType::card, "3530111333300000") == "JCB ****0000");
+  CHECK(norm(FieldType::card, "358900000000009") == "JCB ****0009");
+  CHECK(norm(FieldType::card, "6011111111111117") == "DISCOVER ****1117");
+  CHECK(norm(FieldType::card, "644000000000002") == "DISCOVER ****0002");
+  CHECK(norm(FieldType::card, "6555900000604105") == "DISCOVER ****4105");
+  CHECK(norm(FieldType::card, "6200000000000005") == "UNIONPAY ****0005");
+  CHECK(norm(FieldType::card, "36227206271667") == "CARD ****1667");       // Diners
+  CHECK(norm(FieldType::card, "411111111117") == "VISA ****1117");         // 12 digits
+  CHECK(norm(FieldType::card, "4111111111111111110") == "VISA ****1110");  // 19 digits
+  auto n = values::normalize(FieldType::card, "4111 1111 1111 1111");
+  CHECK(n.index_form == "VISA ****1111");
+  CHECK(n.value.find("411111") == std::string::npos);
+  CHECK(n.index_form.find("411111") == std::string::npos);
+
+  const std::vector<std::string> bad = {
+      "4111111111111112",      // Luhn
+      "5555555555554445",      // Luhn
+      "9000000000000008",      // Luhn
+      "50000000005",           // 11 digits
+      "41111111111111111115",  // 20 digits
+      "",
+      "4111.1111.1111.1111",
+      "4111 1111 1111 111X",
+      "4111111111111111 123",
+      std::string("41111111\0"
+                  "11111111",
+                  17),
+      "\xEF\xBC\x94"
+      "111111111111111",
+  };
+  CHECK_ALL_REJECTED(FieldType::card, bad);
+}
+
+TEST_CASE("canonical values normalize to themselves", "[values]") {
+  const std::vector<std::pair<FieldType, std::string>> samples = {
+      {FieldType::text, "Siti\tNurhaliza\n"},    {FieldType::integer, "-9223372036854775808"},
+      {FieldType::money, "IDR 150000.00"},       {FieldType::money, "JPY 500"},
+      {FieldType::money, "USD -12.50"},          {FieldType::date, "2024-02-29"},
+      {FieldType::email, "SITI@example.co.id"},  {FieldType::phone, "+6281234567890"},
+      {FieldType::phone, "+442079460958"},       {FieldType::nik, "3174015505900002"},
+      {FieldType::npwp, "01.234.567.8-901.000"}, {FieldType::npwp, "3174015505900002"},
+  };
+  for (const auto& [type, value] : samples) {
+    const auto once = values::normalize(type, value);
+    CHECK(once.value == value);
+    const auto twice = values::normalize(type, once.value);
+    CHECK(twice.value == once.value);
+    CHECK(twice.index_form == once.index_form);
+  }
+  // Card values are not card numbers, by design.
+  CHECK(rejected(FieldType::card, "VISA ****1111"));
+}
+
+TEST_CASE("masks", "[values]") {
+  const auto key = counting_key();
+  const std::span<const std::byte> no_key;
+  auto mask = [&](FieldType t, Mask m, std::string_view v) {
+    return values::apply_mask(t, m, v, key_of(key));
+  };
+
+  SECTION("none") {
+    CHECK(mask(FieldType::text, Mask::none, "Siti") == "Siti");
+  }
+
+  SECTION("last4") {
+    CHECK(mask(FieldType::phone, Mask::last4, "+6281234567890") == "+*********7890");
+    CHECK(mask(FieldType::text, Mask::last4, "+6281234567890") == "**********7890");
+    CHECK(mask(FieldType::nik, Mask::last4, "3174011505900001") == "************0001");
+    CHECK(mask(FieldType::card, Mask::last4, "VISA ****1111") == "*********1111");
+    CHECK(mask(FieldType::text, Mask::last4, "abcde") == "*bcde");
+    CHECK(mask(FieldType::text, Mask::last4, "abcd") == "****");
+    CHECK(mask(FieldType::text, Mask::last4, "abc") == "***");
+    CHECK(mask(FieldType::text, Mask::last4, "") == "");
+    // One '*' per code point; the last four code points intact.
+    CHECK(mask(FieldType::text, Mask::last4, "\xC3\x89\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9") ==
+          "*\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9");
+    CHECK(mask(FieldType::text, Mask::last4, "ab\xF0\x9F\x98\x80xyz") == "**\xF0\x9F\x98\x80xyz");
+  }
+
+  SECTION("first_last") {
+    CHECK(mask(FieldType::text, Mask::first_last, "Siti") == "S**i");
+    CHECK(mask(FieldType::text, Mask::first_last, "Nurhaliza") == "N*******a");
+    CHECK(mask(FieldType::text, Mask::first_last, "abc") == "a*c");
+    CHECK(mask(FieldType::text, Mask::first_last, "ab") == "**");  // would show it all
+    CHECK(mask(FieldType::text, Mask::first_last, "a") == "*");
+    CHECK(mask(FieldType::text, Mask::first_last, "") == "");
+    // "Ñandú": never split a code point, one '*' per code point.
+    CHECK(mask(FieldType::text, Mask::first_last,
+               "\xC3\x91"
+               "and\xC3\xBA") == "\xC3\x91***\xC3\xBA");
+    CHECK(mask(FieldType::text, Mask::first_last, "\xE5\xBC\xB5\xE5\x81\x89\xE6\x98\x8E") ==
+          "\xE5\xBC\xB5*\xE6\x98\x8E");  // 張偉明
+    CHECK(mask(FieldType::text, Mask::first_last,
+               "\xF0\x9F\x98\x80"
+               "ab\xF0\x9F\x98\x80") == "\xF0\x9F\x98\x80**\xF0\x9F\x98\x80");
+    const auto masked = mask(FieldType::text, Mask::first_last, "\xC3\x89l\xC3\xA9onore");
+    REQUIRE(masked.has_value());
+    CHECK(well_formed_utf8(*masked));
+    CHECK(*masked ==
+          "\xC3\x89"
+          "******e");
+  }
+
+  SECTION("year_only") {
+    CHECK(mask(FieldType::date, Mask::year_only, "1990-05-17") == "1990");
+    CHECK(mask(FieldType::text, Mask::year_only, "1990-05-17") == "[redacted]");
+    CHECK(mask(FieldType::phone, Mask::year_only, "+6281234567890") == "[redacted]");
+  }
+
+  SECTION("hash") {
+    // Known answer: HMAC-SHA256(key 00..1f, "siti@example.co.id"), first 16 hex digits.
+    CHECK(mask(FieldType::email, Mask::hash, "siti@example.co.id") == "h:72aa4e98a84ff78b");
+    CHECK(mask(FieldType::email, Mask::hash, "") == "h:d38b42096d80f45f");
+    CHECK(mask(FieldType::email, Mask::hash, "siti@example.co.id") ==
+          mask(FieldType::email, Mask::hash, "siti@example.co.id"));
+    CHECK(mask(FieldType::email, Mask::hash, "siti@example.co.id") !=
+          mask(FieldType::email, Mask::hash, "budi@example.co.id"));
+    std::array<std::byte, 32> other{};
+    other.fill(std::byte{0x42});
+    CHECK(values::apply_mask(FieldType::email, Mask::hash, "siti@example.co.id", key_of(other)) ==
+          "h:7b77558a4428fe13");
+    const std::array<std::byte, 16> short_key{};
+    REQUIRE_AMANAH_ERROR(
+        values::apply_mask(FieldType::email, Mask::hash, "siti@example.co.id", short_key),
+        ErrorCode::InvalidArgument);
+    REQUIRE_AMANAH_ERROR(values::apply_mask(FieldType::email, Mask::hash, "x", no_key),
+                         ErrorCode::InvalidArgument);
+  }
+
+  SECTION("redact and nullify need no key") {
+    CHECK(values::apply_mask(FieldType::text, Mask::redact, "Siti", no_key) == "[redacted]");
+    CHECK(values::apply_mask(FieldType::text, Mask::nullify, "Siti", no_key) == std::nullopt);
+    CHECK(values::apply_mask(FieldType::text, Mask::first_last, "Siti", no_key) == "S**i");
+  }
+
+  SECTION("invalid UTF-8 in a value never breaks a mask") {
+    const auto m = values::apply_mask(FieldType::text, Mask::first_last, "\xC3\xC3\xC3", no_key);
+    CHECK(m == "\xC3*\xC3");
+  }
+}
+
+TEST_CASE("out-of-range enums are InvalidArgument", "[values]") {
+  REQUIRE_AMANAH_ERROR(values::normalize(static_cast<FieldType>(99), "x"),
+                       ErrorCode::InvalidArgument);
+  REQUIRE_AMANAH_ERROR(
+      values::apply_mask(FieldType::text, static_cast<Mask>(99), "x", std::span<const std::byte>{}),
+      ErrorCode::InvalidArgument);
+  REQUIRE_AMANAH_ERROR(values::normalize(FieldType::email, "a@@b"), ErrorCode::Validation);
+}
+
+TEST_CASE("error messages never contain the rejected input", "[values]") {
+  const std::vector<std::pair<FieldType, std::vector<std::string>>> cases = {
+      {FieldType::text, {"Siti\x01Nurhaliza", "Budi\xC0\xAFSantoso", std::string(5000, 'Q')}},
+      {FieldType::integer, {"123456789012345678901234", "12.345678", "0x1234567890"}},
+      {FieldType::money,
+       {"IDR 150000.123", "XYZ 1234567", "USD 99999999999999999999", "IDR 1,50,000"}},
+      {FieldType::date, {"1990-02-30", "1990-13-01", "17/05/1990", "0999-05-17"}},
+      {FieldType::email,
+       {"siti..nurhaliza@example.co.id", "budisantoso@localhost", "dewi.lestari@[10.0.0.1]",
+        std::string(65, 'k') + "@example.com"}},
+      {FieldType::phone,
+       {"0812-3456-789O", "+620812345678", "81234567890", "+1234567890123456", "021-1234567890"}},
+      {FieldType::nik,
+       {"2074011505900001", "317401150590000", "31740115059000012", "3174X11505900001"}},
+      {FieldType::npwp, {"01.234.567.8-901.00", "0123456789010001234", "01.234.567.8-901.00Z"}},
+      {FieldType::card,
+       {"4111111111111112", "41111111111111111115", "4111-1111-1111-111X", "50000000005"}},
+  };
+  for (const auto& [type, inputs] : cases) {
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const std::string& input = inputs[i];
+      INFO("type " << static_cast<int>(type) << ", input index " << i);
+      std::string message;
+      bool validation = false;
+      try {
+        (void)values::normalize(type, input);
+      } catch (const amanah::Error& e) {
+        message = e.what();
+        validation = e.code() == ErrorCode::Validation;
+      }
+      CHECK(validation);
+      CHECK_FALSE(message.empty());
+      bool leaked = message.find(input) != std::string::npos;
+      for (std::size_t p = 0; input.size() >= 6 && p + 6 <= input.size(); ++p)
+        leaked = leaked || message.find(input.substr(p, 6)) != std::string::npos;
+      CHECK_FALSE(leaked);
+    }
+  }
+}
