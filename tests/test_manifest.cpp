@@ -10,12 +10,6 @@
 
 #include "support.hpp"
 
-// Designated initializers are the API's intended style; GCC 12 -Wextra still flags the members
-// they leave out when those have no default member initializer (Field::retention, Rule::roles...).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#endif
-
 using amanah::Action;
 using amanah::Category;
 using amanah::ErrorCode;

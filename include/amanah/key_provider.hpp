@@ -18,9 +18,9 @@ namespace amanah {
 
 // What a provider stores in a keyslot. Nothing here is secret: the root key is encrypted.
 struct WrappedKey {
-  std::string kind;    // the provider's kind(), e.g. "passphrase"
-  std::string params;  // provider-defined, non-secret (KDF parameters, KMS key id)
-  std::vector<std::byte> ciphertext;
+  std::string kind{};    // the provider's kind(), e.g. "passphrase"
+  std::string params{};  // provider-defined, non-secret (KDF parameters, KMS key id)
+  std::vector<std::byte> ciphertext{};
 };
 
 // Plug-in point for KMS, HSM or an OS keyring: wrap and unwrap the store's root key.

@@ -49,23 +49,23 @@ enum class Action { read, create, update, erase, export_data };
 [[nodiscard]] AMANAH_EXPORT std::string_view to_string(Action v) noexcept;
 
 struct Purpose {
-  std::string id;
+  std::string id{};
   LegalBasis basis = LegalBasis::contract;
-  std::string description;
+  std::string description{};
 };
 
 struct Field {
-  std::string name;  // [a-z][a-z0-9_]*, at most 64 bytes
+  std::string name{};  // [a-z][a-z0-9_]*, at most 64 bytes
   FieldType type = FieldType::text;
   Category category = Category::identity;
-  std::vector<std::string> purposes;  // ids of declared purposes; at least one
-  bool lookup = false;                // find() by a keyed blind index
-  bool unique = false;                // at most one subject per normalized value (needs lookup)
-  bool encrypt = false;               // per-subject AES-256-GCM even if not `sensitive`
-  Mask mask = Mask::none;             // default mask
-  std::string retention;              // e.g. "365d", "10y"; empty: the category's rule
-  std::uint32_t max_length = 0;       // text only: byte cap; 0 means 4096
-  std::uint32_t index_bits = 16;      // blind-index width, 8..32 (CipherSweet-style truncation)
+  std::vector<std::string> purposes{};  // ids of declared purposes; at least one
+  bool lookup = false;                  // find() by a keyed blind index
+  bool unique = false;                  // at most one subject per normalized value (needs lookup)
+  bool encrypt = false;                 // per-subject AES-256-GCM even if not `sensitive`
+  Mask mask = Mask::none;               // default mask
+  std::string retention{};              // e.g. "365d", "10y"; empty: the category's rule
+  std::uint32_t max_length = 0;         // text only: byte cap; 0 means 4096
+  std::uint32_t index_bits = 16;        // blind-index width, 8..32 (CipherSweet-style truncation)
 
   // Sensitive fields (and those marked encrypt) are sealed under the subject's own key.
   [[nodiscard]] bool encrypted() const noexcept {
@@ -74,27 +74,27 @@ struct Field {
 };
 
 struct Role {
-  std::string id;
-  std::string description;
+  std::string id{};
+  std::string description{};
 };
 
 // A permit or forbid rule (parsed and validated now; enforced by AccessPolicy).
 // Empty lists mean "any".
 struct Rule {
-  std::string id;
+  std::string id{};
   bool forbid = false;
-  std::vector<std::string> roles;
-  std::vector<Action> actions;
-  std::vector<Category> categories;
-  std::vector<std::string> fields;
-  std::vector<std::string> purposes;
-  std::optional<Mask> mask;  // permit only: mask applied to what it allows
+  std::vector<std::string> roles{};
+  std::vector<Action> actions{};
+  std::vector<Category> categories{};
+  std::vector<std::string> fields{};
+  std::vector<std::string> purposes{};
+  std::optional<Mask> mask{};  // permit only: mask applied to what it allows
 };
 
 struct RetentionRule {
   Category category = Category::behavioral;
-  std::string keep;                 // "365d", "10y", "6m", "52w"
-  std::optional<LegalBasis> basis;  // e.g. legal_obligation: a legal hold against erasure
+  std::string keep{};                 // "365d", "10y", "6m", "52w"
+  std::optional<LegalBasis> basis{};  // e.g. legal_obligation: a legal hold against erasure
 };
 
 class AMANAH_EXPORT Manifest {
@@ -128,12 +128,12 @@ class AMANAH_EXPORT Manifest {
 
  private:
   friend class Builder;
-  std::string store_name_;
-  std::vector<Purpose> purposes_;
-  std::vector<Field> fields_;
-  std::vector<Role> roles_;
-  std::vector<Rule> rules_;
-  std::vector<RetentionRule> retention_;
+  std::string store_name_{};
+  std::vector<Purpose> purposes_{};
+  std::vector<Field> fields_{};
+  std::vector<Role> roles_{};
+  std::vector<Rule> rules_{};
+  std::vector<RetentionRule> retention_{};
 };
 
 // Builds the same model in C++. build() validates and throws Error(InvalidManifest).

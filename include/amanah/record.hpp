@@ -18,9 +18,9 @@ namespace amanah {
 // Who is asking, in which role(s), and why. Every record call takes one; the roles and the
 // purpose must be declared in the manifest, and the access is recorded.
 struct AccessContext {
-  std::string actor;               // a person or service, e.g. "agent-17"
-  std::vector<std::string> roles;  // at least one
-  std::string purpose;             // a declared purpose id
+  std::string actor{};               // a person or service, e.g. "agent-17"
+  std::vector<std::string> roles{};  // at least one
+  std::string purpose{};             // a declared purpose id
 };
 
 // A customer (data subject) id: 128 random bits as 32 hex digits, never derived from personal
@@ -36,7 +36,7 @@ class AMANAH_EXPORT CustomerId {
   friend auto operator<=>(const CustomerId&, const CustomerId&) = default;
 
  private:
-  std::string hex_;
+  std::string hex_{};
 };
 
 // Field name -> value, as given (insert) or as stored in canonical form (get, scan).
@@ -45,14 +45,14 @@ using FieldValues = std::map<std::string, std::string, std::less<>>;
 using FieldChanges = std::map<std::string, std::optional<std::string>, std::less<>>;
 
 struct Record {
-  CustomerId id;
-  FieldValues fields;  // the requested fields that hold a value
+  CustomerId id{};
+  FieldValues fields{};  // the requested fields that hold a value
 };
 
 // A value that was accepted but looks odd (e.g. a NIK whose birth date is not a calendar date).
 struct Warning {
-  std::string field;
-  std::string message;  // never contains the value
+  std::string field{};
+  std::string message{};  // never contains the value
 };
 
 // A streaming pass over all records (in id order), fetched in small batches: the store is never

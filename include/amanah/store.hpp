@@ -32,9 +32,9 @@ struct OpenOptions {
 };
 
 struct UnlockMethod {
-  std::string id;     // slot id (hex)
-  std::string kind;   // provider kind: "passphrase", "raw", "recovery", or a plug-in's
-  std::string label;  // free text chosen when the method was added
+  std::string id{};     // slot id (hex)
+  std::string kind{};   // provider kind: "passphrase", "raw", "recovery", or a plug-in's
+  std::string label{};  // free text chosen when the method was added
 };
 
 // One open store. Move-only; closing happens on destruction (or close()).
