@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "records_fixture.hpp"
 #include "support.hpp"
 
 using amanah::CustomerStore;
@@ -61,4 +62,58 @@ TEST_CASE("threads share one store: reads and unlock-method changes interleave s
   store.close();
   auto again = CustomerStore::open(dir, *key);
   CHECK(again.unlock_methods().size() == 1);
+}
+
+TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost write",
+          "[concurrency]") {
+  TempDir tmp;
+  auto key = amanah::raw_key(SecretBytes::random(32));
+  auto store = CustomerStore::create(tmp / "s", *key, amanah::test::example_manifest());
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 40;
+  std::atomic<int> errors{0};
+  // Each thread owns its customers and knows their last written phone.
+  std::vector<std::vector<std::pair<amanah::CustomerId, std::string>>> owned(kThreads);
+  std::vector<std::thread> threads;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      try {
+        for (int i = 0; i < kRounds && std::chrono::steady_clock::now() < deadline; ++i) {
+          const std::string n = std::to_string(t) + "-" + std::to_string(i);
+          const std::string phone = "+62812" + std::to_string(1000000 + t * 1000 + i);
+          const auto id = store.insert(
+              amanah::test::kSupport,
+              {{"full_name", "T " + n}, {"email", "t" + n + "@example.com"}, {"phone", phone}});
+          owned[t].emplace_back(id, phone);
+          auto& [some, some_phone] = owned[t][static_cast<std::size_t>(i) / 2];
+          if (store.get(amanah::test::kSupport, some).fields.at("phone") != some_phone) ++errors;
+          if (store.find(amanah::test::kSupport, "email", "T" + n + "@EXAMPLE.com") !=
+              std::vector{id})
+            ++errors;
+          const std::string updated = "+62813" + std::to_string(1000000 + t * 1000 + i);
+          store.update(amanah::test::kSupport, some, {{"phone", updated}});
+          some_phone = updated;
+          if (i % 10 == 0) {
+            std::size_t seen = 0;
+            for (const auto& r : store.scan(amanah::test::kSupport, {"email"}))
+              seen += r.fields.size();
+            if (seen == 0) ++errors;
+          }
+        }
+      } catch (...) {
+        ++errors;
+      }
+    });
+  for (auto& th : threads)
+    th.join();
+  CHECK(errors == 0);
+  std::size_t total = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    total += owned[t].size();
+    for (const auto& [id, phone] : owned[t])
+      CHECK(store.get(amanah::test::kSupport, id, {"phone"}).fields.at("phone") == phone);
+  }
+  CHECK(total > 0);
+  CHECK(store.size() == total);
 }
