@@ -1,11 +1,10 @@
-// amanah quickstart: create (or open) an encrypted customer store and show what is on disk.
+// amanah quickstart: an encrypted customer store governed by a privacy manifest.
 //
-//   AMANAH_PASSPHRASE='correct horse battery staple' ./quickstart customers.amanah
+//   AMANAH_PASSPHRASE='correct horse battery staple' ./quickstart customers.amanah [privacy.toml]
 //
-// It grows as amanah does: records, consent, policy, export and erasure come in later releases.
+// It grows as amanah does: consent, access policy, export and erasure come in later releases.
 #include <amanah/amanah.hpp>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +23,23 @@ std::unique_ptr<amanah::KeyProvider> demo_key() {
   return amanah::passphrase_key(amanah::SecretBytes::from_string("amanah-demo-passphrase"));
 }
 
+void show_manifest(const amanah::Manifest& m) {
+  std::cout << "manifest of \"" << m.store_name() << "\":\n";
+  for (const auto& p : m.purposes())
+    std::cout << "  purpose " << p.id << " (" << amanah::to_string(p.basis) << ")\n";
+  for (const auto& f : m.fields())
+    std::cout << "  field   " << f.name << ": " << amanah::to_string(f.type) << ", "
+              << amanah::to_string(f.category) << (f.lookup ? ", lookup" : "")
+              << (f.unique ? ", unique" : "")
+              << (f.encrypted() ? ", sealed under the customer's own key" : "") << "\n";
+}
+
+void show_record(const amanah::Record& r) {
+  std::cout << "  customer " << r.id.str() << "\n";
+  for (const auto& [name, value] : r.fields)
+    std::cout << "    " << name << ": " << value << "\n";
+}
+
 void show_files(const std::filesystem::path& dir) {
   std::cout << "files in " << dir.string() << ":\n";
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -31,11 +47,11 @@ void show_files(const std::filesystem::path& dir) {
     std::ifstream in(e.path(), std::ios::binary);
     char head[16] = {};
     in.read(head, sizeof head);
-    const bool plain_sqlite = std::string(head, 15) == "SQLite format 3";
+    const bool plain = std::string(head, 15) == "SQLite format 3";
     std::cout << "  " << e.path().filename().string() << "  " << e.file_size() << " bytes"
-              << (e.path().extension() == ".db" ? (plain_sqlite ? "  PLAINTEXT SQLite header!"
-                                                                : "  (encrypted, no SQLite header)")
-                                                : "")
+              << (e.path().extension() == ".db"
+                      ? (plain ? "  PLAINTEXT SQLite header!" : "  (encrypted, no SQLite header)")
+                      : "")
               << "\n";
   }
 }
@@ -44,25 +60,71 @@ void show_files(const std::filesystem::path& dir) {
 
 int main(int argc, char** argv) {
   const std::filesystem::path dir = argc > 1 ? argv[1] : "customers.amanah";
+  const std::filesystem::path manifest_file = argc > 2 ? argv[2] : AMANAH_EXAMPLE_MANIFEST;
   try {
     std::cout << "amanah " << AMANAH_VERSION_STRING << " quickstart\n";
+    const auto manifest = amanah::Manifest::from_file(manifest_file);
+    show_manifest(manifest);
+
     auto key = demo_key();
     const bool exists = std::filesystem::exists(dir / "keyslots");
     if (!exists && dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path());
-    auto store =
-        exists ? amanah::CustomerStore::open(dir, *key) : amanah::CustomerStore::create(dir, *key);
+    auto store = exists ? amanah::CustomerStore::open(dir, *key, manifest)
+                        : amanah::CustomerStore::create(dir, *key, manifest);
     std::cout << (exists ? "opened" : "created") << " store " << store.store_id() << " at "
               << store.path().string() << "\n";
-    std::cout << "database key generation: " << store.key_generation() << "\n";
-    std::cout << "unlock methods:\n";
-    for (const auto& m : store.unlock_methods())
-      std::cout << "  " << m.id << "  " << m.kind << "  \"" << m.label << "\"\n";
 
-    // A second open of the same store is refused while this one holds it.
+    // Every call says who is asking, in which role, and why.
+    const amanah::AccessContext support{
+        .actor = "agent-17", .roles = {"support"}, .purpose = "service"};
+
+    if (store.size() == 0) {
+      std::vector<amanah::Warning> warnings;
+      (void)store.insert(support,
+                         {{"full_name", "Siti Rahma"},
+                          {"email", "siti@Example.CO.ID"},
+                          {"phone", "0812-3456-7890"},
+                          {"nik", "3171234105900001"},
+                          {"birth_date", "1990-05-01"}},
+                         &warnings);
+      (void)store.insert(support,
+                         {{"full_name", "Budi Santoso"},
+                          {"email", "budi@example.com"},
+                          {"phone", "+62 811 222 333"},
+                          {"card", "4111 1111 1111 1111"}},
+                         &warnings);
+      (void)store.insert(support, {{"full_name", "Dewi Lestari"}, {"phone", "(021) 555-1234"}},
+                         &warnings);
+      for (const auto& w : warnings)
+        std::cout << "  warning on " << w.field << ": " << w.message << "\n";
+      std::cout << "inserted 3 customers\n";
+      try {
+        (void)store.insert(support, {{"full_name", "Siti again"}, {"email", "SITI@example.co.id"}});
+      } catch (const amanah::Error& e) {
+        std::cout << "a second customer with Siti's email: " << amanah::to_string(e.code())
+                  << " (email is unique)\n";
+      }
+    }
+    std::cout << "customers in the store: " << store.size() << "\n";
+
+    // Lookups go through a keyed blind index over the normalized value.
+    const auto hits = store.find(support, "phone", "+62 (812) 3456.7890");
+    std::cout << "find phone \"+62 (812) 3456.7890\": " << hits.size() << " match\n";
+    if (!hits.empty()) {
+      const amanah::Record r = store.get(support, hits.front());
+      std::cout << "the record through its default masks:\n";
+      show_record(store.masked(r));
+    }
+
+    try {
+      (void)store.insert(support, {{"shoe_size", "42"}});
+    } catch (const amanah::Error& e) {
+      std::cout << "storing an undeclared field: " << amanah::to_string(e.code()) << "\n";
+    }
     try {
       auto again = amanah::CustomerStore::open(dir, *key);
     } catch (const amanah::Error& e) {
-      std::cout << "opening it a second time: " << amanah::to_string(e.code())
+      std::cout << "opening the store a second time: " << amanah::to_string(e.code())
                 << " (as intended)\n";
     }
     store.close();

@@ -99,6 +99,9 @@ class AMANAH_EXPORT CustomerStore {
   // Folds `absorb` into `keep` in one transaction: fields `keep` lacks are taken from `absorb`,
   // then `absorb` is deleted (its key destroyed).
   void merge(const AccessContext& ctx, const CustomerId& keep, const CustomerId& absorb);
+  // `record` seen through each field's default mask from the manifest (Mask::nullify drops the
+  // field). Until the access policy decides masks per role, this is how to show a record safely.
+  [[nodiscard]] Record masked(const Record& record) const;
   // Number of subjects.
   [[nodiscard]] std::size_t size() const;
 

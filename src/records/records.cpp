@@ -361,6 +361,22 @@ std::vector<CustomerId> CustomerStore::find(const AccessContext& ctx, std::strin
   return out;
 }
 
+Record CustomerStore::masked(const Record& record) const {
+  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
+  StoreImpl& s = *impl_;
+  Record out;
+  out.id = record.id;
+  std::lock_guard g(s.mu);
+  for (const auto& [name, value] : record.fields) {
+    const Field& f = declared(s.manifest, name);
+    auto shown = values::apply_mask(f.type, f.mask, value,
+                                    f.mask == Mask::hash ? s.mask_key(name).view()
+                                                         : std::span<const std::byte>{});
+    if (shown) out.fields.emplace(name, std::move(*shown));
+  }
+  return out;
+}
+
 std::size_t CustomerStore::size() const {
   if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
   std::lock_guard g(impl_->mu);
