@@ -12,20 +12,11 @@ namespace {
 
 constexpr std::size_t kReadBatch = 256;
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += ',';
-    out += s;
-  }
-  return out;
-}
-
 AccessEntry entry(StoreImpl& s, const AccessContext& ctx, std::string_view action,
                   std::string_view subject, std::string_view fields) {
   return {static_cast<std::int64_t>(std::time(nullptr)),
           ctx.actor,
-          join(ctx.roles),
+          join_names(ctx.roles),
           ctx.purpose,
           std::string(action),
           subject.empty() ? std::string() : s.pseudonym(subject),
@@ -47,6 +38,15 @@ void insert(db::Connection& c, const AccessEntry& e) {
 }
 
 }  // namespace
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ',';
+    out += n;
+  }
+  return out;
+}
 
 void StoreImpl::log_write(const AccessContext& ctx, std::string_view action,
                           std::string_view subject, std::string_view fields) {

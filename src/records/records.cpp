@@ -16,6 +16,7 @@
 
 namespace amanah {
 
+using detail::join_names;
 using detail::StoreImpl;
 namespace crypto = detail::crypto;
 namespace db = detail::db;
@@ -57,15 +58,6 @@ std::string index_form_of(const Field& f, std::string_view canonical) {
 
 std::int64_t tag_of(StoreImpl& s, const Field& f, std::string_view index_form) {
   return s.index_tag(f, index_form);
-}
-
-std::string join_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) {
-    if (!out.empty()) out += ',';
-    out += n;
-  }
-  return out;
 }
 
 // A validated record before sealing: field -> normalized value (nullopt: clear).
@@ -128,25 +120,34 @@ rec::DocValue stored_value(StoreImpl& s, const Field& f, std::string_view subjec
   return v;
 }
 
-// Error(Duplicate) if another subject than `self` holds `n` in unique field `f`.
-void check_unique(StoreImpl& s, const Field& f, const values::Normalized& n,
-                  std::string_view self) {
+// Subjects whose field `f` holds a value with this index form. The index is truncated on
+// purpose, so each candidate is confirmed against its real value.
+std::vector<std::string> holders(StoreImpl& s, const Field& f, const std::string& index_form) {
   db::Statement st =
       s.data.prepare("SELECT subject_id FROM blind_index WHERE field = ?1 AND tag = ?2");
-  st.bind(1, f.name).bind(2, tag_of(s, f, n.index_form));
+  st.bind(1, f.name).bind(2, tag_of(s, f, index_form));
   std::vector<std::string> candidates;
   while (st.step())
     candidates.push_back(st.column_text(0));
-  for (const auto& c : candidates) {
-    if (c == self) continue;
+  std::vector<std::string> out;
+  for (auto& c : candidates) {
     const auto l = load(s, c);
     if (!l) continue;
     const auto it = l->doc.find(f.name);
     if (it == l->doc.end()) continue;
-    if (index_form_of(f, value_of(s, c, *l, f.name, it->second)) == n.index_form)
+    if (index_form_of(f, value_of(s, c, *l, f.name, it->second)) == index_form)
+      out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// Error(Duplicate) if another subject than `self` holds `n` in unique field `f`.
+void check_unique(StoreImpl& s, const Field& f, const values::Normalized& n,
+                  std::string_view self) {
+  for (const auto& h : holders(s, f, n.index_form))
+    if (h != self)
       throw Error(ErrorCode::Duplicate,
                   "field '" + f.name + "' already holds this value for another customer");
-  }
 }
 
 void write_index(StoreImpl& s, std::string_view subject, const Field& f,
@@ -341,22 +342,10 @@ std::vector<CustomerId> CustomerStore::find(const AccessContext& ctx, std::strin
   const values::Normalized n = normalize(f, value);
   std::lock_guard g(s.mu);
   s.require_open();
-  db::Statement st =
-      s.data.prepare("SELECT subject_id FROM blind_index WHERE field = ?1 AND tag = ?2");
-  st.bind(1, f.name).bind(2, tag_of(s, f, n.index_form));
-  std::vector<std::string> candidates;
-  while (st.step())
-    candidates.push_back(st.column_text(0));
   std::vector<CustomerId> out;
-  // The index is truncated on purpose: confirm each candidate against its real value.
-  for (const auto& c : candidates) {
-    const auto l = load(s, c);
-    if (!l) continue;
-    const auto it = l->doc.find(f.name);
-    if (it == l->doc.end()) continue;
-    if (index_form_of(f, value_of(s, c, *l, f.name, it->second)) != n.index_form) continue;
-    out.push_back(CustomerId::parse(c));
-    s.log_read(ctx, c, f.name);
+  for (const auto& h : holders(s, f, n.index_form)) {
+    out.push_back(CustomerId::parse(h));
+    s.log_read(ctx, h, f.name);
   }
   return out;
 }
@@ -369,9 +358,9 @@ Record CustomerStore::masked(const Record& record) const {
   std::lock_guard g(s.mu);
   for (const auto& [name, value] : record.fields) {
     const Field& f = declared(s.manifest, name);
-    auto shown = values::apply_mask(f.type, f.mask, value,
-                                    f.mask == Mask::hash ? s.mask_key(name).view()
-                                                         : std::span<const std::byte>{});
+    auto shown = values::apply_mask(
+        f.type, f.mask, value,
+        f.mask == Mask::hash ? s.mask_key(name).view() : std::span<const std::byte>{});
     if (shown) out.fields.emplace(name, std::move(*shown));
   }
   return out;

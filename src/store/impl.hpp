@@ -29,6 +29,9 @@ struct AccessEntry {
   std::string fields;   // field names, comma-separated; never values
 };
 
+// "a,b,c": how roles and field names are written in the access log.
+[[nodiscard]] std::string join_names(const std::vector<std::string>& names);
+
 struct StoreImpl {
   std::filesystem::path dir;
   fs::DirLock lock;  // declared first: released last
