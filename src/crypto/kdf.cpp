@@ -48,7 +48,9 @@ char* param_str(const char* s) noexcept {
 SecretBytes hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, std::size_t length) {
   if (length == 0 || length > kHkdfMaxLength)
     throw Error(ErrorCode::InvalidArgument, "HKDF-SHA256 output length must be 1 to 8160 bytes");
-  std::unique_ptr<EVP_KDF, KdfFree> kdf(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr));
+  // Fetched once: a provider lookup costs more than the derivation itself.
+  static const std::unique_ptr<EVP_KDF, KdfFree> kdf(
+      EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr));
   if (!kdf) fail("HKDF lookup");
   std::unique_ptr<EVP_KDF_CTX, KdfFree> ctx(EVP_KDF_CTX_new(kdf.get()));
   if (!ctx) fail("HKDF context allocation");
@@ -74,7 +76,9 @@ SecretBytes hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, std::size_t 
 }
 
 std::array<std::byte, 32> hmac_sha256(ByteView key, ByteView message) {
-  std::unique_ptr<EVP_MAC, MacFree> mac(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr));
+  // Fetched once: blind indexes and pseudonyms call this on every lookup.
+  static const std::unique_ptr<EVP_MAC, MacFree> mac(
+      EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr));
   if (!mac) fail("HMAC lookup");
   std::unique_ptr<EVP_MAC_CTX, MacFree> ctx(EVP_MAC_CTX_new(mac.get()));
   if (!ctx) fail("HMAC context allocation");

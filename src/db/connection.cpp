@@ -1,7 +1,8 @@
 // Connection and Transaction: opening, keying and configuring SQLCipher databases.
 #include <climits>
-#include <cstring>
 #include <cstddef>
+#include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -164,19 +165,58 @@ Connection::~Connection() {
   close();
 }
 
-Connection::Connection(Connection&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+struct Connection::StatementCache {
+  struct Entry {
+    Statement stmt;
+    bool busy = false;
+  };
+  std::map<std::string, Entry, std::less<>> entries;
+};
+
+Connection::Connection() noexcept = default;
+Connection::Connection(sqlite3* db) noexcept : db_(db) {}
+
+Connection::Connection(Connection&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
 
 Connection& Connection::operator=(Connection&& other) noexcept {
   if (this != &other) {
     close();
     db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
 
 void Connection::close() noexcept {
+  cache_.reset();  // finalizes the cached statements first
   // close_v2 defers the close until outstanding statements are finalized.
   if (db_ != nullptr) sqlite3_close_v2(std::exchange(db_, nullptr));
+}
+
+CachedStatement Connection::cached(std::string_view sql) {
+  require_open(db_);
+  if (!cache_) cache_ = std::make_unique<StatementCache>();
+  auto& entries = cache_->entries;
+  auto it = entries.find(sql);
+  if (it == entries.end())
+    it = entries.emplace(std::string(sql), StatementCache::Entry{prepare(sql)}).first;
+  if (it->second.busy) return CachedStatement(prepare(sql));
+  it->second.busy = true;
+  return CachedStatement(&it->second.stmt, &it->second.busy);
+}
+
+CachedStatement::CachedStatement(Statement own)
+    : own_(std::make_unique<Statement>(std::move(own))), stmt_(own_.get()) {}
+
+CachedStatement::CachedStatement(CachedStatement&& other) noexcept
+    : own_(std::move(other.own_)),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      busy_(std::exchange(other.busy_, nullptr)) {}
+
+CachedStatement::~CachedStatement() {
+  if (stmt_ != nullptr) stmt_->reset();
+  if (busy_ != nullptr) *busy_ = false;
 }
 
 void Connection::exec(std::string_view sql) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,11 +18,12 @@ struct sqlite3_stmt;
 namespace amanah::detail::db {
 
 class Statement;
+class CachedStatement;
 
 // One SQLCipher connection, keyed with a raw 256-bit key. Move-only; closes on destruction.
 class Connection {
  public:
-  Connection() noexcept = default;
+  Connection() noexcept;
   // Opens (or with `create`, creates) the file, keys it with sqlite3_key_v2 using the raw key
   // (x'<hex>' built in wiped memory), and fails closed:
   //   - Error(Unsupported) if PRAGMA cipher_version returns no row (plain SQLite linked);
@@ -40,6 +42,8 @@ class Connection {
 
   void exec(std::string_view sql);  // one or more statements, no results
   [[nodiscard]] Statement prepare(std::string_view sql);
+  // A statement prepared once per connection and reused (hot paths): see CachedStatement.
+  [[nodiscard]] CachedStatement cached(std::string_view sql);
 
   // Re-encrypts under `new_raw_key` (sqlite3_rekey_v2) then wal_checkpoint(TRUNCATE) so the old
   // key no longer opens anything.
@@ -57,8 +61,10 @@ class Connection {
   [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
 
  private:
-  explicit Connection(sqlite3* db) noexcept : db_(db) {}
+  explicit Connection(sqlite3* db) noexcept;
+  struct StatementCache;
   sqlite3* db_ = nullptr;
+  std::unique_ptr<StatementCache> cache_;
 };
 
 // A prepared statement. Indexes are 1-based for bind, 0-based for columns (as in SQLite).
@@ -92,6 +98,26 @@ class Statement {
   Statement(sqlite3* db, sqlite3_stmt* stmt) noexcept : db_(db), stmt_(stmt) {}
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+};
+
+// A borrowed cached statement. Reset (bindings cleared) when it goes out of scope, so no read
+// stays open. If the same SQL is already borrowed (re-entrant use), a fresh statement is
+// prepared instead.
+class CachedStatement {
+ public:
+  CachedStatement(CachedStatement&& other) noexcept;
+  CachedStatement& operator=(CachedStatement&&) = delete;
+  ~CachedStatement();
+  Statement* operator->() noexcept { return stmt_; }
+  Statement& operator*() noexcept { return *stmt_; }
+
+ private:
+  friend class Connection;
+  CachedStatement(Statement* shared, bool* busy) noexcept : stmt_(shared), busy_(busy) {}
+  explicit CachedStatement(Statement own);
+  std::unique_ptr<Statement> own_;
+  Statement* stmt_ = nullptr;
+  bool* busy_ = nullptr;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.

@@ -24,10 +24,10 @@ AccessEntry entry(StoreImpl& s, const AccessContext& ctx, std::string_view actio
 }
 
 void insert(db::Connection& c, const AccessEntry& e) {
-  c.prepare(
+  c.cached(
        "INSERT INTO access_log(at, actor, roles, purpose, action, subject, fields) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-      .bind(1, e.at)
+      ->bind(1, e.at)
       .bind(2, e.actor)
       .bind(3, e.roles)
       .bind(4, e.purpose)

@@ -93,10 +93,10 @@ struct Loaded {
 };
 
 std::optional<Loaded> load(StoreImpl& s, std::string_view id) {
-  db::Statement st = s.data.prepare("SELECT key_id, doc FROM subjects WHERE id = ?1");
-  st.bind(1, id);
-  if (!st.step()) return std::nullopt;
-  return Loaded{st.column_text(0), rec::decode(st.column_blob(1))};
+  auto st = s.data.cached("SELECT key_id, doc FROM subjects WHERE id = ?1");
+  st->bind(1, id);
+  if (!st->step()) return std::nullopt;
+  return Loaded{st->column_text(0), rec::decode(st->column_blob(1))};
 }
 
 Loaded load_existing(StoreImpl& s, const CustomerId& id) {
@@ -123,12 +123,13 @@ rec::DocValue stored_value(StoreImpl& s, const Field& f, std::string_view subjec
 // Subjects whose field `f` holds a value with this index form. The index is truncated on
 // purpose, so each candidate is confirmed against its real value.
 std::vector<std::string> holders(StoreImpl& s, const Field& f, const std::string& index_form) {
-  db::Statement st =
-      s.data.prepare("SELECT subject_id FROM blind_index WHERE field = ?1 AND tag = ?2");
-  st.bind(1, f.name).bind(2, tag_of(s, f, index_form));
   std::vector<std::string> candidates;
-  while (st.step())
-    candidates.push_back(st.column_text(0));
+  {
+    auto st = s.data.cached("SELECT subject_id FROM blind_index WHERE field = ?1 AND tag = ?2");
+    st->bind(1, f.name).bind(2, tag_of(s, f, index_form));
+    while (st->step())
+      candidates.push_back(st->column_text(0));
+  }
   std::vector<std::string> out;
   for (auto& c : candidates) {
     const auto l = load(s, c);
@@ -152,8 +153,8 @@ void check_unique(StoreImpl& s, const Field& f, const values::Normalized& n,
 
 void write_index(StoreImpl& s, std::string_view subject, const Field& f,
                  const values::Normalized& n) {
-  s.data.prepare("INSERT OR IGNORE INTO blind_index(field, tag, subject_id) VALUES (?1, ?2, ?3)")
-      .bind(1, f.name)
+  s.data.cached("INSERT OR IGNORE INTO blind_index(field, tag, subject_id) VALUES (?1, ?2, ?3)")
+      ->bind(1, f.name)
       .bind(2, tag_of(s, f, n.index_form))
       .bind(3, subject)
       .run();
@@ -240,7 +241,7 @@ std::vector<CustomerId> CustomerStore::insert_many(const AccessContext& ctx,
   std::vector<std::string> used_keys;
   std::vector<CustomerId> ids;
   try {
-    db::Statement ins = s.data.prepare(
+    auto ins = s.data.cached(
         "INSERT INTO subjects(id, key_id, doc, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
         "?4)");
     for (const auto& p : prepared) {
@@ -250,7 +251,7 @@ std::vector<CustomerId> CustomerStore::insert_many(const AccessContext& ctx,
       rec::Doc doc;
       for (const auto& [name, n] : p)
         doc.emplace(name, stored_value(s, *s.manifest.field(name), id.str(), key_id, *n));
-      ins.bind(1, id.str()).bind(2, key_id).bind(3, rec::encode(doc)).bind(4, now()).run();
+      ins->bind(1, id.str()).bind(2, key_id).bind(3, rec::encode(doc)).bind(4, now()).run();
       for (const auto& [name, n] : p) {
         const Field& f = *s.manifest.field(name);
         if (f.lookup) write_index(s, id.str(), f, *n);
@@ -313,15 +314,15 @@ void CustomerStore::update(const AccessContext& ctx, const CustomerId& id,
     else
       l.doc.erase(name);
     if (f.lookup) {
-      s.data.prepare("DELETE FROM blind_index WHERE subject_id = ?1 AND field = ?2")
-          .bind(1, id.str())
+      s.data.cached("DELETE FROM blind_index WHERE subject_id = ?1 AND field = ?2")
+          ->bind(1, id.str())
           .bind(2, name)
           .run();
       if (n) write_index(s, id.str(), f, *n);
     }
   }
-  s.data.prepare("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
-      .bind(1, rec::encode(l.doc))
+  s.data.cached("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
+      ->bind(1, rec::encode(l.doc))
       .bind(2, now())
       .bind(3, id.str())
       .run();
@@ -391,14 +392,15 @@ struct RecordScan::State {
     pos = 0;
     std::lock_guard g(store->mu);
     store->require_open();
-    db::Statement st = store->data.prepare(
-        "SELECT id, key_id, doc FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2");
-    st.bind(1, last_id).bind(2, static_cast<std::int64_t>(kScanBatch));
     std::vector<std::pair<std::string, Loaded>> rows;
-    while (st.step())
-      rows.emplace_back(st.column_text(0),
-                        Loaded{st.column_text(1), rec::decode(st.column_blob(2))});
-    st = {};
+    {
+      auto st = store->data.cached(
+          "SELECT id, key_id, doc FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2");
+      st->bind(1, last_id).bind(2, static_cast<std::int64_t>(kScanBatch));
+      while (st->step())
+        rows.emplace_back(st->column_text(0),
+                          Loaded{st->column_text(1), rec::decode(st->column_blob(2))});
+    }
     for (auto& [id, l] : rows) {
       batch.push_back(to_record(*store, id, l, fields));
       std::vector<std::string> names;

@@ -58,16 +58,15 @@ void StoreImpl::release_subject_key(std::string key_id) {
 
 const SecretBytes& StoreImpl::subject_key(std::string_view key_id) {
   if (auto it = key_cache.find(key_id); it != key_cache.end()) return it->second;
-  db::Statement st =
-      keysdb.prepare("SELECT kek_epoch, wrapped FROM subject_keys WHERE key_id = ?1");
-  st.bind(1, key_id);
-  if (!st.step()) throw Error(ErrorCode::Corrupt, "a subject's key is missing from keys.db");
-  const auto epoch = static_cast<std::uint64_t>(st.column_int64(0));
+  auto st = keysdb.cached("SELECT kek_epoch, wrapped FROM subject_keys WHERE key_id = ?1");
+  st->bind(1, key_id);
+  if (!st->step()) throw Error(ErrorCode::Corrupt, "a subject's key is missing from keys.db");
+  const auto epoch = static_cast<std::uint64_t>(st->column_int64(0));
   if (epoch != slots.kek_epoch)
     throw Error(ErrorCode::Corrupt, "a subject's key is sealed under an unknown KEK epoch");
   SecretBytes key;
   const auto aad = subject_key_aad(slots.store_id, key_id, epoch);
-  if (!crypto::open(kek, st.column_blob(1), crypto::as_bytes(aad), key) ||
+  if (!crypto::open(kek, st->column_blob(1), crypto::as_bytes(aad), key) ||
       key.size() != crypto::kKeySize)
     throw Error(ErrorCode::Corrupt, "a subject's key in keys.db does not open");
   while (key_cache.size() >= kCacheSize && !key_cache_order.empty()) {
