@@ -161,7 +161,6 @@ void Impl::close() noexcept {
   data.close();
   keysdb.close();
   key_cache.clear();
-  key_cache_order.clear();
   index_keys.clear();
   mask_keys.clear();
   audit_key.clear();

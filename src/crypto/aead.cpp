@@ -98,14 +98,29 @@ bool plausible_box(ByteView sealed) noexcept {
 
 }  // namespace
 
-Bytes seal(const SecretBytes& key, ByteView plaintext, ByteView aad) {
+Bytes seal(ByteView key, ByteView plaintext, ByteView aad) {
   check_key(key.size());
   (void)int_length(plaintext.size());
   Bytes out(kNonceSize + plaintext.size() + kTagSize);
   const std::span<std::byte> all(out);
   random_bytes(all.first(kNonceSize));
-  gcm_encrypt(key.view(), all.first(kNonceSize), plaintext, aad, all.subspan(kNonceSize));
+  gcm_encrypt(key, all.first(kNonceSize), plaintext, aad, all.subspan(kNonceSize));
   return out;
+}
+
+Bytes seal(const SecretBytes& key, ByteView plaintext, ByteView aad) {
+  return seal(key.view(), plaintext, aad);
+}
+
+bool open_into(const SecretBytes& key, ByteView sealed, ByteView aad, std::span<std::byte> out) {
+  check_key(key.size());
+  if (!plausible_box(sealed) || sealed.size() - kNonceSize - kTagSize != out.size()) {
+    wipe(out);
+    return false;
+  }
+  if (gcm_decrypt(key.view(), sealed, aad, out)) return true;
+  wipe(out);  // unauthenticated output is never handed out
+  return false;
 }
 
 bool open(const SecretBytes& key, ByteView sealed, ByteView aad, SecretBytes& out) {
@@ -126,7 +141,7 @@ bool open(const SecretBytes& key, ByteView sealed, ByteView aad, SecretBytes& ou
   return ok;
 }
 
-bool open(const SecretBytes& key, ByteView sealed, ByteView aad, Bytes& out) {
+bool open(ByteView key, ByteView sealed, ByteView aad, Bytes& out) {
   check_key(key.size());
   // `out` is replaced only at the end: `sealed` may live in it.
   if (!plausible_box(sealed)) {
@@ -134,7 +149,7 @@ bool open(const SecretBytes& key, ByteView sealed, ByteView aad, Bytes& out) {
     return false;
   }
   Bytes plain(sealed.size() - kNonceSize - kTagSize);
-  const bool ok = gcm_decrypt(key.view(), sealed, aad, plain);
+  const bool ok = gcm_decrypt(key, sealed, aad, plain);
   if (ok) {
     out = std::move(plain);
   } else {
@@ -142,6 +157,10 @@ bool open(const SecretBytes& key, ByteView sealed, ByteView aad, Bytes& out) {
     out.clear();
   }
   return ok;
+}
+
+bool open(const SecretBytes& key, ByteView sealed, ByteView aad, Bytes& out) {
+  return open(key.view(), sealed, aad, out);
 }
 
 namespace testing {

@@ -37,6 +37,13 @@ void random_bytes(std::span<std::byte> out);
 [[nodiscard]] bool open(const SecretBytes& key, ByteView sealed, ByteView aad, SecretBytes& out);
 // Same, for non-secret plaintext.
 [[nodiscard]] bool open(const SecretBytes& key, ByteView sealed, ByteView aad, Bytes& out);
+// Key given as a view (e.g. a slot of a locked key arena); same semantics as above.
+[[nodiscard]] Bytes seal(ByteView key, ByteView plaintext, ByteView aad);
+[[nodiscard]] bool open(ByteView key, ByteView sealed, ByteView aad, Bytes& out);
+// Opens straight into `out`, which must be exactly the plaintext's size (e.g. an arena slot).
+// False, with `out` wiped, when authentication fails or the size does not match.
+[[nodiscard]] bool open_into(const SecretBytes& key, ByteView sealed, ByteView aad,
+                             std::span<std::byte> out);
 
 namespace testing {
 // Known-answer tests need a fixed nonce; production code never calls this.

@@ -62,7 +62,7 @@ Doc decode(std::span<const std::byte> bytes) {
   return doc;
 }
 
-DocValue seal_value(const SecretBytes& subject_key, std::string_view subject_id,
+DocValue seal_value(std::span<const std::byte> subject_key, std::string_view subject_id,
                     std::string_view field, std::string_view key_id, std::string_view value) {
   DocValue v;
   v.sealed = true;
@@ -74,7 +74,7 @@ DocValue seal_value(const SecretBytes& subject_key, std::string_view subject_id,
   return v;
 }
 
-std::string open_value(const SecretBytes& subject_key, std::string_view subject_id,
+std::string open_value(std::span<const std::byte> subject_key, std::string_view subject_id,
                        std::string_view field, std::string_view key_id, const DocValue& v) {
   if (!v.sealed) return v.text;
   crypto::Bytes plain;

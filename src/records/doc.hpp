@@ -27,12 +27,12 @@ using Doc = std::map<std::string, DocValue, std::less<>>;
 
 // AES-256-GCM under the subject key; the associated data binds subject, field and key id, so a
 // box moved to another subject or field does not open.
-[[nodiscard]] DocValue seal_value(const SecretBytes& subject_key, std::string_view subject_id,
-                                  std::string_view field, std::string_view key_id,
-                                  std::string_view value);
+[[nodiscard]] DocValue seal_value(std::span<const std::byte> subject_key,
+                                  std::string_view subject_id, std::string_view field,
+                                  std::string_view key_id, std::string_view value);
 // Error(Corrupt) if the box does not open.
-[[nodiscard]] std::string open_value(const SecretBytes& subject_key, std::string_view subject_id,
-                                     std::string_view field, std::string_view key_id,
-                                     const DocValue& v);
+[[nodiscard]] std::string open_value(std::span<const std::byte> subject_key,
+                                     std::string_view subject_id, std::string_view field,
+                                     std::string_view key_id, const DocValue& v);
 
 }  // namespace amanah::detail::records

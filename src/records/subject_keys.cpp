@@ -42,9 +42,9 @@ std::string StoreImpl::acquire_subject_key() {
     }
     tx.commit();
     for (auto& [id, key] : fresh) {
-      key_pool.push_back(id);
-      key_cache_order.push_back(id);
-      key_cache.emplace(std::move(id), std::move(key));
+      const auto slot = key_cache.insert(id);
+      std::copy(key.view().begin(), key.view().end(), slot.begin());
+      key_pool.push_back(std::move(id));
     }
   }
   std::string id = std::move(key_pool.front());
@@ -56,31 +56,26 @@ void StoreImpl::release_subject_key(std::string key_id) {
   key_pool.push_front(std::move(key_id));
 }
 
-const SecretBytes& StoreImpl::subject_key(std::string_view key_id) {
-  if (auto it = key_cache.find(key_id); it != key_cache.end()) return it->second;
+std::span<const std::byte> StoreImpl::subject_key(std::string_view key_id) {
+  if (const auto cached = key_cache.find(key_id); !cached.empty()) return cached;
   auto st = keysdb.cached("SELECT kek_epoch, wrapped FROM subject_keys WHERE key_id = ?1");
   st->bind(1, key_id);
   if (!st->step()) throw Error(ErrorCode::Corrupt, "a subject's key is missing from keys.db");
   const auto epoch = static_cast<std::uint64_t>(st->column_int64(0));
   if (epoch != slots.kek_epoch)
     throw Error(ErrorCode::Corrupt, "a subject's key is sealed under an unknown KEK epoch");
-  SecretBytes key;
   const auto aad = subject_key_aad(slots.store_id, key_id, epoch);
-  if (!crypto::open(kek, st->column_blob(1), crypto::as_bytes(aad), key) ||
-      key.size() != crypto::kKeySize)
+  const auto slot = key_cache.insert(key_id);
+  if (!crypto::open_into(kek, st->column_blob(1), crypto::as_bytes(aad), slot)) {
+    key_cache.erase(key_id);
     throw Error(ErrorCode::Corrupt, "a subject's key in keys.db does not open");
-  while (key_cache.size() >= kCacheSize && !key_cache_order.empty()) {
-    key_cache.erase(key_cache_order.front());
-    key_cache_order.pop_front();
   }
-  key_cache_order.emplace_back(key_id);
-  return key_cache.emplace(std::string(key_id), std::move(key)).first->second;
+  return slot;
 }
 
 void StoreImpl::destroy_subject_key(std::string_view key_id) {
   keysdb.prepare("DELETE FROM subject_keys WHERE key_id = ?1").bind(1, key_id).run();
-  if (auto it = key_cache.find(key_id); it != key_cache.end()) key_cache.erase(it);
-  std::erase(key_cache_order, std::string(key_id));
+  key_cache.erase(key_id);
 }
 
 void StoreImpl::drop_key_pool() noexcept {

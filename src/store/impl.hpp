@@ -19,6 +19,7 @@
 #include "db/db.hpp"
 #include "fs/fs.hpp"
 #include "keys/keyslots.hpp"
+#include "records/key_cache.hpp"
 
 namespace amanah::detail {
 
@@ -51,8 +52,7 @@ struct StoreImpl {
   // Per-subject keys: a pool of fresh keys already in keys.db (so an insert commits data.db
   // only), and a small cache of unwrapped keys.
   std::deque<std::string> key_pool;
-  std::map<std::string, SecretBytes, std::less<>> key_cache;
-  std::deque<std::string> key_cache_order;
+  records::KeyCache key_cache;
 
   std::vector<AccessEntry> pending_reads;  // flushed in batches and with every write
 
@@ -90,7 +90,8 @@ struct StoreImpl {
 
   std::string acquire_subject_key();             // key id from the pool (refilled in keys.db)
   void release_subject_key(std::string key_id);  // back to the pool (insert rolled back)
-  const SecretBytes& subject_key(std::string_view key_id);
+  // The subject key (a view into the key cache, valid until the next subject_key call).
+  std::span<const std::byte> subject_key(std::string_view key_id);
   void destroy_subject_key(std::string_view key_id);
   void drop_key_pool() noexcept;
 };
