@@ -161,9 +161,9 @@ void Impl::close() noexcept {
   data.close();
   keysdb.close();
   key_cache.clear();
-  index_keys.clear();
+  index_macs.clear();
   mask_keys.clear();
-  audit_key.clear();
+  audit_mac = {};
   kek.clear();
   root.clear();
   lock.release();

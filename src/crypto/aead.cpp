@@ -40,6 +40,14 @@ int int_length(std::size_t size) {
   throw Error(ErrorCode::Internal, std::string("AES-256-GCM: ") + what + " failed");
 }
 
+// Fetched once: EVP_aes_256_gcm() would be fetched again from the provider on every init.
+const EVP_CIPHER* aes_256_gcm() {
+  static const std::unique_ptr<EVP_CIPHER, decltype(&EVP_CIPHER_free)> cipher(
+      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), &EVP_CIPHER_free);
+  if (!cipher) fail("cipher lookup");
+  return cipher.get();
+}
+
 CipherCtx new_ctx() {
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   if (!ctx) fail("context allocation");
@@ -52,7 +60,7 @@ void gcm_encrypt(ByteView key, ByteView nonce, ByteView plaintext, ByteView aad,
   const int pt_len = int_length(plaintext.size());
   const int aad_len = int_length(aad.size());
   CipherCtx ctx = new_ctx();
-  if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, u8(key), u8(nonce)) != 1)
+  if (EVP_EncryptInit_ex2(ctx.get(), aes_256_gcm(), u8(key), u8(nonce), nullptr) != 1)
     fail("encryption setup");
   int len = 0;
   if (aad_len > 0 && EVP_EncryptUpdate(ctx.get(), nullptr, &len, u8(aad), aad_len) != 1)
@@ -75,7 +83,7 @@ bool gcm_decrypt(ByteView key, ByteView sealed, ByteView aad, std::span<std::byt
   const int ct_len = int_length(ciphertext.size());
   const int aad_len = int_length(aad.size());
   CipherCtx ctx = new_ctx();
-  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, u8(key), u8(nonce)) != 1)
+  if (EVP_DecryptInit_ex2(ctx.get(), aes_256_gcm(), u8(key), u8(nonce), nullptr) != 1)
     fail("decryption setup");
   // The ctrl interface takes a non-const pointer but only reads the expected tag.
   if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),

@@ -56,6 +56,25 @@ namespace testing {
                                       std::size_t length);
 // HMAC-SHA256 (RFC 2104).
 [[nodiscard]] std::array<std::byte, 32> hmac_sha256(ByteView key, ByteView message);
+// HMAC-SHA256 under one key, many messages: the key's inner and outer pad states are computed
+// once (and wiped on destruction), so each message costs two SHA-256 passes and no setup.
+class HmacSha256 {
+ public:
+  HmacSha256() noexcept;
+  explicit HmacSha256(ByteView key);
+  ~HmacSha256();
+  HmacSha256(HmacSha256&& other) noexcept;
+  HmacSha256& operator=(HmacSha256&& other) noexcept;
+  HmacSha256(const HmacSha256&) = delete;
+  HmacSha256& operator=(const HmacSha256&) = delete;
+  [[nodiscard]] std::array<std::byte, 32> operator()(ByteView message) const;
+  [[nodiscard]] bool empty() const noexcept { return inner_ == nullptr; }
+
+ private:
+  void* inner_ = nullptr;  // EVP_MD_CTX* after absorbing key ^ ipad
+  void* outer_ = nullptr;  // EVP_MD_CTX* after absorbing key ^ opad
+};
+
 // SHA-256.
 [[nodiscard]] std::array<std::byte, 32> sha256(ByteView message);
 // Constant-time equality of equal-length buffers (false if lengths differ).

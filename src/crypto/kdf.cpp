@@ -2,8 +2,10 @@
 // constant-time comparison and wiping.
 #include "crypto/crypto.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -118,6 +120,86 @@ bool equal_ct(ByteView a, ByteView b) noexcept {
 
 void wipe(std::span<std::byte> memory) noexcept {
   if (!memory.empty()) OPENSSL_cleanse(memory.data(), memory.size());
+}
+
+namespace {
+
+EVP_MD_CTX* md(void* p) noexcept {
+  return static_cast<EVP_MD_CTX*>(p);
+}
+
+const EVP_MD* sha256_md() {
+  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> m(
+      EVP_MD_fetch(nullptr, "SHA256", nullptr), &EVP_MD_free);
+  if (!m) fail("SHA-256 lookup");
+  return m.get();
+}
+
+}  // namespace
+
+HmacSha256::HmacSha256() noexcept = default;
+
+HmacSha256::HmacSha256(ByteView key) {
+  constexpr std::size_t kBlock = 64;
+  std::array<std::byte, kBlock> k{};
+  if (key.size() > kBlock) {
+    const auto d = sha256(key);
+    std::copy(d.begin(), d.end(), k.begin());
+  } else {
+    std::copy(key.begin(), key.end(), k.begin());
+  }
+  std::array<std::byte, kBlock> pad{};
+  inner_ = EVP_MD_CTX_new();
+  outer_ = EVP_MD_CTX_new();
+  bool ok = inner_ != nullptr && outer_ != nullptr;
+  for (std::size_t i = 0; i < kBlock; ++i)
+    pad[i] = k[i] ^ std::byte{0x36};
+  ok = ok && EVP_DigestInit_ex2(md(inner_), sha256_md(), nullptr) == 1 &&
+       EVP_DigestUpdate(md(inner_), pad.data(), pad.size()) == 1;
+  for (std::size_t i = 0; i < kBlock; ++i)
+    pad[i] = k[i] ^ std::byte{0x5c};
+  ok = ok && EVP_DigestInit_ex2(md(outer_), sha256_md(), nullptr) == 1 &&
+       EVP_DigestUpdate(md(outer_), pad.data(), pad.size()) == 1;
+  wipe(pad);
+  wipe(k);
+  if (!ok) {
+    EVP_MD_CTX_free(md(std::exchange(inner_, nullptr)));
+    EVP_MD_CTX_free(md(std::exchange(outer_, nullptr)));
+    fail("HMAC-SHA256 setup");
+  }
+}
+
+HmacSha256::~HmacSha256() {
+  EVP_MD_CTX_free(md(inner_));  // frees (and cleanses) the absorbed pad state
+  EVP_MD_CTX_free(md(outer_));
+}
+
+HmacSha256::HmacSha256(HmacSha256&& other) noexcept
+    : inner_(std::exchange(other.inner_, nullptr)), outer_(std::exchange(other.outer_, nullptr)) {}
+
+HmacSha256& HmacSha256::operator=(HmacSha256&& other) noexcept {
+  if (this != &other) {
+    EVP_MD_CTX_free(md(inner_));
+    EVP_MD_CTX_free(md(outer_));
+    inner_ = std::exchange(other.inner_, nullptr);
+    outer_ = std::exchange(other.outer_, nullptr);
+  }
+  return *this;
+}
+
+std::array<std::byte, 32> HmacSha256::operator()(ByteView message) const {
+  if (inner_ == nullptr) throw Error(ErrorCode::Internal, "HMAC-SHA256 used without a key");
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> c(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  std::array<std::byte, 32> inner_hash{}, out{};
+  unsigned int len = 0;
+  if (!c || EVP_MD_CTX_copy_ex(c.get(), md(inner_)) != 1 ||
+      (!message.empty() && EVP_DigestUpdate(c.get(), message.data(), message.size()) != 1) ||
+      EVP_DigestFinal_ex(c.get(), reinterpret_cast<unsigned char*>(inner_hash.data()), &len) != 1 ||
+      EVP_MD_CTX_copy_ex(c.get(), md(outer_)) != 1 ||
+      EVP_DigestUpdate(c.get(), inner_hash.data(), inner_hash.size()) != 1 ||
+      EVP_DigestFinal_ex(c.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1)
+    fail("HMAC-SHA256");
+  return out;
 }
 
 }  // namespace amanah::detail::crypto

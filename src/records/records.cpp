@@ -193,7 +193,7 @@ std::string StoreImpl::stored_index_form(const Field& f, std::string_view canoni
 }
 
 std::int64_t StoreImpl::index_tag(const Field& f, std::string_view index_form) {
-  const auto mac = crypto::hmac_sha256(index_key(f.name).view(), crypto::as_bytes(index_form));
+  const auto mac = index_mac(f.name)(crypto::as_bytes(index_form));
   std::uint32_t v = 0;
   for (std::size_t i = 0; i < 4; ++i)
     v = (v << 8) | std::to_integer<std::uint32_t>(mac[i]);
@@ -479,9 +479,7 @@ std::vector<std::vector<CustomerId>> CustomerStore::find_duplicates(const Access
         const Field& f = *s.manifest.field(name);
         const std::string form = std::string(to_string(f.type)) + "|" + index_form_of(f, value);
         std::lock_guard g(s.mu);
-        by_digest[crypto::hmac_sha256(s.index_key("amanah/duplicates").view(),
-                                      crypto::as_bytes(form))]
-            .push_back(idx);
+        by_digest[s.index_mac("amanah/duplicates")(crypto::as_bytes(form))].push_back(idx);
       }
     }
   }

@@ -94,10 +94,10 @@ void StoreImpl::drop_key_pool() noexcept {
   key_pool.clear();
 }
 
-const SecretBytes& StoreImpl::index_key(std::string_view field) {
-  if (auto it = index_keys.find(field); it != index_keys.end()) return it->second;
-  return index_keys.emplace(std::string(field), keys::index_key(root, slots.store_id, field))
-      .first->second;
+const crypto::HmacSha256& StoreImpl::index_mac(std::string_view field) {
+  if (auto it = index_macs.find(field); it != index_macs.end()) return it->second;
+  const SecretBytes key = keys::index_key(root, slots.store_id, field);
+  return index_macs.emplace(std::string(field), crypto::HmacSha256(key.view())).first->second;
 }
 
 const SecretBytes& StoreImpl::mask_key(std::string_view field) {
@@ -107,8 +107,9 @@ const SecretBytes& StoreImpl::mask_key(std::string_view field) {
 }
 
 std::string StoreImpl::pseudonym(std::string_view subject_id) {
-  if (audit_key.empty()) audit_key = keys::audit_key(root, slots.store_id);
-  const auto mac = crypto::hmac_sha256(audit_key.view(), crypto::as_bytes(subject_id));
+  if (audit_mac.empty())
+    audit_mac = crypto::HmacSha256(keys::audit_key(root, slots.store_id).view());
+  const auto mac = audit_mac(crypto::as_bytes(subject_id));
   return crypto::to_hex(std::span<const std::byte>(mac).first(16));
 }
 

@@ -16,6 +16,7 @@
 #include <amanah/secret.hpp>
 #include <amanah/store.hpp>
 
+#include "crypto/crypto.hpp"
 #include "db/db.hpp"
 #include "fs/fs.hpp"
 #include "keys/keyslots.hpp"
@@ -45,9 +46,9 @@ struct StoreImpl {
   mutable std::mutex mu;
 
   // Derived keys, computed on first use.
-  std::map<std::string, SecretBytes, std::less<>> index_keys;  // per lookup field
-  std::map<std::string, SecretBytes, std::less<>> mask_keys;   // per field, for Mask::hash
-  SecretBytes audit_key;                                       // subject pseudonyms in the log
+  std::map<std::string, crypto::HmacSha256, std::less<>> index_macs;  // per lookup field
+  std::map<std::string, SecretBytes, std::less<>> mask_keys;          // per field, for Mask::hash
+  crypto::HmacSha256 audit_mac;  // subject pseudonyms in the log
 
   // Per-subject keys: a pool of fresh keys already in keys.db (so an insert commits data.db
   // only), and a small cache of unwrapped keys.
@@ -72,7 +73,7 @@ struct StoreImpl {
   void adopt_manifest(const Manifest& next, const OpenOptions& options);
   void load_stored_manifest();
   void check_context(const AccessContext& ctx) const;
-  const SecretBytes& index_key(std::string_view field);
+  const crypto::HmacSha256& index_mac(std::string_view field);
   // Blind-index tag of a normalized value: HMAC-SHA256 truncated to the field's index_bits.
   std::int64_t index_tag(const Field& f, std::string_view index_form);
   // What indexes compare, from a stored canonical value.

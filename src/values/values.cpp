@@ -149,7 +149,9 @@ Normalized normalize_integer(std::string_view input) {
     magnitude = magnitude * 10 + d;
   }
   Normalized n;
-  n.value = (negative && magnitude != 0 ? "-" : "") + std::to_string(magnitude);
+  // Appended, not "-" + ...: GCC 12 at -O3 warns a false -Wrestrict on the concatenation.
+  if (negative && magnitude != 0) n.value = "-";
+  n.value += std::to_string(magnitude);
   n.index_form = n.value;
   return n;
 }
