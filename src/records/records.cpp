@@ -238,6 +238,7 @@ std::vector<CustomerId> CustomerStore::insert_many(const AccessContext& ctx,
     }
   // Queued reads happened before this write: keep the log in order.
   const std::size_t flushed = s.flush_reads();
+  s.reserve_subject_keys(prepared.size());
   std::vector<std::string> used_keys;
   std::vector<CustomerId> ids;
   try {

@@ -24,29 +24,34 @@ void StoreImpl::load_kek() {
   kek = keys::open_kek(slots, root);
 }
 
-std::string StoreImpl::acquire_subject_key() {
-  if (key_pool.empty()) {
-    // Fresh keys are committed to keys.db ahead of use, so an insert commits data.db only. A
-    // crash leaves unused keys that protect nothing.
-    std::vector<std::pair<std::string, SecretBytes>> fresh;
-    db::Transaction tx(keysdb);
-    db::Statement st =
-        keysdb.prepare("INSERT INTO subject_keys(key_id, kek_epoch, wrapped) VALUES (?1, ?2, ?3)");
-    for (std::size_t i = 0; i < kPoolRefill; ++i) {
-      std::string id = crypto::to_hex(crypto::random_bytes(16));
-      SecretBytes key = SecretBytes::random(crypto::kKeySize);
-      const auto aad = subject_key_aad(slots.store_id, id, slots.kek_epoch);
-      const auto wrapped = crypto::seal(kek, key.view(), crypto::as_bytes(aad));
-      st.bind(1, id).bind(2, static_cast<std::int64_t>(slots.kek_epoch)).bind(3, wrapped).run();
-      fresh.emplace_back(std::move(id), std::move(key));
-    }
-    tx.commit();
-    for (auto& [id, key] : fresh) {
-      const auto slot = key_cache.insert(id);
-      std::copy(key.view().begin(), key.view().end(), slot.begin());
-      key_pool.push_back(std::move(id));
-    }
+void StoreImpl::reserve_subject_keys(std::size_t n) {
+  if (key_pool.size() >= n) return;
+  // Fresh keys are committed to keys.db ahead of use, so an insert commits data.db only. A
+  // crash leaves unused keys that protect nothing.
+  const std::size_t count = std::max(kPoolRefill, n - key_pool.size());
+  std::vector<std::string> ids;
+  db::Transaction tx(keysdb);
+  auto st =
+      keysdb.cached("INSERT INTO subject_keys(key_id, kek_epoch, wrapped) VALUES (?1, ?2, ?3)");
+  SecretBytes key(crypto::kKeySize);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string id = crypto::to_hex(crypto::random_bytes(16));
+    crypto::random_bytes(key.mutable_view());
+    const auto aad = subject_key_aad(slots.store_id, id, slots.kek_epoch);
+    const auto wrapped = crypto::seal(kek, key.view(), crypto::as_bytes(aad));
+    st->bind(1, id).bind(2, static_cast<std::int64_t>(slots.kek_epoch)).bind(3, wrapped).run();
+    // Cached (bounded, oldest out first): the insert that takes it seals with it at once.
+    const auto slot = key_cache.insert(id);
+    std::copy(key.view().begin(), key.view().end(), slot.begin());
+    ids.push_back(std::move(id));
   }
+  tx.commit();
+  for (auto& id : ids)
+    key_pool.push_back(std::move(id));
+}
+
+std::string StoreImpl::acquire_subject_key() {
+  reserve_subject_keys(1);
   std::string id = std::move(key_pool.front());
   key_pool.pop_front();
   return id;

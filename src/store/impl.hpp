@@ -89,6 +89,8 @@ struct StoreImpl {
   void forget_reads(std::size_t n);
   void flush_reads_now() noexcept;  // its own transaction, best effort (close)
 
+  // Makes sure the pool holds at least `n` fresh keys (one keys.db transaction if it must grow).
+  void reserve_subject_keys(std::size_t n);
   std::string acquire_subject_key();             // key id from the pool (refilled in keys.db)
   void release_subject_key(std::string key_id);  // back to the pool (insert rolled back)
   // The subject key (a view into the key cache, valid until the next subject_key call).
