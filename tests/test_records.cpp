@@ -425,3 +425,25 @@ TEST_CASE("masked() applies each field's default mask", "[records]") {
   CHECK(m.fields.at("birth_date") == "1990");
   CHECK(m.fields.at("full_name") == "Siti Rahma");  // mask none
 }
+
+TEST_CASE("a damaged stored record is Corrupt, never a crash or a silently shorter record",
+          "[records]") {
+  namespace rec = amanah::detail::records;
+  rec::Doc doc;
+  doc["email"].text = "a@example.com";
+  doc["nik"].sealed = true;
+  doc["nik"].sealed_box = std::vector<std::byte>(45, std::byte{7});
+  const auto bytes = rec::encode(doc);
+  const auto back = rec::decode(bytes);
+  CHECK(back.size() == 2);
+  CHECK(back.at("email").text == "a@example.com");
+  CHECK(back.at("nik").sealed_box == doc["nik"].sealed_box);
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    REQUIRE_AMANAH_ERROR(rec::decode(std::span(bytes).first(n)), ErrorCode::Corrupt);
+  auto longer = bytes;
+  longer.push_back(std::byte{0});
+  REQUIRE_AMANAH_ERROR(rec::decode(longer), ErrorCode::Corrupt);
+  auto bad_kind = bytes;
+  bad_kind[1 + 1 + 1 + 5] = std::byte{9};  // count, name length, "email", kind
+  REQUIRE_AMANAH_ERROR(rec::decode(bad_kind), ErrorCode::Corrupt);
+}

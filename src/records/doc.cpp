@@ -1,7 +1,5 @@
 #include "records/doc.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <amanah/error.hpp>
 
 #include "crypto/crypto.hpp"
@@ -9,8 +7,8 @@
 namespace amanah::detail::records {
 namespace {
 
-using nlohmann::json;
 constexpr std::byte kSealedV1{1};
+constexpr std::byte kFormatV1{1};
 
 std::string field_aad(std::string_view subject_id, std::string_view field,
                       std::string_view key_id) {
@@ -21,44 +19,76 @@ std::string field_aad(std::string_view subject_id, std::string_view field,
 
 }  // namespace
 
+// Format v1: 0x01, varint field count, then per field: varint name length, name, kind (0 text,
+// 1 sealed), varint value length, value. Small and fast to parse; every length is checked against
+// the input.
 std::vector<std::byte> encode(const Doc& doc) {
-  json j = json::object();
+  std::vector<std::byte> out;
+  out.push_back(kFormatV1);
+  auto varint = [&](std::size_t v) {
+    while (v >= 0x80) {
+      out.push_back(static_cast<std::byte>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out.push_back(static_cast<std::byte>(v));
+  };
+  auto bytes = [&](std::span<const std::byte> b) { out.insert(out.end(), b.begin(), b.end()); };
+  varint(doc.size());
   for (const auto& [name, v] : doc) {
+    varint(name.size());
+    bytes(crypto::as_bytes(name));
+    out.push_back(v.sealed ? std::byte{1} : std::byte{0});
     if (v.sealed) {
-      json::binary_t bin(std::vector<std::uint8_t>(
-          reinterpret_cast<const std::uint8_t*>(v.sealed_box.data()),
-          reinterpret_cast<const std::uint8_t*>(v.sealed_box.data()) + v.sealed_box.size()));
-      j[name] = std::move(bin);
+      varint(v.sealed_box.size());
+      bytes(v.sealed_box);
     } else {
-      j[name] = v.text;
+      varint(v.text.size());
+      bytes(crypto::as_bytes(v.text));
     }
   }
-  const std::vector<std::uint8_t> packed = json::to_msgpack(j);
-  const auto* p = reinterpret_cast<const std::byte*>(packed.data());
-  return {p, p + packed.size()};
+  return out;
 }
 
-Doc decode(std::span<const std::byte> bytes) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  const json j = json::from_msgpack(p, p + bytes.size(), /*strict=*/true,
-                                    /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    throw Error(ErrorCode::Corrupt, "a stored record is damaged");
-  Doc doc;
-  for (const auto& [name, v] : j.items()) {
-    DocValue dv;
-    if (v.is_binary()) {
-      dv.sealed = true;
-      const auto& bin = v.get_binary();
-      const auto* b = reinterpret_cast<const std::byte*>(bin.data());
-      dv.sealed_box.assign(b, b + bin.size());
-    } else if (v.is_string()) {
-      dv.text = v.get<std::string>();
-    } else {
-      throw Error(ErrorCode::Corrupt, "a stored record is damaged");
+Doc decode(std::span<const std::byte> in) {
+  auto damaged = [] { return Error(ErrorCode::Corrupt, "a stored record is damaged"); };
+  std::size_t pos = 0;
+  auto varint = [&]() -> std::size_t {
+    std::size_t v = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+      if (pos >= in.size()) throw damaged();
+      const auto b = std::to_integer<std::size_t>(in[pos++]);
+      v |= (b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
     }
-    doc.emplace(name, std::move(dv));
+    throw damaged();
+  };
+  auto take = [&](std::size_t n) {
+    if (n > in.size() - pos) throw damaged();
+    const auto s = in.subspan(pos, n);
+    pos += n;
+    return s;
+  };
+  if (in.empty() || in[0] != kFormatV1) throw damaged();
+  pos = 1;
+  Doc doc;
+  const std::size_t count = varint();
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto name = take(varint());
+    const std::byte kind = take(1)[0];
+    if (kind != std::byte{0} && kind != std::byte{1}) throw damaged();
+    const auto value = take(varint());
+    DocValue dv;
+    dv.sealed = kind == std::byte{1};
+    if (dv.sealed)
+      dv.sealed_box.assign(value.begin(), value.end());
+    else
+      dv.text.assign(reinterpret_cast<const char*>(value.data()), value.size());
+    if (!doc.emplace(std::string(reinterpret_cast<const char*>(name.data()), name.size()),
+                     std::move(dv))
+             .second)
+      throw damaged();
   }
+  if (pos != in.size()) throw damaged();
   return doc;
 }
 

@@ -1,5 +1,5 @@
-// A subject's field values as stored in subjects.doc: a MessagePack map, text for values kept
-// under SQLCipher's page encryption, binary for values sealed under the subject's own key.
+// A subject's field values as stored in subjects.doc: text for values kept under SQLCipher's page
+// encryption, sealed boxes for values sealed under the subject's own key.
 #pragma once
 
 #include <cstddef>

@@ -18,8 +18,8 @@ inline constexpr std::array<db::Migration, 2> kDataDbSchema{{
     {1, "CREATE TABLE amanah_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"},
     {2, R"sql(
 CREATE TABLE manifest(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL) STRICT;
--- One row per data subject; doc holds the field values (MessagePack map: text for plain
--- values, binary for values sealed under the subject's key).
+-- One row per data subject; doc holds the field values (records/doc.cpp: text for plain
+-- values, sealed boxes for values sealed under the subject's key).
 CREATE TABLE subjects(
   id TEXT PRIMARY KEY,
   key_id TEXT NOT NULL UNIQUE,
