@@ -26,6 +26,8 @@
 
 #include <sqlcipher/sqlite3.h>
 
+#include "bench_support.hpp"
+
 #include "db/db.hpp"
 #include "store/access.hpp"
 #include "store/layout.hpp"
@@ -33,6 +35,11 @@
 namespace {
 
 namespace fs = std::filesystem;
+using amanah::bench::check;
+using amanah::bench::exec;
+using amanah::bench::fail;
+using amanah::bench::key_literal;
+using amanah::bench::starts_with_sqlite_header;
 
 constexpr int kRekeyRows = 10'000;
 constexpr const char* kPassphrase = "correct horse battery staple (benchmark only)";
@@ -40,33 +47,8 @@ constexpr const char* kPassphrase = "correct horse battery staple (benchmark onl
 // ---------------------------------------------------------------------------------------------
 // Raw sqlite3 helpers (SQLCipher's API, keyed or not).
 
-[[noreturn]] void fail(const std::string& what, sqlite3* db, int rc) {
-  throw std::runtime_error(what + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-}
-
-void check(int rc, sqlite3* db, const std::string& what) {
-  if (rc != SQLITE_OK) fail(what, db, rc);
-}
-
-// The SQLCipher raw-key literal x'<64 hex>' for a 32-byte key.
-std::string key_literal(const amanah::SecretBytes& key) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "x'";
-  for (std::byte b : key.view()) {
-    const auto v = std::to_integer<unsigned>(b);
-    out += kHex[v >> 4];
-    out += kHex[v & 0xfu];
-  }
-  out += '\'';
-  return out;
-}
-
-void exec(sqlite3* db, const char* sql) {
-  check(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), db, sql);
-}
-
 // Opens `file` and keys it with `literal` (nullptr: no key at all, i.e. plain SQLite).
-sqlite3* open_db(const fs::path& file, const std::string* literal, bool create) {
+sqlite3* open_db(const fs::path& file, const amanah::SecretBytes* literal, bool create) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (create) flags |= SQLITE_OPEN_CREATE;
@@ -96,7 +78,7 @@ std::int64_t count_schema(sqlite3* db) {
 }
 
 // The timed unit of the raw benchmarks: open, key (if any), first read, close.
-std::int64_t open_count_close(const fs::path& file, const std::string* literal) {
+std::int64_t open_count_close(const fs::path& file, const amanah::SecretBytes* literal) {
   sqlite3* db = open_db(file, literal, /*create=*/false);
   std::int64_t n = 0;
   try {
@@ -121,7 +103,7 @@ void apply_store_pragmas(sqlite3* db) {
 }
 
 // A database shaped like a fresh store's data.db / keys.db: WAL, schema version 1, amanah_meta.
-void create_store_like_db(const fs::path& file, const std::string* literal) {
+void create_store_like_db(const fs::path& file, const amanah::SecretBytes* literal) {
   sqlite3* db = open_db(file, literal, /*create=*/true);
   try {
     apply_store_pragmas(db);
@@ -149,13 +131,6 @@ std::string row_name(int i) {
 }
 std::string row_note(int i) {
   return "note " + std::to_string(i) + " lorem ipsum dolor sit amet";
-}
-
-bool starts_with_sqlite_header(const fs::path& file) {
-  std::array<char, 16> head{};
-  std::ifstream in(file, std::ios::binary);
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  return in.gcount() == 16 && std::string(head.data(), 15) == "SQLite format 3";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,7 +190,7 @@ class Fixtures {
   // Two SQLCipher databases (data.db, keys.db) keyed with raw keys, shaped like a store's.
   struct RawPair {
     std::array<fs::path, 2> files;
-    std::array<std::string, 2> literals;  // empty: no key (plain SQLite)
+    std::array<amanah::SecretBytes, 2> literals;  // empty: no key (plain SQLite)
   };
   const RawPair& sqlcipher_pair() {
     if (!sqlcipher_pair_) {
@@ -277,7 +252,7 @@ class Fixtures {
   // keys to alternate between; *current is the literal it is keyed with now.
   struct RawRekey {
     sqlite3* db;
-    std::array<std::string, 2> literals;
+    std::array<amanah::SecretBytes, 2> literals;
     std::size_t current;
   };
   RawRekey& rekey_raw() {
@@ -435,7 +410,7 @@ BENCHMARK(BM_Rekey)
 void BM_RekeySqlcipher(benchmark::State& state) {
   auto& r = g_fixtures->rekey_raw();
   for (auto _ : state) {
-    const std::string& next = r.literals[1 - r.current];
+    const amanah::SecretBytes& next = r.literals[1 - r.current];
     check(sqlite3_rekey_v2(r.db, "main", next.data(), static_cast<int>(next.size())), r.db,
           "sqlite3_rekey_v2");
     // Until the WAL is checkpointed, the main file still opens with the old key.

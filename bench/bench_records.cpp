@@ -40,9 +40,16 @@
 
 #include <sqlcipher/sqlite3.h>
 
+#include "bench_support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
+using amanah::bench::check;
+using amanah::bench::exec;
+using amanah::bench::fail;
+using amanah::bench::key_literal;
+using amanah::bench::starts_with_sqlite_header;
 
 constexpr int kRepetitions = 3;
 constexpr std::size_t kBatch = 1'000;           // records per insert_many / raw transaction
@@ -146,31 +153,6 @@ class Picker {
 // ---------------------------------------------------------------------------------------------
 // Raw SQLCipher / plain SQLite, by hand: prepared once, reused.
 
-[[noreturn]] void fail(const std::string& what, sqlite3* db, int rc) {
-  throw std::runtime_error(what + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-}
-
-void check(int rc, sqlite3* db, const std::string& what) {
-  if (rc != SQLITE_OK) fail(what, db, rc);
-}
-
-void exec(sqlite3* db, const char* sql) {
-  check(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), db, sql);
-}
-
-// The SQLCipher raw-key literal x'<64 hex>' for a 32-byte key.
-std::string key_literal(const amanah::SecretBytes& key) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "x'";
-  for (std::byte b : key.view()) {
-    const auto v = std::to_integer<unsigned>(b);
-    out += kHex[v >> 4];
-    out += kHex[v & 0xfu];
-  }
-  out += '\'';
-  return out;
-}
-
 // A random 128-bit id as 32 lower-case hex digits (SQLite's own CSPRNG).
 std::string random_id() {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -184,13 +166,6 @@ std::string random_id() {
   return out;
 }
 
-bool starts_with_sqlite_header(const fs::path& file) {
-  std::array<char, 16> head{};
-  std::ifstream in(file, std::ios::binary);
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  return in.gcount() == 16 && std::string(head.data(), 15) == "SQLite format 3";
-}
-
 struct Row {
   std::string id, full_name, email, phone, nik;
 };
@@ -198,7 +173,8 @@ struct Row {
 class RawDb {
  public:
   // Creates `file`; keyed with `literal` (raw SQLCipher) or, when it is empty, not keyed at all.
-  RawDb(fs::path file, std::string literal) : file_(std::move(file)), literal_(std::move(literal)) {
+  RawDb(fs::path file, amanah::SecretBytes literal)
+      : file_(std::move(file)), literal_(std::move(literal)) {
     open(/*create=*/true);
   }
   RawDb(const RawDb&) = delete;
@@ -359,7 +335,7 @@ class RawDb {
   }
 
   fs::path file_;
-  std::string literal_;  // empty: no key
+  amanah::SecretBytes literal_;  // empty: no key
   sqlite3* db_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
@@ -384,7 +360,7 @@ class Fixtures {
     sqlite3* db = nullptr;
     check(sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
           nullptr, "sqlite3_open_v2(:memory:)");
-    const std::string literal = key_literal(amanah::SecretBytes::random(32));
+    const amanah::SecretBytes literal = key_literal(amanah::SecretBytes::random(32));
     const int rc = sqlite3_key_v2(db, "main", literal.data(), static_cast<int>(literal.size()));
     const int rc2 =
         sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr);
@@ -425,9 +401,11 @@ class Fixtures {
   RawDb& raw(const std::string& name, Variant v) {
     auto it = raws_.find(name);
     if (it == raws_.end()) {
-      const std::string literal =
-          v == Variant::sqlcipher ? key_literal(amanah::SecretBytes::random(32)) : std::string();
-      it = raws_.emplace(name, std::make_unique<RawDb>(root() / (name + ".db"), literal)).first;
+      amanah::SecretBytes literal = v == Variant::sqlcipher
+                                        ? key_literal(amanah::SecretBytes::random(32))
+                                        : amanah::SecretBytes();
+      it = raws_.emplace(name, std::make_unique<RawDb>(root() / (name + ".db"), std::move(literal)))
+               .first;
     }
     return *it->second;
   }

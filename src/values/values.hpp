@@ -14,8 +14,8 @@
 namespace amanah::detail::values {
 
 struct Normalized {
-  std::string value;       // canonical form: what is stored and returned
-  std::string index_form;  // what blind indexes, uniqueness and duplicates compare
+  std::string value;                  // canonical form: what is stored and returned
+  std::string index_form;             // what blind indexes, uniqueness and duplicates compare
   std::vector<std::string> warnings;  // structurally odd but possible input; never the value
   bool nik_like = false;              // an NPWP equal to a NIK: protect it like a NIK
 };
