@@ -447,3 +447,36 @@ TEST_CASE("a damaged stored record is Corrupt, never a crash or a silently short
   bad_kind[1 + 1 + 1 + 5] = std::byte{9};  // count, name length, "email", kind
   REQUIRE_AMANAH_ERROR(rec::decode(bad_kind), ErrorCode::Corrupt);
 }
+
+TEST_CASE("a field cannot become unique while customers share a value", "[records]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  auto build = [](bool unique) {
+    return amanah::Manifest::builder()
+        .purpose("service", amanah::LegalBasis::contract)
+        .role("support")
+        .field({.name = "email", .type = amanah::FieldType::email,
+                .category = amanah::Category::contact, .purposes = {"service"}, .lookup = true,
+                .unique = unique})
+        .build();
+  };
+  {
+    auto store = CustomerStore::create(dir, *app_key(), build(false));
+    (void)store.insert(kSupport, {{"email", "shared@example.com"}});
+    (void)store.insert(kSupport, {{"email", "SHARED@example.com"}});
+    (void)store.insert(kSupport, {{"email", "other@example.com"}});
+  }
+  REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *app_key(), build(true)),
+                       ErrorCode::InvalidManifest);
+  {
+    auto store = CustomerStore::open(dir, *app_key());
+    CHECK_FALSE(store.manifest().field("email")->unique);  // the old manifest stays
+    const auto shared = store.find(kSupport, "email", "shared@example.com");
+    REQUIRE(shared.size() == 2);
+    store.merge(kSupport, shared[0], shared[1]);
+  }
+  auto store = CustomerStore::open(dir, *app_key(), build(true));
+  CHECK(store.manifest().field("email")->unique);
+  REQUIRE_AMANAH_ERROR(store.insert(kSupport, {{"email", "Other@example.com"}}),
+                       ErrorCode::Duplicate);
+}

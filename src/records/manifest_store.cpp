@@ -49,6 +49,12 @@ void StoreImpl::adopt_manifest(const Manifest& next, const OpenOptions& options)
       changed.insert(old.name);
     if (now->lookup != old.lookup || now->index_bits != old.index_bits) reindex.insert(old.name);
   }
+  // Fields that become unique: their existing values must already be distinct.
+  std::set<std::string, std::less<>> now_unique;
+  for (const Field& f : next.fields()) {
+    const Field* before = manifest.field(f.name);
+    if (f.unique && before != nullptr && !before->unique) now_unique.insert(f.name);
+  }
 
   db::Transaction tx(data);
   if (!removed.empty() || !changed.empty() || !reindex.empty()) {
@@ -112,6 +118,42 @@ void StoreImpl::adopt_manifest(const Manifest& next, const OpenOptions& options)
       throw;
     }
     manifest = old;
+  }
+  for (const auto& name : now_unique) {
+    // Equal values share a blind-index tag; confirm each shared tag against the real values.
+    const Field& f = *next.field(name);
+    std::vector<std::int64_t> tags;
+    {
+      db::Statement st = data.prepare(
+          "SELECT tag FROM blind_index WHERE field = ?1 GROUP BY tag HAVING count(*) > 1");
+      st.bind(1, name);
+      while (st.step())
+        tags.push_back(st.column_int64(0));
+    }
+    for (const auto tag : tags) {
+      std::set<std::string> forms;
+      std::size_t holders = 0;
+      db::Statement st = data.prepare(
+          "SELECT s.id, s.key_id, s.doc FROM blind_index b JOIN subjects s ON s.id = b.subject_id "
+          "WHERE b.field = ?1 AND b.tag = ?2");
+      st.bind(1, name).bind(2, tag);
+      while (st.step()) {
+        const std::string id = st.column_text(0), key_id = st.column_text(1);
+        const records::Doc doc = records::decode(st.column_blob(2));
+        const auto it = doc.find(name);
+        if (it == doc.end()) continue;
+        const std::string value = it->second.sealed ? records::open_value(subject_key(key_id), id,
+                                                                          name, key_id, it->second)
+                                                    : it->second.text;
+        forms.insert(stored_index_form(f, value));
+        ++holders;
+      }
+      if (forms.size() < holders)
+        throw Error(ErrorCode::InvalidManifest,
+                    "field '" + name +
+                        "' cannot become unique: some customers share a value (find_duplicates "
+                        "and merge them first)");
+    }
   }
   data.prepare("INSERT OR REPLACE INTO manifest(id, body) VALUES (1, ?1)")
       .bind(1, next.to_json())
