@@ -10,7 +10,6 @@ namespace amanah::detail {
 namespace {
 
 constexpr std::size_t kPoolRefill = 64;
-constexpr std::size_t kCacheSize = 4096;
 
 std::string subject_key_aad(std::string_view store_id, std::string_view key_id,
                             std::uint64_t epoch) {
