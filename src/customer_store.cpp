@@ -171,6 +171,11 @@ void Impl::close() noexcept {
 
 CustomerStore::CustomerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CustomerStore::CustomerStore(CustomerStore&&) noexcept = default;
+
+Impl& CustomerStore::live() const {
+  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
+  return *impl_;
+}
 CustomerStore& CustomerStore::operator=(CustomerStore&&) noexcept = default;
 CustomerStore::~CustomerStore() {
   close();
@@ -276,48 +281,48 @@ CustomerStore CustomerStore::open(const fsys::path& dir, const KeyProvider& key,
 }
 
 const Manifest& CustomerStore::manifest() const {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  return impl_->manifest;  // replaced only while opening, before anyone else sees the store
+  Impl& self = live();
+  return self.manifest;  // replaced only while opening, before anyone else sees the store
 }
 
 const fsys::path& CustomerStore::path() const {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  return impl_->dir;
+  Impl& self = live();
+  return self.dir;
 }
 
 std::string CustomerStore::store_id() const {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  std::lock_guard g(impl_->mu);
-  return impl_->slots.store_id;
+  Impl& self = live();
+  std::lock_guard g(self.mu);
+  return self.slots.store_id;
 }
 
 std::vector<UnlockMethod> CustomerStore::unlock_methods() const {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  std::lock_guard g(impl_->mu);
-  impl_->require_open();
+  Impl& self = live();
+  std::lock_guard g(self.mu);
+  self.require_open();
   std::vector<UnlockMethod> out;
-  for (const auto& s : impl_->slots.slots)
+  for (const auto& s : self.slots.slots)
     out.push_back({s.id, s.wrapped.kind, s.label});
   return out;
 }
 
 std::string CustomerStore::add_unlock_method(const KeyProvider& key, std::string_view label) {
   validate_label(label);
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  std::lock_guard g(impl_->mu);
-  impl_->require_open();
-  keys::Keyslots next = impl_->slots;
-  next.slots.push_back(keys::make_slot(key, impl_->root, next.store_id, label));
+  Impl& self = live();
+  std::lock_guard g(self.mu);
+  self.require_open();
+  keys::Keyslots next = self.slots;
+  next.slots.push_back(keys::make_slot(key, self.root, next.store_id, label));
   std::string id = next.slots.back().id;
-  impl_->commit_slots(std::move(next));
+  self.commit_slots(std::move(next));
   return id;
 }
 
 void CustomerStore::remove_unlock_method(std::string_view id) {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  std::lock_guard g(impl_->mu);
-  impl_->require_open();
-  keys::Keyslots next = impl_->slots;
+  Impl& self = live();
+  std::lock_guard g(self.mu);
+  self.require_open();
+  keys::Keyslots next = self.slots;
   const auto it = std::find_if(next.slots.begin(), next.slots.end(),
                                [&](const keys::Slot& s) { return s.id == id; });
   if (it == next.slots.end())
@@ -325,7 +330,7 @@ void CustomerStore::remove_unlock_method(std::string_view id) {
   if (next.slots.size() == 1)
     throw Error(ErrorCode::InvalidOperation, "cannot remove the last unlock method");
   next.slots.erase(it);
-  impl_->commit_slots(std::move(next));
+  self.commit_slots(std::move(next));
 }
 
 SecretBytes CustomerStore::add_recovery_key(std::string_view label) {
@@ -335,10 +340,10 @@ SecretBytes CustomerStore::add_recovery_key(std::string_view label) {
 }
 
 void CustomerStore::rekey() {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  std::lock_guard g(impl_->mu);
-  impl_->require_open();
-  Impl& s = *impl_;
+  Impl& self = live();
+  std::lock_guard g(self.mu);
+  self.require_open();
+  Impl& s = self;
   const std::uint64_t to = s.slots.db_generation + 1;
   try {
     // Record the intent first, so a crash in between is finished by the next open.
@@ -362,9 +367,9 @@ void CustomerStore::rekey() {
 }
 
 std::uint64_t CustomerStore::key_generation() const {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  std::lock_guard g(impl_->mu);
-  return impl_->slots.db_generation;
+  Impl& self = live();
+  std::lock_guard g(self.mu);
+  return self.slots.db_generation;
 }
 
 void CustomerStore::close() noexcept {

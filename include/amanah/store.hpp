@@ -126,6 +126,7 @@ class AMANAH_EXPORT CustomerStore {
  private:
   using Impl = detail::StoreImpl;
   explicit CustomerStore(std::unique_ptr<Impl> impl);
+  Impl& live() const;  // Error(InvalidOperation) on a moved-from store
   friend struct detail::StoreAccess;
   std::unique_ptr<Impl> impl_;
 };

@@ -212,8 +212,7 @@ CustomerId CustomerId::parse(std::string_view text) {
 std::vector<CustomerId> CustomerStore::insert_many(const AccessContext& ctx,
                                                    const std::vector<FieldValues>& records,
                                                    std::vector<Warning>* warnings) {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  StoreImpl& s = *impl_;
+  StoreImpl& s = live();
   s.check_context(ctx);
   // Everything is validated before anything is written.
   std::vector<Prepared> prepared;
@@ -277,8 +276,7 @@ CustomerId CustomerStore::insert(const AccessContext& ctx, const FieldValues& va
 
 Record CustomerStore::get(const AccessContext& ctx, const CustomerId& id,
                           const std::vector<std::string>& fields) {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  StoreImpl& s = *impl_;
+  StoreImpl& s = live();
   s.check_context(ctx);
   for (const auto& f : fields)
     (void)declared(s.manifest, f);
@@ -295,8 +293,7 @@ Record CustomerStore::get(const AccessContext& ctx, const CustomerId& id,
 
 void CustomerStore::update(const AccessContext& ctx, const CustomerId& id,
                            const FieldChanges& changes, std::vector<Warning>* warnings) {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  StoreImpl& s = *impl_;
+  StoreImpl& s = live();
   s.check_context(ctx);
   const Prepared p = prepare(s.manifest, changes, warnings);
   std::lock_guard g(s.mu);
@@ -334,8 +331,7 @@ void CustomerStore::update(const AccessContext& ctx, const CustomerId& id,
 
 std::vector<CustomerId> CustomerStore::find(const AccessContext& ctx, std::string_view field,
                                             std::string_view value) {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  StoreImpl& s = *impl_;
+  StoreImpl& s = live();
   s.check_context(ctx);
   const Field& f = declared(s.manifest, field);
   if (!f.lookup)
@@ -353,8 +349,7 @@ std::vector<CustomerId> CustomerStore::find(const AccessContext& ctx, std::strin
 }
 
 Record CustomerStore::masked(const Record& record) const {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  StoreImpl& s = *impl_;
+  StoreImpl& s = live();
   Record out;
   out.id = record.id;
   std::lock_guard g(s.mu);
@@ -369,10 +364,10 @@ Record CustomerStore::masked(const Record& record) const {
 }
 
 std::size_t CustomerStore::size() const {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  std::lock_guard g(impl_->mu);
-  impl_->require_open();
-  db::Statement st = impl_->data.prepare("SELECT count(*) FROM subjects");
+  StoreImpl& self = live();
+  std::lock_guard g(self.mu);
+  self.require_open();
+  db::Statement st = self.data.prepare("SELECT count(*) FROM subjects");
   (void)st.step();
   return static_cast<std::size_t>(st.column_int64(0));
 }
@@ -443,12 +438,12 @@ RecordScan::iterator& RecordScan::iterator::operator++() {
 }
 
 RecordScan CustomerStore::scan(const AccessContext& ctx, std::vector<std::string> fields) {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  impl_->check_context(ctx);
+  StoreImpl& self = live();
+  self.check_context(ctx);
   for (const auto& f : fields)
-    (void)declared(impl_->manifest, f);
+    (void)declared(self.manifest, f);
   auto st = std::make_unique<RecordScan::State>();
-  st->store = impl_.get();
+  st->store = &self;
   st->ctx = ctx;
   st->fields = std::move(fields);
   return RecordScan(std::move(st));
@@ -457,8 +452,7 @@ RecordScan CustomerStore::scan(const AccessContext& ctx, std::vector<std::string
 // --- duplicates and merge
 
 std::vector<std::vector<CustomerId>> CustomerStore::find_duplicates(const AccessContext& ctx) {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  StoreImpl& s = *impl_;
+  StoreImpl& s = live();
   s.check_context(ctx);
   std::vector<const Field*> keyed;
   for (const auto& f : s.manifest.fields())
@@ -510,8 +504,7 @@ std::vector<std::vector<CustomerId>> CustomerStore::find_duplicates(const Access
 
 void CustomerStore::merge(const AccessContext& ctx, const CustomerId& keep,
                           const CustomerId& absorb) {
-  if (!impl_) throw Error(ErrorCode::InvalidOperation, "the store was moved from");
-  StoreImpl& s = *impl_;
+  StoreImpl& s = live();
   s.check_context(ctx);
   if (keep == absorb)
     throw Error(ErrorCode::InvalidArgument, "cannot merge a customer into itself");
