@@ -455,8 +455,11 @@ TEST_CASE("a field cannot become unique while customers share a value", "[record
     return amanah::Manifest::builder()
         .purpose("service", amanah::LegalBasis::contract)
         .role("support")
-        .field({.name = "email", .type = amanah::FieldType::email,
-                .category = amanah::Category::contact, .purposes = {"service"}, .lookup = true,
+        .field({.name = "email",
+                .type = amanah::FieldType::email,
+                .category = amanah::Category::contact,
+                .purposes = {"service"},
+                .lookup = true,
                 .unique = unique})
         .build();
   };
