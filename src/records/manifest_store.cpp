@@ -103,10 +103,7 @@ void StoreImpl::adopt_manifest(const Manifest& next, const OpenOptions& options)
           const Field* f = next.field(name);
           const auto it = doc.find(name);
           if (f == nullptr || !f->lookup || it == doc.end()) continue;
-          const std::string value =
-              it->second.sealed
-                  ? records::open_value(subject_key(key_id), id, name, key_id, it->second)
-                  : it->second.text;
+          const std::string value = plain_value(id, key_id, name, it->second);
           add_index.bind(1, name)
               .bind(2, index_tag(*f, stored_index_form(*f, value)))
               .bind(3, id)
@@ -142,9 +139,7 @@ void StoreImpl::adopt_manifest(const Manifest& next, const OpenOptions& options)
         const records::Doc doc = records::decode(st.column_blob(2));
         const auto it = doc.find(name);
         if (it == doc.end()) continue;
-        const std::string value = it->second.sealed ? records::open_value(subject_key(key_id), id,
-                                                                          name, key_id, it->second)
-                                                    : it->second.text;
+        const std::string value = plain_value(id, key_id, name, it->second);
         forms.insert(stored_index_form(f, value));
         ++holders;
       }

@@ -52,14 +52,6 @@ values::Normalized normalize(const Field& f, std::string_view input) {
   }
 }
 
-std::string index_form_of(const Field& f, std::string_view canonical) {
-  return StoreImpl::stored_index_form(f, canonical);
-}
-
-std::int64_t tag_of(StoreImpl& s, const Field& f, std::string_view index_form) {
-  return s.index_tag(f, index_form);
-}
-
 // A validated record before sealing: field -> normalized value (nullopt: clear).
 using Prepared = std::map<std::string, std::optional<values::Normalized>, std::less<>>;
 
@@ -105,12 +97,6 @@ Loaded load_existing(StoreImpl& s, const CustomerId& id) {
   return std::move(*l);
 }
 
-std::string value_of(StoreImpl& s, std::string_view subject, const Loaded& l,
-                     std::string_view field, const rec::DocValue& v) {
-  if (!v.sealed) return v.text;
-  return rec::open_value(s.subject_key(l.key_id), subject, field, l.key_id, v);
-}
-
 rec::DocValue stored_value(StoreImpl& s, const Field& f, std::string_view subject,
                            std::string_view key_id, const values::Normalized& n) {
   if (f.encrypted() || n.nik_like)
@@ -126,7 +112,7 @@ std::vector<std::string> holders(StoreImpl& s, const Field& f, const std::string
   std::vector<std::string> candidates;
   {
     auto st = s.data.cached("SELECT subject_id FROM blind_index WHERE field = ?1 AND tag = ?2");
-    st->bind(1, f.name).bind(2, tag_of(s, f, index_form));
+    st->bind(1, f.name).bind(2, s.index_tag(f, index_form));
     while (st->step())
       candidates.push_back(st->column_text(0));
   }
@@ -136,7 +122,8 @@ std::vector<std::string> holders(StoreImpl& s, const Field& f, const std::string
     if (!l) continue;
     const auto it = l->doc.find(f.name);
     if (it == l->doc.end()) continue;
-    if (index_form_of(f, value_of(s, c, *l, f.name, it->second)) == index_form)
+    if (StoreImpl::stored_index_form(f, s.plain_value(c, l->key_id, f.name, it->second)) ==
+        index_form)
       out.push_back(std::move(c));
   }
   return out;
@@ -155,7 +142,7 @@ void write_index(StoreImpl& s, std::string_view subject, const Field& f,
                  const values::Normalized& n) {
   s.data.cached("INSERT OR IGNORE INTO blind_index(field, tag, subject_id) VALUES (?1, ?2, ?3)")
       ->bind(1, f.name)
-      .bind(2, tag_of(s, f, n.index_form))
+      .bind(2, s.index_tag(f, n.index_form))
       .bind(3, subject)
       .run();
 }
@@ -179,7 +166,7 @@ Record to_record(StoreImpl& s, const std::string& id, const Loaded& l,
   for (const auto& [name, v] : l.doc) {
     if (!fields.empty() && std::find(fields.begin(), fields.end(), name) == fields.end()) continue;
     if (s.manifest.field(name) == nullptr) continue;
-    r.fields.emplace(name, value_of(s, id, l, name, v));
+    r.fields.emplace(name, s.plain_value(id, l.key_id, name, v));
   }
   return r;
 }
@@ -462,7 +449,9 @@ std::vector<std::vector<CustomerId>> CustomerStore::find_duplicates(const Access
   for (const Field* f : keyed)
     names.push_back(f->name);
 
-  // Keyed digests of the normalized values, never the values themselves, are kept in memory.
+  // Digests of the normalized values under a one-off random key, never the values themselves,
+  // are kept in memory; they only have to be equal within this call.
+  const crypto::HmacSha256 digest(SecretBytes::random(crypto::kKeySize).view());
   std::map<std::array<std::byte, 32>, std::vector<std::size_t>> by_digest;
   std::vector<std::string> ids;
   {
@@ -472,9 +461,9 @@ std::vector<std::vector<CustomerId>> CustomerStore::find_duplicates(const Access
       ids.push_back(r.id.str());
       for (const auto& [name, value] : r.fields) {
         const Field& f = *s.manifest.field(name);
-        const std::string form = std::string(to_string(f.type)) + "|" + index_form_of(f, value);
-        std::lock_guard g(s.mu);
-        by_digest[s.index_mac("amanah/duplicates")(crypto::as_bytes(form))].push_back(idx);
+        const std::string form =
+            std::string(to_string(f.type)) + "|" + StoreImpl::stored_index_form(f, value);
+        by_digest[digest(crypto::as_bytes(form))].push_back(idx);
       }
     }
   }
@@ -522,11 +511,11 @@ void CustomerStore::merge(const AccessContext& ctx, const CustomerId& keep,
       if (f == nullptr || k.doc.contains(name)) continue;
       // Re-sealed under the kept subject's key and id.
       values::Normalized n;
-      n.value = value_of(s, absorb.str(), a, name, v);
+      n.value = s.plain_value(absorb.str(), a.key_id, name, v);
       n.nik_like = v.sealed && !f->encrypted();
       k.doc.emplace(name, stored_value(s, *f, keep.str(), k.key_id, n));
       if (f->lookup) {
-        n.index_form = index_form_of(*f, n.value);
+        n.index_form = StoreImpl::stored_index_form(*f, n.value);
         write_index(s, keep.str(), *f, n);
       }
       taken.push_back(name);

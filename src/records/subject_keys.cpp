@@ -77,6 +77,12 @@ std::span<const std::byte> StoreImpl::subject_key(std::string_view key_id) {
   return slot;
 }
 
+std::string StoreImpl::plain_value(std::string_view subject_id, std::string_view key_id,
+                                   std::string_view field, const records::DocValue& v) {
+  if (!v.sealed) return v.text;
+  return records::open_value(subject_key(key_id), subject_id, field, key_id, v);
+}
+
 void StoreImpl::destroy_subject_key(std::string_view key_id) {
   keysdb.prepare("DELETE FROM subject_keys WHERE key_id = ?1").bind(1, key_id).run();
   key_cache.erase(key_id);

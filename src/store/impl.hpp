@@ -20,6 +20,7 @@
 #include "db/db.hpp"
 #include "fs/fs.hpp"
 #include "keys/keyslots.hpp"
+#include "records/doc.hpp"
 #include "records/key_cache.hpp"
 
 namespace amanah::detail {
@@ -95,6 +96,10 @@ struct StoreImpl {
   void release_subject_key(std::string key_id);  // back to the pool (insert rolled back)
   // The subject key (a view into the key cache, valid until the next subject_key call).
   std::span<const std::byte> subject_key(std::string_view key_id);
+  // A stored value as text: opened under the subject's key if sealed (Error(Corrupt) if that
+  // fails).
+  std::string plain_value(std::string_view subject_id, std::string_view key_id,
+                          std::string_view field, const records::DocValue& v);
   void destroy_subject_key(std::string_view key_id);
   void drop_key_pool() noexcept;
 };
