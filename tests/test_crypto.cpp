@@ -658,3 +658,19 @@ TEST_CASE("SecretBytes::from_file on a missing file", "[crypto]") {
   const amanah::test::TempDir dir;
   REQUIRE_AMANAH_ERROR(SecretBytes::from_file(dir / "absent"), ErrorCode::NotFound);
 }
+
+TEST_CASE("from_hex_secret decodes into wiped memory and rejects malformed hex", "[crypto]") {
+  namespace c = amanah::detail::crypto;
+  SecretBytes out;
+  REQUIRE(c::from_hex_secret(c::as_bytes("00ffA5"), out));
+  REQUIRE(out.size() == 3);
+  CHECK(out.data()[0] == std::byte{0x00});
+  CHECK(out.data()[1] == std::byte{0xff});
+  CHECK(out.data()[2] == std::byte{0xa5});
+  CHECK_FALSE(c::from_hex_secret(c::as_bytes("abc"), out));
+  CHECK(out.empty());
+  CHECK_FALSE(c::from_hex_secret(c::as_bytes("zz"), out));
+  CHECK(out.empty());
+  CHECK(c::from_hex_secret(c::as_bytes(""), out));
+  CHECK(out.empty());
+}

@@ -102,5 +102,8 @@ struct Argon2idInput {
 [[nodiscard]] bool from_base64(std::string_view text, Bytes& out);  // false on bad input
 // Hex of secret bytes into a SecretBytes (lower case), e.g. to build a SQLCipher key string.
 [[nodiscard]] SecretBytes to_hex_secret(const SecretBytes& bytes);
+// Hex digits held as a secret (e.g. a key typed into a file) into bytes, in wiped memory only.
+// False (and `out` empty) on odd length or a non-hex character.
+[[nodiscard]] bool from_hex_secret(std::span<const std::byte> hex, SecretBytes& out);
 
 }  // namespace amanah::detail::crypto

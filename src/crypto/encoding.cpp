@@ -125,6 +125,20 @@ bool from_base64(std::string_view text, Bytes& out) {
   return true;
 }
 
+bool from_hex_secret(std::span<const std::byte> hex, SecretBytes& out) {
+  out.clear();
+  if (hex.size() % 2 != 0) return false;
+  SecretBytes result(hex.size() / 2);
+  for (std::size_t i = 0; i < result.size(); ++i) {
+    const int hi = hex_value(static_cast<char>(hex[2 * i]));
+    const int lo = hex_value(static_cast<char>(hex[2 * i + 1]));
+    if (hi < 0 || lo < 0) return false;
+    result.data()[i] = static_cast<std::byte>((hi << 4) | lo);
+  }
+  out = std::move(result);
+  return true;
+}
+
 SecretBytes to_hex_secret(const SecretBytes& bytes) {
   SecretBytes out(bytes.size() * 2);
   const std::byte* in = bytes.data();

@@ -147,22 +147,10 @@ SecretBytes raw_key_bytes(SecretBytes text) {
     ++begin;
   while (end > begin && space(end - 1))
     --end;
-  if (end - begin != 2 * crypto::kKeySize)
+  SecretBytes key;
+  if (end - begin != 2 * crypto::kKeySize ||
+      !crypto::from_hex_secret(text.view().subspan(begin, end - begin), key))
     throw Error(ErrorCode::InvalidArgument, "a raw key must be 32 bytes or 64 hex digits");
-  SecretBytes key(crypto::kKeySize);
-  for (std::size_t i = 0; i < crypto::kKeySize; ++i) {
-    int v = 0;
-    for (std::size_t k = 0; k < 2; ++k) {
-      const char c = static_cast<char>(text.data()[begin + 2 * i + k]);
-      int d = -1;
-      if (c >= '0' && c <= '9') d = c - '0';
-      if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      if (d < 0) throw Error(ErrorCode::InvalidArgument, "a raw key must be 64 hex digits");
-      v = v * 16 + d;
-    }
-    key.data()[i] = static_cast<std::byte>(v);
-  }
   return key;
 }
 
