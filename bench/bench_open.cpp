@@ -35,11 +35,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-using amanah::bench::check;
-using amanah::bench::exec;
-using amanah::bench::fail;
-using amanah::bench::key_literal;
-using amanah::bench::starts_with_sqlite_header;
+using namespace amanah::bench;  // NOLINT: the shared raw-baseline helpers
 
 constexpr int kRekeyRows = 10'000;
 constexpr const char* kPassphrase = "correct horse battery staple (benchmark only)";

@@ -45,11 +45,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-using amanah::bench::check;
-using amanah::bench::exec;
-using amanah::bench::fail;
-using amanah::bench::key_literal;
-using amanah::bench::starts_with_sqlite_header;
+using namespace amanah::bench;  // NOLINT: the shared raw-baseline helpers
 
 constexpr int kRepetitions = 3;
 constexpr std::size_t kBatch = 1'000;           // records per insert_many / raw transaction

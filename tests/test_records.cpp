@@ -483,3 +483,23 @@ TEST_CASE("a field cannot become unique while customers share a value", "[record
   REQUIRE_AMANAH_ERROR(store.insert(kSupport, {{"email", "Other@example.com"}}),
                        ErrorCode::Duplicate);
 }
+
+TEST_CASE("without a [roles] section, the roles named by rules are the declared ones",
+          "[records]") {
+  TempDir tmp;
+  const auto m = amanah::Manifest::from_toml(R"(
+[purposes.service]
+basis = "contract"
+[fields]
+full_name = { type = "text", category = "identity", purposes = ["service"] }
+[[permit]]
+id = "support-reads"
+roles = ["support"]
+actions = ["read"]
+)");
+  auto store = CustomerStore::create(tmp / "s", *app_key(), m);
+  const auto id = store.insert(kSupport, {{"full_name", "Siti"}});
+  CHECK(store.get(kSupport, id).fields.at("full_name") == "Siti");
+  REQUIRE_AMANAH_ERROR(store.get({.actor = "a", .roles = {"marketing"}, .purpose = "service"}, id),
+                       ErrorCode::AccessDenied);
+}

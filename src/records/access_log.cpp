@@ -92,16 +92,10 @@ void StoreImpl::check_context(const AccessContext& ctx) const {
     throw Error(ErrorCode::InvalidArgument, "the access context names no actor");
   if (ctx.roles.empty())
     throw Error(ErrorCode::InvalidArgument, "the access context names no role");
-  for (const auto& r : ctx.roles) {
-    bool declared = manifest.role(r) != nullptr;
-    // Without a [roles] section the roles named by rules are the declared ones.
-    if (!declared && manifest.roles().empty())
-      for (const auto& rule : manifest.rules())
-        for (const auto& rr : rule.roles)
-          declared = declared || rr == r;
-    if (!declared)
+  for (const auto& r : ctx.roles)
+    // Roles named only by rules are declared too: the manifest lists them in roles().
+    if (manifest.role(r) == nullptr)
       throw Error(ErrorCode::AccessDenied, "role '" + r + "' is not declared in the manifest");
-  }
   if (manifest.purpose(ctx.purpose) == nullptr)
     throw Error(ErrorCode::AccessDenied,
                 "purpose '" + ctx.purpose + "' is not declared in the manifest");
