@@ -392,6 +392,39 @@ TEST_CASE("every access is recorded with field names, never values", "[records]"
   CHECK(everything.find("+62") == std::string::npos);
 }
 
+TEST_CASE("reads are recorded in batches: every 256, at close, and writes stay fully synced",
+          "[records]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  auto read_records = [](amanah::detail::db::Connection& d) {
+    auto st = d.prepare("SELECT count(*) FROM access_log WHERE action = 'read'");
+    REQUIRE(st.step());
+    return st.column_int64(0);
+  };
+  {
+    auto store = CustomerStore::create(dir, *app_key(), amanah::test::example_manifest());
+    const auto id = store.insert(kSupport, kSiti);
+    auto& d = Access::data_db(store);
+    for (int i = 0; i < 255; ++i)
+      (void)store.get(kSupport, id, {"full_name"});
+    CHECK(read_records(d) == 0);  // still queued
+    (void)store.get(kSupport, id, {"full_name"});
+    CHECK(read_records(d) == 256);  // the 256th read wrote the batch, with no write around it
+    // That batch was committed without a sync of its own; the setting must be back to FULL so
+    // the next change is durable when insert() returns.
+    {
+      auto st = d.prepare("PRAGMA synchronous");
+      REQUIRE(st.step());
+      CHECK(st.column_int64(0) == 2);
+    }
+    for (int i = 0; i < 10; ++i)
+      (void)store.find(kSupport, "email", "siti@example.co.id");
+    CHECK(read_records(d) == 256);
+  }
+  auto store = CustomerStore::open(dir, *app_key());
+  CHECK(read_records(Access::data_db(store)) == 266);  // the queued ten were written at close
+}
+
 TEST_CASE("forensic: real customer values appear in no file of the store", "[records][forensic]") {
   TempDir tmp;
   const auto dir = tmp / "s";

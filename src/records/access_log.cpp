@@ -1,6 +1,8 @@
 // Recording who accessed what and why. Writes are logged in the transaction of the change;
 // reads are queued and written in batches (with the next write, every 256 reads, and on close),
-// so a read never waits for a disk sync.
+// so a read never waits for a disk sync. A batch of reads alone is committed without a sync:
+// it reaches the disk with the next write's sync or checkpoint (a process crash keeps it, a power
+// loss before then may not, like the reads still queued).
 #include <ctime>
 
 #include <amanah/error.hpp>
@@ -37,6 +39,24 @@ void insert(db::Connection& c, const AccessEntry& e) {
       .run();
 }
 
+// Commits of read records only: no fsync of their own (see the top of this file).
+class UnsyncedCommits {
+ public:
+  explicit UnsyncedCommits(db::Connection& c) : c_(c) { c_.exec("PRAGMA synchronous=NORMAL"); }
+  ~UnsyncedCommits() {
+    try {
+      c_.exec("PRAGMA synchronous=FULL");
+    } catch (...) {
+      // Only fails on a closed connection, which has no setting left to restore.
+    }
+  }
+  UnsyncedCommits(const UnsyncedCommits&) = delete;
+  UnsyncedCommits& operator=(const UnsyncedCommits&) = delete;
+
+ private:
+  db::Connection& c_;
+};
+
 }  // namespace
 
 std::string join_names(const std::vector<std::string>& names) {
@@ -57,6 +77,7 @@ void StoreImpl::log_read(const AccessContext& ctx, std::string_view subject,
                          std::string_view fields) {
   pending_reads.push_back(entry(*this, ctx, "read", subject, fields));
   if (pending_reads.size() >= kReadBatch) {
+    UnsyncedCommits unsynced(data);
     db::Transaction tx(data);
     const std::size_t n = flush_reads();
     tx.commit();
@@ -78,6 +99,7 @@ void StoreImpl::forget_reads(std::size_t n) {
 void StoreImpl::flush_reads_now() noexcept {
   if (pending_reads.empty()) return;
   try {
+    UnsyncedCommits unsynced(data);
     db::Transaction tx(data);
     const std::size_t n = flush_reads();
     tx.commit();

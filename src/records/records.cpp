@@ -109,22 +109,24 @@ rec::DocValue stored_value(StoreImpl& s, const Field& f, std::string_view subjec
 // Subjects whose field `f` holds a value with this index form. The index is truncated on
 // purpose, so each candidate is confirmed against its real value.
 std::vector<std::string> holders(StoreImpl& s, const Field& f, const std::string& index_form) {
-  std::vector<std::string> candidates;
+  // One statement: the index lookup and the candidates' records in one read transaction.
+  std::vector<std::pair<std::string, Loaded>> candidates;
   {
-    auto st = s.data.cached("SELECT subject_id FROM blind_index WHERE field = ?1 AND tag = ?2");
+    auto st = s.data.cached(
+        "SELECT s.id, s.key_id, s.doc FROM blind_index b JOIN subjects s ON s.id = b.subject_id "
+        "WHERE b.field = ?1 AND b.tag = ?2");
     st->bind(1, f.name).bind(2, s.index_tag(f, index_form));
     while (st->step())
-      candidates.push_back(st->column_text(0));
+      candidates.emplace_back(st->column_text(0),
+                              Loaded{st->column_text(1), rec::decode(st->column_blob(2))});
   }
   std::vector<std::string> out;
-  for (auto& c : candidates) {
-    const auto l = load(s, c);
-    if (!l) continue;
-    const auto it = l->doc.find(f.name);
-    if (it == l->doc.end()) continue;
-    if (StoreImpl::stored_index_form(f, s.plain_value(c, l->key_id, f.name, it->second)) ==
+  for (auto& [id, l] : candidates) {
+    const auto it = l.doc.find(f.name);
+    if (it == l.doc.end()) continue;
+    if (StoreImpl::stored_index_form(f, s.plain_value(id, l.key_id, f.name, it->second)) ==
         index_form)
-      out.push_back(std::move(c));
+      out.push_back(std::move(id));
   }
   return out;
 }
@@ -147,8 +149,16 @@ void write_index(StoreImpl& s, std::string_view subject, const Field& f,
       .run();
 }
 
-CustomerId new_id() {
-  return CustomerId::parse(crypto::to_hex(crypto::random_bytes(16)));
+// `n` fresh random ids, drawn in one call.
+std::vector<CustomerId> new_ids(std::size_t n) {
+  constexpr std::size_t kIdSize = 16;
+  const crypto::Bytes bytes = crypto::random_bytes(n * kIdSize);
+  std::vector<CustomerId> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(
+        CustomerId::parse(crypto::to_hex(std::span(bytes).subspan(i * kIdSize, kIdSize))));
+  return out;
 }
 
 std::vector<std::string> names_of(const Prepared& p) {
@@ -226,13 +236,14 @@ std::vector<CustomerId> CustomerStore::insert_many(const AccessContext& ctx,
   const std::size_t flushed = s.flush_reads();
   s.reserve_subject_keys(prepared.size());
   std::vector<std::string> used_keys;
-  std::vector<CustomerId> ids;
+  std::vector<CustomerId> ids = new_ids(prepared.size());
   try {
     auto ins = s.data.cached(
         "INSERT INTO subjects(id, key_id, doc, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
         "?4)");
-    for (const auto& p : prepared) {
-      const CustomerId id = new_id();
+    for (std::size_t i = 0; i < prepared.size(); ++i) {
+      const Prepared& p = prepared[i];
+      const CustomerId& id = ids[i];
       used_keys.push_back(s.acquire_subject_key());
       const std::string& key_id = used_keys.back();
       rec::Doc doc;
@@ -244,7 +255,6 @@ std::vector<CustomerId> CustomerStore::insert_many(const AccessContext& ctx,
         if (f.lookup) write_index(s, id.str(), f, *n);
       }
       s.log_write(ctx, "create", id.str(), join_names(names_of(p)));
-      ids.push_back(id);
     }
     tx.commit();
     s.forget_reads(flushed);

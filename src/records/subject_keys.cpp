@@ -10,6 +10,7 @@ namespace amanah::detail {
 namespace {
 
 constexpr std::size_t kPoolRefill = 64;
+constexpr std::size_t kKeyIdSize = 16;  // random bytes per key id
 
 std::string subject_key_aad(std::string_view store_id, std::string_view key_id,
                             std::uint64_t epoch) {
@@ -32,16 +33,19 @@ void StoreImpl::reserve_subject_keys(std::size_t n) {
   db::Transaction tx(keysdb);
   auto st =
       keysdb.cached("INSERT INTO subject_keys(key_id, kek_epoch, wrapped) VALUES (?1, ?2, ?3)");
-  SecretBytes key(crypto::kKeySize);
+  // All ids and keys drawn in two calls: the generator's per-call cost dominated big batches.
+  const crypto::Bytes id_bytes = crypto::random_bytes(count * kKeyIdSize);
+  SecretBytes keys(count * crypto::kKeySize);
+  crypto::random_bytes(keys.mutable_view());
   for (std::size_t i = 0; i < count; ++i) {
-    std::string id = crypto::to_hex(crypto::random_bytes(16));
-    crypto::random_bytes(key.mutable_view());
+    std::string id = crypto::to_hex(std::span(id_bytes).subspan(i * kKeyIdSize, kKeyIdSize));
+    const auto key = keys.view().subspan(i * crypto::kKeySize, crypto::kKeySize);
     const auto aad = subject_key_aad(slots.store_id, id, slots.kek_epoch);
-    const auto wrapped = crypto::seal(kek, key.view(), crypto::as_bytes(aad));
+    const auto wrapped = crypto::seal(kek, key, crypto::as_bytes(aad));
     st->bind(1, id).bind(2, static_cast<std::int64_t>(slots.kek_epoch)).bind(3, wrapped).run();
     // Cached (bounded, oldest out first): the insert that takes it seals with it at once.
     const auto slot = key_cache.insert(id);
-    std::copy(key.view().begin(), key.view().end(), slot.begin());
+    std::copy(key.begin(), key.end(), slot.begin());
     ids.push_back(std::move(id));
   }
   tx.commit();
