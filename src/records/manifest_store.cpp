@@ -129,21 +129,10 @@ void StoreImpl::adopt_manifest(const Manifest& next, const OpenOptions& options)
     }
     for (const auto tag : tags) {
       std::set<std::string> forms;
-      std::size_t holders = 0;
-      db::Statement st = data.prepare(
-          "SELECT s.id, s.key_id, s.doc FROM blind_index b JOIN subjects s ON s.id = b.subject_id "
-          "WHERE b.field = ?1 AND b.tag = ?2");
-      st.bind(1, name).bind(2, tag);
-      while (st.step()) {
-        const std::string id = st.column_text(0), key_id = st.column_text(1);
-        const records::Doc doc = records::decode(st.column_blob(2));
-        const auto it = doc.find(name);
-        if (it == doc.end()) continue;
-        const std::string value = plain_value(id, key_id, name, it->second);
-        forms.insert(stored_index_form(f, value));
-        ++holders;
-      }
-      if (forms.size() < holders)
+      const auto holders = tagged(f, tag);
+      for (const auto& [id, form] : holders)
+        forms.insert(form);
+      if (forms.size() < holders.size())
         throw Error(ErrorCode::InvalidManifest,
                     "field '" + name +
                         "' cannot become unique: some customers share a value (find_duplicates "

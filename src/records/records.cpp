@@ -106,28 +106,11 @@ rec::DocValue stored_value(StoreImpl& s, const Field& f, std::string_view subjec
   return v;
 }
 
-// Subjects whose field `f` holds a value with this index form. The index is truncated on
-// purpose, so each candidate is confirmed against its real value.
+// Subjects whose field `f` holds a value with this index form.
 std::vector<std::string> holders(StoreImpl& s, const Field& f, const std::string& index_form) {
-  // One statement: the index lookup and the candidates' records in one read transaction.
-  std::vector<std::pair<std::string, Loaded>> candidates;
-  {
-    auto st = s.data.cached(
-        "SELECT s.id, s.key_id, s.doc FROM blind_index b JOIN subjects s ON s.id = b.subject_id "
-        "WHERE b.field = ?1 AND b.tag = ?2");
-    st->bind(1, f.name).bind(2, s.index_tag(f, index_form));
-    while (st->step())
-      candidates.emplace_back(st->column_text(0),
-                              Loaded{st->column_text(1), rec::decode(st->column_blob(2))});
-  }
   std::vector<std::string> out;
-  for (auto& [id, l] : candidates) {
-    const auto it = l.doc.find(f.name);
-    if (it == l.doc.end()) continue;
-    if (StoreImpl::stored_index_form(f, s.plain_value(id, l.key_id, f.name, it->second)) ==
-        index_form)
-      out.push_back(std::move(id));
-  }
+  for (auto& [id, form] : s.tagged(f, s.index_tag(f, index_form)))
+    if (form == index_form) out.push_back(std::move(id));
   return out;
 }
 
@@ -187,6 +170,29 @@ std::string StoreImpl::stored_index_form(const Field& f, std::string_view canoni
   // Canonical values normalize to themselves, except cards (kept as brand and last 4 only).
   if (f.type == FieldType::card) return std::string(canonical);
   return values::normalize(f.type, canonical, f.max_length).index_form;
+}
+
+std::vector<std::pair<std::string, std::string>> StoreImpl::tagged(const Field& f,
+                                                                   std::int64_t tag) {
+  // One statement: the index and the candidates' records in one read transaction.
+  std::vector<std::pair<std::string, Loaded>> candidates;
+  {
+    auto st = data.cached(
+        "SELECT s.id, s.key_id, s.doc FROM blind_index b JOIN subjects s ON s.id = b.subject_id "
+        "WHERE b.field = ?1 AND b.tag = ?2");
+    st->bind(1, f.name).bind(2, tag);
+    while (st->step())
+      candidates.emplace_back(st->column_text(0),
+                              Loaded{st->column_text(1), rec::decode(st->column_blob(2))});
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& [id, l] : candidates) {
+    const auto it = l.doc.find(f.name);
+    if (it == l.doc.end()) continue;
+    std::string form = stored_index_form(f, plain_value(id, l.key_id, f.name, it->second));
+    out.emplace_back(std::move(id), std::move(form));
+  }
+  return out;
 }
 
 std::int64_t StoreImpl::index_tag(const Field& f, std::string_view index_form) {

@@ -77,6 +77,9 @@ struct StoreImpl {
   const crypto::HmacSha256& index_mac(std::string_view field);
   // Blind-index tag of a normalized value: HMAC-SHA256 truncated to the field's index_bits.
   std::int64_t index_tag(const Field& f, std::string_view index_form);
+  // Subjects whose lookup field `f` has blind-index tag `tag`, each with the index form of its
+  // stored value. The index is truncated on purpose: callers compare the forms.
+  std::vector<std::pair<std::string, std::string>> tagged(const Field& f, std::int64_t tag);
   // What indexes compare, from a stored canonical value.
   static std::string stored_index_form(const Field& f, std::string_view canonical);
   const SecretBytes& mask_key(std::string_view field);
