@@ -339,6 +339,30 @@ TEST_CASE("db: transactions roll back unless committed", "[db]") {
   again.commit();
 }
 
+TEST_CASE("db: a read snapshot sees one state across statements", "[db]") {
+  TempDir dir;
+  const auto key = SecretBytes::random(32);
+  const auto file = dir / "store.db";
+  Connection reader = Connection::open(file, key, true);
+  reader.exec("CREATE TABLE t(x INTEGER)");
+  Connection writer = Connection::open(file, key, false);
+  {
+    amanah::detail::db::ReadSnapshot snap(reader);
+    CHECK(query_int(reader, "SELECT count(*) FROM t") == 0);
+    writer.exec("INSERT INTO t VALUES (1)");  // committed by another connection meanwhile
+    CHECK(query_int(reader, "SELECT count(*) FROM t") == 0);
+  }
+  CHECK(query_int(reader, "SELECT count(*) FROM t") == 1);  // ended: the new row shows
+  // Inside a write transaction it begins nothing and ends nothing.
+  {
+    Transaction tx(reader);
+    reader.exec("INSERT INTO t VALUES (2)");
+    { amanah::detail::db::ReadSnapshot nested(reader); }
+    tx.commit();
+  }
+  CHECK(query_int(reader, "SELECT count(*) FROM t") == 2);
+}
+
 TEST_CASE("db: statements round-trip values", "[db]") {
   TempDir dir;
   Connection conn = Connection::open(dir / "store.db", SecretBytes::random(32), true);

@@ -299,6 +299,20 @@ Transaction::~Transaction() {
     (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
+ReadSnapshot::ReadSnapshot(Connection& conn) {
+  require_open(conn.handle());
+  if (sqlite3_get_autocommit(conn.handle()) == 0) return;
+  conn.exec("BEGIN DEFERRED");
+  conn_ = &conn;
+}
+
+ReadSnapshot::~ReadSnapshot() {
+  // Nothing was written, so ending it cannot lose anything; errors are swallowed.
+  if (conn_ == nullptr || !conn_->is_open()) return;
+  sqlite3* db = conn_->handle();
+  if (sqlite3_get_autocommit(db) == 0) (void)sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+}
+
 void Transaction::commit() {
   if (done_) throw Error(ErrorCode::InvalidOperation, "the transaction was already committed");
   conn_->exec("COMMIT");

@@ -134,6 +134,19 @@ class Transaction {
   bool done_ = false;
 };
 
+// A read transaction (BEGIN DEFERRED) over several statements: one snapshot and one round of
+// file locks instead of one per statement. Ends on destruction; a no-op inside a transaction.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Connection& conn);
+  ~ReadSnapshot();
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  Connection* conn_ = nullptr;  // null when it began nothing
+};
+
 // Schema migrations: each step runs in one transaction that also sets PRAGMA user_version.
 struct Migration {
   int version;           // 1, 2, 3, ... in order

@@ -400,6 +400,8 @@ struct RecordScan::State {
         rows.emplace_back(st->column_text(0),
                           Loaded{st->column_text(1), rec::decode(st->column_blob(2))});
     }
+    // The batch's keys missing from the cache are read from keys.db under one snapshot.
+    db::ReadSnapshot keys(store->keysdb);
     for (auto& [id, l] : rows) {
       batch.push_back(to_record(*store, id, l, fields));
       std::vector<std::string> names;
