@@ -47,7 +47,8 @@ class UnsyncedCommits {
     try {
       c_.exec("PRAGMA synchronous=FULL");
     } catch (...) {
-      // Only fails on a closed connection, which has no setting left to restore.
+      // Setting a pragma fails only on a closed connection (nothing left to restore) or when
+      // memory runs out.
     }
   }
   UnsyncedCommits(const UnsyncedCommits&) = delete;

@@ -174,7 +174,7 @@ std::string StoreImpl::stored_index_form(const Field& f, std::string_view canoni
 
 std::vector<std::pair<std::string, std::string>> StoreImpl::tagged(const Field& f,
                                                                    std::int64_t tag) {
-  // One statement: the index and the candidates' records in one read transaction.
+  // One statement for the index and the candidates' records (one read transaction, not 1 + n).
   std::vector<std::pair<std::string, Loaded>> candidates;
   {
     auto st = data.cached(
@@ -401,7 +401,7 @@ struct RecordScan::State {
                           Loaded{st->column_text(1), rec::decode(st->column_blob(2))});
     }
     // The batch's keys missing from the cache are read from keys.db under one snapshot.
-    db::ReadSnapshot keys(store->keysdb);
+    db::ReadSnapshot keys_snapshot(store->keysdb);
     for (auto& [id, l] : rows) {
       batch.push_back(to_record(*store, id, l, fields));
       std::vector<std::string> names;

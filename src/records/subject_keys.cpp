@@ -35,11 +35,11 @@ void StoreImpl::reserve_subject_keys(std::size_t n) {
       keysdb.cached("INSERT INTO subject_keys(key_id, kek_epoch, wrapped) VALUES (?1, ?2, ?3)");
   // All ids and keys drawn in two calls: the generator's per-call cost dominated big batches.
   const crypto::Bytes id_bytes = crypto::random_bytes(count * kKeyIdSize);
-  SecretBytes keys(count * crypto::kKeySize);
-  crypto::random_bytes(keys.mutable_view());
+  SecretBytes fresh(count * crypto::kKeySize);
+  crypto::random_bytes(fresh.mutable_view());
   for (std::size_t i = 0; i < count; ++i) {
     std::string id = crypto::to_hex(std::span(id_bytes).subspan(i * kKeyIdSize, kKeyIdSize));
-    const auto key = keys.view().subspan(i * crypto::kKeySize, crypto::kKeySize);
+    const auto key = fresh.view().subspan(i * crypto::kKeySize, crypto::kKeySize);
     const auto aad = subject_key_aad(slots.store_id, id, slots.kek_epoch);
     const auto wrapped = crypto::seal(kek, key, crypto::as_bytes(aad));
     st->bind(1, id).bind(2, static_cast<std::int64_t>(slots.kek_epoch)).bind(3, wrapped).run();
