@@ -6,7 +6,7 @@
 #include <string>
 
 #include "db/db.hpp"
-#include "store/access.hpp"
+#include "facade/access.hpp"
 #include "support.hpp"
 
 namespace amanah::test {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "db/db.hpp"
-#include "store/access.hpp"
+#include "facade/access.hpp"
 #include "support.hpp"
 
 using amanah::CustomerStore;

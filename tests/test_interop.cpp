@@ -7,7 +7,7 @@
 
 #include "crypto/crypto.hpp"
 #include "db/db.hpp"
-#include "store/access.hpp"
+#include "facade/access.hpp"
 #include "support.hpp"
 
 using amanah::CustomerStore;

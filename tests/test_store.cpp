@@ -11,8 +11,8 @@
 #include <catch2/generators/catch_generators.hpp>
 #include "crypto/crypto.hpp"
 #include "db/db.hpp"
+#include "facade/access.hpp"
 #include "keys/hierarchy.hpp"
-#include "store/access.hpp"
 #include "store/layout.hpp"
 
 #include "support.hpp"

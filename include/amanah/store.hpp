@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include <amanah/clock.hpp>
 #include <amanah/export.hpp>
 #include <amanah/key_provider.hpp>
 #include <amanah/manifest.hpp>
@@ -22,13 +23,15 @@ struct StoreImpl;
 }  // namespace detail
 
 struct CreateOptions {
-  std::string label = "primary";  // label of the first unlock method
+  std::string label = "primary";         // label of the first unlock method
+  std::shared_ptr<const Clock> clock{};  // the store's time; empty: the system clock
 };
 
 struct OpenOptions {
   // A new manifest may add fields and purposes freely. Removing a field that holds data is
   // refused (InvalidManifest) unless this is set; then that field's values are erased.
   bool erase_removed_fields = false;
+  std::shared_ptr<const Clock> clock{};  // the store's time; empty: the system clock
 };
 
 struct UnlockMethod {
@@ -39,7 +42,9 @@ struct UnlockMethod {
 
 // One open store. Move-only; closing happens on destruction (or close()).
 // A store is opened by one CustomerStore at a time: a second open, from this process or another,
-// fails with ErrorCode::StoreLocked until the first is closed. Share one instance between threads.
+// fails with ErrorCode::StoreLocked until the first is closed. Share one instance between
+// threads: reads (get, find, scan, size) run in parallel on their own connections and see only
+// committed data; writes take turns.
 class AMANAH_EXPORT CustomerStore {
  public:
   // Creates a new store in `dir` (which must not exist, or be an empty directory).
@@ -55,6 +60,8 @@ class AMANAH_EXPORT CustomerStore {
   // Opens an existing store. WrongKey if no unlock method of `key`'s kind accepts it, Corrupt
   // if a store file is damaged, NotAStore if `dir` holds no store, StoreLocked if already open.
   [[nodiscard]] static CustomerStore open(const std::filesystem::path& dir, const KeyProvider& key);
+  [[nodiscard]] static CustomerStore open(const std::filesystem::path& dir, const KeyProvider& key,
+                                          const OpenOptions& options);
   // Opens with a (possibly changed) manifest, which replaces the stored one; see OpenOptions.
   [[nodiscard]] static CustomerStore open(const std::filesystem::path& dir, const KeyProvider& key,
                                           const Manifest& manifest,

@@ -292,11 +292,33 @@ Transaction::Transaction(Connection& conn) : conn_(&conn) {
 }
 
 Transaction::~Transaction() {
+  if (done_) return;
   // Errors are swallowed: a failed statement may already have rolled the transaction back.
+  if (conn_->is_open()) {
+    sqlite3* db = conn_->handle();
+    if (sqlite3_get_autocommit(db) == 0)
+      (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  for (auto it = rollback_hooks_.rbegin(); it != rollback_hooks_.rend(); ++it)
+    (*it)();
+}
+
+Savepoint::Savepoint(Transaction& tx) : conn_(&tx.connection()) {
+  conn_->exec("SAVEPOINT amanah_sp");
+}
+
+Savepoint::~Savepoint() {
   if (done_ || !conn_->is_open()) return;
   sqlite3* db = conn_->handle();
-  if (sqlite3_get_autocommit(db) == 0)
-    (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (sqlite3_get_autocommit(db) == 0) {
+    (void)sqlite3_exec(db, "ROLLBACK TO amanah_sp", nullptr, nullptr, nullptr);
+    (void)sqlite3_exec(db, "RELEASE amanah_sp", nullptr, nullptr, nullptr);
+  }
+}
+
+void Savepoint::release() {
+  conn_->exec("RELEASE amanah_sp");
+  done_ = true;
 }
 
 ReadSnapshot::ReadSnapshot(Connection& conn) {
@@ -317,6 +339,71 @@ void Transaction::commit() {
   if (done_) throw Error(ErrorCode::InvalidOperation, "the transaction was already committed");
   conn_->exec("COMMIT");
   done_ = true;
+  rollback_hooks_.clear();
+  for (auto& hook : commit_hooks_)
+    hook();
+}
+
+void ReaderPool::open(std::filesystem::path file, SecretBytes raw_key) {
+  std::vector<Connection> old;
+  std::lock_guard g(mu_);
+  file_ = std::move(file);
+  key_ = std::move(raw_key);
+  ++epoch_;
+  old.swap(idle_);
+}
+
+ReaderPool::Lease::Lease(ReaderPool* pool, Connection conn, std::uint64_t epoch) noexcept
+    : pool_(pool), conn_(std::move(conn)), epoch_(epoch) {}
+
+ReaderPool::Lease::Lease(Lease&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)),
+      conn_(std::move(other.conn_)),
+      epoch_(other.epoch_) {}
+
+ReaderPool::Lease::~Lease() {
+  if (pool_ == nullptr || !conn_.is_open()) return;
+  std::lock_guard g(pool_->mu_);
+  // A connection keyed before a reset() is closed, never reused.
+  if (epoch_ == pool_->epoch_ && !pool_->key_.empty()) pool_->idle_.push_back(std::move(conn_));
+}
+
+ReaderPool::Lease ReaderPool::acquire() {
+  SecretBytes key;
+  std::uint64_t epoch = 0;
+  {
+    std::lock_guard g(mu_);
+    if (key_.empty()) throw Error(ErrorCode::InvalidOperation, "the store is closed");
+    if (!idle_.empty()) {
+      Connection c = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(c), epoch_);
+    }
+    key = key_.clone();
+    epoch = epoch_;
+  }
+  // Opened outside the lock: other readers go on meanwhile.
+  Connection c = Connection::open(file_, key, /*create=*/false);
+  c.exec("PRAGMA query_only=ON");
+  return Lease(this, std::move(c), epoch);
+}
+
+void ReaderPool::reset(SecretBytes raw_key) {
+  std::vector<Connection> old;
+  {
+    std::lock_guard g(mu_);
+    key_ = std::move(raw_key);
+    ++epoch_;
+    old.swap(idle_);
+  }
+}
+
+void ReaderPool::clear() noexcept {
+  std::vector<Connection> old;
+  std::lock_guard g(mu_);
+  key_.clear();
+  ++epoch_;
+  old.swap(idle_);
 }
 
 }  // namespace amanah::detail::db

@@ -3,12 +3,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <amanah/secret.hpp>
 
@@ -120,7 +123,10 @@ class CachedStatement {
   bool* busy_ = nullptr;
 };
 
-// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.
+// The write transaction services compose in: BEGIN IMMEDIATE on construction; ROLLBACK on
+// destruction unless commit() ran. Services that keep state beside the database (a queue, a key
+// pool) register hooks instead of hand-kept protocols: on_commit runs after COMMIT succeeded,
+// on_rollback after a rollback (in reverse order of registration). Hooks must not throw.
 class Transaction {
  public:
   explicit Transaction(Connection& conn);
@@ -128,6 +134,25 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   void commit();
+  void on_commit(std::function<void()> hook) { commit_hooks_.push_back(std::move(hook)); }
+  void on_rollback(std::function<void()> hook) { rollback_hooks_.push_back(std::move(hook)); }
+  [[nodiscard]] Connection& connection() noexcept { return *conn_; }
+
+ private:
+  Connection* conn_;
+  bool done_ = false;
+  std::vector<std::function<void()>> commit_hooks_, rollback_hooks_;
+};
+
+// A savepoint inside a transaction: released by release(), rolled back to on destruction
+// otherwise (the enclosing transaction goes on).
+class Savepoint {
+ public:
+  explicit Savepoint(Transaction& tx);
+  ~Savepoint();
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+  void release();
 
  private:
   Connection* conn_;
@@ -145,6 +170,46 @@ class ReadSnapshot {
 
  private:
   Connection* conn_ = nullptr;  // null when it began nothing
+};
+
+// Read connections of one database file, opened on demand and reused, so reads run in parallel
+// in WAL without the writer's lock. Each connection serves one thread at a time (a Lease).
+// reset() closes the idle ones and makes outstanding leases close on return (after a rekey).
+class ReaderPool {
+ public:
+  ReaderPool() = default;
+  ReaderPool(const ReaderPool&) = delete;
+  ReaderPool& operator=(const ReaderPool&) = delete;
+
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    Connection& operator*() noexcept { return conn_; }
+    Connection* operator->() noexcept { return &conn_; }
+
+   private:
+    friend class ReaderPool;
+    Lease(ReaderPool* pool, Connection conn, std::uint64_t epoch) noexcept;
+    ReaderPool* pool_;
+    Connection conn_;
+    std::uint64_t epoch_;
+  };
+
+  // Serves `file` with `raw_key` from now on.
+  void open(std::filesystem::path file, SecretBytes raw_key);
+  [[nodiscard]] Lease acquire();
+  // Adopts a new key (or none): idle connections are closed, leased ones close when returned.
+  void reset(SecretBytes raw_key);
+  void clear() noexcept;
+
+ private:
+  std::filesystem::path file_;
+  std::mutex mu_;
+  SecretBytes key_;
+  std::uint64_t epoch_ = 0;
+  std::vector<Connection> idle_;
 };
 
 // Schema migrations: each step runs in one transaction that also sets PRAGMA user_version.

@@ -5,7 +5,11 @@
 #include <cstdint>
 #include <string_view>
 
+#include <string>
+
 #include <amanah/secret.hpp>
+
+#include "keys/typed.hpp"
 
 namespace amanah::detail::keys {
 
@@ -28,5 +32,33 @@ namespace amanah::detail::keys {
 [[nodiscard]] SecretBytes mask_hash_key(const SecretBytes& root, std::string_view store_id,
                                         std::string_view field);
 [[nodiscard]] SecretBytes audit_key(const SecretBytes& root, std::string_view store_id);
+
+// The root key of an open store and everything derived from it, typed by purpose.
+class KeyHierarchy {
+ public:
+  KeyHierarchy() = default;
+  KeyHierarchy(SecretBytes root, std::string store_id)
+      : root_(std::move(root)), store_id_(std::move(store_id)) {}
+  [[nodiscard]] const SecretBytes& root() const noexcept { return root_; }
+  [[nodiscard]] const std::string& store_id() const noexcept { return store_id_; }
+  [[nodiscard]] SecretBytes data_db(std::uint64_t gen) const {
+    return data_db_key(root_, store_id_, gen);
+  }
+  [[nodiscard]] SecretBytes keys_db(std::uint64_t gen) const {
+    return keys_db_key(root_, store_id_, gen);
+  }
+  [[nodiscard]] IndexKey index(std::string_view field) const {
+    return IndexKey(index_key(root_, store_id_, field));
+  }
+  [[nodiscard]] MaskKey mask(std::string_view field) const {
+    return MaskKey(mask_hash_key(root_, store_id_, field));
+  }
+  [[nodiscard]] AuditKey audit() const { return AuditKey(audit_key(root_, store_id_)); }
+  void clear() noexcept { root_.clear(); }
+
+ private:
+  SecretBytes root_;
+  std::string store_id_;
+};
 
 }  // namespace amanah::detail::keys

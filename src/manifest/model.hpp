@@ -11,6 +11,10 @@
 
 namespace amanah::detail::manifest {
 
+// Whether `s` has the shape of a manifest name: [a-z][a-z0-9_]* (with `allow_dash`, also '-'),
+// at most 64 bytes. Checked before a caller's name is quoted in a message.
+[[nodiscard]] bool valid_id(std::string_view s, bool allow_dash);
+
 // The model as read, before it becomes a Manifest.
 struct Data {
   std::string store_name;

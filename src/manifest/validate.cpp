@@ -27,13 +27,6 @@ bool digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-bool valid_id(std::string_view s, bool allow_dash) {
-  if (s.empty() || s.size() > kMaxIdBytes || !lower(s.front())) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) {
-    return lower(c) || digit(c) || c == '_' || (allow_dash && c == '-');
-  });
-}
-
 // <positive integer, no leading zero><d|w|m|y>
 bool valid_duration(std::string_view s) {
   if (s.size() < 2 || s.size() > kMaxDurationDigits + 1) return false;
@@ -243,6 +236,13 @@ class Checker {
 };
 
 }  // namespace
+
+bool valid_id(std::string_view s, bool allow_dash) {
+  if (s.empty() || s.size() > kMaxIdBytes || !lower(s.front())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return lower(c) || digit(c) || c == '_' || (allow_dash && c == '-');
+  });
+}
 
 std::vector<Problem> check(Data& data) {
   return Checker(data).run();

@@ -92,25 +92,25 @@ Doc decode(std::span<const std::byte> in) {
   return doc;
 }
 
-DocValue seal_value(std::span<const std::byte> subject_key, std::string_view subject_id,
+DocValue seal_value(const keys::SubjectKey& subject_key, std::string_view subject_id,
                     std::string_view field, std::string_view key_id, std::string_view value) {
   DocValue v;
   v.sealed = true;
-  const auto box = crypto::seal(subject_key, crypto::as_bytes(value),
-                                crypto::as_bytes(field_aad(subject_id, field, key_id)));
+  const auto box = subject_key.seal(crypto::as_bytes(value),
+                                    crypto::as_bytes(field_aad(subject_id, field, key_id)));
   v.sealed_box.reserve(box.size() + 1);
   v.sealed_box.push_back(kSealedV1);
   v.sealed_box.insert(v.sealed_box.end(), box.begin(), box.end());
   return v;
 }
 
-std::string open_value(std::span<const std::byte> subject_key, std::string_view subject_id,
+std::string open_value(const keys::SubjectKey& subject_key, std::string_view subject_id,
                        std::string_view field, std::string_view key_id, const DocValue& v) {
   if (!v.sealed) return v.text;
   crypto::Bytes plain;
   if (v.sealed_box.empty() || v.sealed_box[0] != kSealedV1 ||
-      !crypto::open(subject_key, std::span<const std::byte>(v.sealed_box).subspan(1),
-                    crypto::as_bytes(field_aad(subject_id, field, key_id)), plain))
+      !subject_key.open(std::span<const std::byte>(v.sealed_box).subspan(1),
+                        crypto::as_bytes(field_aad(subject_id, field, key_id)), plain))
     throw Error(ErrorCode::Corrupt, "a sealed value of field '" + std::string(field) +
                                         "' does not open (damaged or moved)");
   std::string out(reinterpret_cast<const char*>(plain.data()), plain.size());

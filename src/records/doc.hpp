@@ -11,6 +11,8 @@
 
 #include <amanah/secret.hpp>
 
+#include "keys/typed.hpp"
+
 namespace amanah::detail::records {
 
 struct DocValue {
@@ -27,11 +29,11 @@ using Doc = std::map<std::string, DocValue, std::less<>>;
 
 // AES-256-GCM under the subject key; the associated data binds subject, field and key id, so a
 // box moved to another subject or field does not open.
-[[nodiscard]] DocValue seal_value(std::span<const std::byte> subject_key,
-                                  std::string_view subject_id, std::string_view field,
-                                  std::string_view key_id, std::string_view value);
+[[nodiscard]] DocValue seal_value(const keys::SubjectKey& subject_key, std::string_view subject_id,
+                                  std::string_view field, std::string_view key_id,
+                                  std::string_view value);
 // Error(Corrupt) if the box does not open.
-[[nodiscard]] std::string open_value(std::span<const std::byte> subject_key,
+[[nodiscard]] std::string open_value(const keys::SubjectKey& subject_key,
                                      std::string_view subject_id, std::string_view field,
                                      std::string_view key_id, const DocValue& v);
 

@@ -1,43 +1,48 @@
 // Customer records: insert, get, update, find, scan, duplicates and merge.
+#include "records/records.hpp"
+
 #include <algorithm>
 #include <array>
-#include <ctime>
+#include <mutex>
 #include <numeric>
 #include <set>
-#include <unordered_map>
+#include <shared_mutex>
 
 #include <amanah/error.hpp>
-#include <amanah/store.hpp>
 
 #include "crypto/crypto.hpp"
-#include "records/doc.hpp"
-#include "store/impl.hpp"
+#include "manifest/stored.hpp"
+#include "policy/context.hpp"
+#include "store/layout.hpp"
 #include "values/values.hpp"
 
 namespace amanah {
 
-using detail::join_names;
-using detail::StoreImpl;
-namespace crypto = detail::crypto;
-namespace db = detail::db;
-namespace rec = detail::records;
-namespace values = detail::values;
+struct RecordScan::State {
+  detail::records::Records* records = nullptr;
+  AccessContext ctx;
+  std::vector<std::string> fields;
+  std::vector<Record> batch;
+  std::size_t pos = 0;
+  std::string last_id;  // keyset pagination: no statement stays open between batches
+  bool done = false;
 
+  bool fetch() {
+    batch = records->scan_batch(ctx, fields, last_id);
+    pos = 0;
+    if (!batch.empty()) last_id = batch.back().id.str();
+    done = batch.empty();
+    return !done;
+  }
+};
+
+namespace detail::records {
 namespace {
 
+using audit::join_names;
+using policy::declared;
+
 constexpr std::size_t kScanBatch = 256;
-
-std::int64_t now() {
-  return static_cast<std::int64_t>(std::time(nullptr));
-}
-
-const Field& declared(const Manifest& m, std::string_view name) {
-  const Field* f = m.field(name);
-  if (f == nullptr)
-    throw Error(ErrorCode::UndeclaredField,
-                "field '" + std::string(name) + "' is not declared in the manifest");
-  return *f;
-}
 
 values::Normalized normalize(const Field& f, std::string_view input) {
   try {
@@ -79,57 +84,19 @@ FieldChanges as_changes(const FieldValues& v) {
   return c;
 }
 
-struct Loaded {
-  std::string key_id;
-  rec::Doc doc;
-};
-
-std::optional<Loaded> load(StoreImpl& s, std::string_view id) {
-  auto st = s.data.cached("SELECT key_id, doc FROM subjects WHERE id = ?1");
-  st->bind(1, id);
-  if (!st->step()) return std::nullopt;
-  return Loaded{st->column_text(0), rec::decode(st->column_blob(1))};
-}
-
-Loaded load_existing(StoreImpl& s, const CustomerId& id) {
-  auto l = load(s, id.str());
-  if (!l) throw Error(ErrorCode::NotFound, "no customer with this id");
-  return std::move(*l);
-}
-
-rec::DocValue stored_value(StoreImpl& s, const Field& f, std::string_view subject,
-                           std::string_view key_id, const values::Normalized& n) {
-  if (f.encrypted() || n.nik_like)
-    return rec::seal_value(s.subject_key(key_id), subject, f.name, key_id, n.value);
-  rec::DocValue v;
+DocValue stored_value(const Field& f, std::string_view subject, std::string_view key_id,
+                      const keys::SubjectKey& key, const values::Normalized& n) {
+  if (f.encrypted() || n.nik_like) return seal_value(key, subject, f.name, key_id, n.value);
+  DocValue v;
   v.text = n.value;
   return v;
 }
 
-// Subjects whose field `f` holds a value with this index form.
-std::vector<std::string> holders(StoreImpl& s, const Field& f, const std::string& index_form) {
-  std::vector<std::string> out;
-  for (auto& [id, form] : s.tagged(f, s.index_tag(f, index_form)))
-    if (form == index_form) out.push_back(std::move(id));
-  return out;
-}
-
-// Error(Duplicate) if another subject than `self` holds `n` in unique field `f`.
-void check_unique(StoreImpl& s, const Field& f, const values::Normalized& n,
-                  std::string_view self) {
-  for (const auto& h : holders(s, f, n.index_form))
-    if (h != self)
-      throw Error(ErrorCode::Duplicate,
-                  "field '" + f.name + "' already holds this value for another customer");
-}
-
-void write_index(StoreImpl& s, std::string_view subject, const Field& f,
-                 const values::Normalized& n) {
-  s.data.cached("INSERT OR IGNORE INTO blind_index(field, tag, subject_id) VALUES (?1, ?2, ?3)")
-      ->bind(1, f.name)
-      .bind(2, s.index_tag(f, n.index_form))
-      .bind(3, subject)
-      .run();
+// What indexes compare, from a stored canonical value.
+std::string stored_index_form(const Field& f, std::string_view canonical) {
+  // Canonical values normalize to themselves, except cards (kept as brand and last 4 only).
+  if (f.type == FieldType::card) return std::string(canonical);
+  return values::normalize(f.type, canonical, f.max_length).index_form;
 }
 
 // `n` fresh random ids, drawn in one call.
@@ -144,46 +111,37 @@ std::vector<CustomerId> new_ids(std::size_t n) {
   return out;
 }
 
-std::vector<std::string> names_of(const Prepared& p) {
+template <class Map>
+std::vector<std::string> names_of(const Map& p) {
   std::vector<std::string> out;
   for (const auto& [k, v] : p)
     out.push_back(k);
   return out;
 }
 
-// Builds a Record from a loaded doc, limited to `fields` (all declared fields if empty).
-Record to_record(StoreImpl& s, const std::string& id, const Loaded& l,
-                 const std::vector<std::string>& fields) {
-  Record r;
-  r.id = CustomerId::parse(id);
-  for (const auto& [name, v] : l.doc) {
-    if (!fields.empty() && std::find(fields.begin(), fields.end(), name) == fields.end()) continue;
-    if (s.manifest.field(name) == nullptr) continue;
-    r.fields.emplace(name, s.plain_value(id, l.key_id, name, v));
-  }
-  return r;
+Doc load_doc(db::Statement& st, int col) {
+  return decode(st.column_blob(col));
 }
 
 }  // namespace
 
-std::string StoreImpl::stored_index_form(const Field& f, std::string_view canonical) {
-  // Canonical values normalize to themselves, except cards (kept as brand and last 4 only).
-  if (f.type == FieldType::card) return std::string(canonical);
-  return values::normalize(f.type, canonical, f.max_length).index_form;
+std::string Records::plain_value(std::string_view subject, std::string_view key_id,
+                                 std::string_view field, const DocValue& v) {
+  if (!v.sealed) return v.text;
+  return open_value(keys_.get(key_id), subject, field, key_id, v);
 }
 
-std::vector<std::pair<std::string, std::string>> StoreImpl::tagged(const Field& f,
-                                                                   std::int64_t tag) {
+std::vector<std::pair<std::string, std::string>> Records::tagged(db::Connection& c, const Field& f,
+                                                                 std::int64_t tag) {
   // One statement for the index and the candidates' records (one read transaction, not 1 + n).
   std::vector<std::pair<std::string, Loaded>> candidates;
   {
-    auto st = data.cached(
+    auto st = c.cached(
         "SELECT s.id, s.key_id, s.doc FROM blind_index b JOIN subjects s ON s.id = b.subject_id "
         "WHERE b.field = ?1 AND b.tag = ?2");
     st->bind(1, f.name).bind(2, tag);
     while (st->step())
-      candidates.emplace_back(st->column_text(0),
-                              Loaded{st->column_text(1), rec::decode(st->column_blob(2))});
+      candidates.emplace_back(st->column_text(0), Loaded{st->column_text(1), load_doc(*st, 2)});
   }
   std::vector<std::pair<std::string, std::string>> out;
   for (auto& [id, l] : candidates) {
@@ -195,274 +153,245 @@ std::vector<std::pair<std::string, std::string>> StoreImpl::tagged(const Field& 
   return out;
 }
 
-std::int64_t StoreImpl::index_tag(const Field& f, std::string_view index_form) {
-  const auto mac = index_mac(f.name)(crypto::as_bytes(index_form));
-  std::uint32_t v = 0;
-  for (std::size_t i = 0; i < 4; ++i)
-    v = (v << 8) | std::to_integer<std::uint32_t>(mac[i]);
-  const std::uint32_t bits = std::clamp<std::uint32_t>(f.index_bits, 8, 32);
-  return static_cast<std::int64_t>(bits == 32 ? v : v >> (32 - bits));
+std::vector<std::string> Records::holders(db::Connection& c, const Field& f,
+                                          const std::string& form) {
+  std::vector<std::string> out;
+  for (auto& [id, stored] : tagged(c, f, index_.tag(f, form)))
+    if (stored == form) out.push_back(std::move(id));
+  return out;
 }
 
-CustomerId CustomerId::parse(std::string_view text) {
-  if (text.size() != 32 || text.find_first_not_of("0123456789abcdef") != std::string_view::npos)
-    throw Error(ErrorCode::InvalidArgument, "a customer id is 32 lower-case hex digits");
-  CustomerId id;
-  id.hex_ = std::string(text);
-  return id;
+void Records::check_unique(db::Connection& c, const Field& f, const std::string& form,
+                           std::string_view self) {
+  for (const auto& h : holders(c, f, form))
+    if (h != self)
+      throw Error(ErrorCode::Duplicate,
+                  "field '" + f.name + "' already holds this value for another customer");
 }
 
-std::vector<CustomerId> CustomerStore::insert_many(const AccessContext& ctx,
-                                                   const std::vector<FieldValues>& records,
-                                                   std::vector<Warning>* warnings) {
-  StoreImpl& s = live();
-  s.check_context(ctx);
+std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
+                                             const std::vector<FieldValues>& records,
+                                             std::vector<Warning>* warnings) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const auto m = core_.manifest();
+  policy::check_context(*m, ctx);
   // Everything is validated before anything is written.
   std::vector<Prepared> prepared;
   prepared.reserve(records.size());
   for (const auto& r : records)
-    prepared.push_back(prepare(s.manifest, as_changes(r), warnings));
+    prepared.push_back(prepare(*m, as_changes(r), warnings));
   // Unique values must also differ within the batch.
   std::set<std::pair<std::string, std::string>> seen;
   for (const auto& p : prepared)
     for (const auto& [name, n] : p)
-      if (s.manifest.field(name)->unique && !seen.emplace(name, n->index_form).second)
+      if (m->field(name)->unique && !seen.emplace(name, n->index_form).second)
         throw Error(ErrorCode::Duplicate,
                     "field '" + name + "' holds the same value in two records of the batch");
 
-  std::lock_guard g(s.mu);
-  s.require_open();
-  db::Transaction tx(s.data);
+  std::lock_guard w(core_.write_mu);
+  db::Connection& c = core_.data_writer();
+  db::Transaction tx(c);
   for (const auto& p : prepared)
     for (const auto& [name, n] : p) {
-      const Field& f = *s.manifest.field(name);
-      if (f.unique) check_unique(s, f, *n, {});
+      const Field& f = *m->field(name);
+      if (f.unique) check_unique(c, f, n->index_form, {});
     }
-  // Queued reads happened before this write: keep the log in order.
-  const std::size_t flushed = s.flush_reads();
-  s.reserve_subject_keys(prepared.size());
-  std::vector<std::string> used_keys;
+  keys_.reserve(prepared.size());
   std::vector<CustomerId> ids = new_ids(prepared.size());
-  try {
-    auto ins = s.data.cached(
-        "INSERT INTO subjects(id, key_id, doc, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
-        "?4)");
-    for (std::size_t i = 0; i < prepared.size(); ++i) {
-      const Prepared& p = prepared[i];
-      const CustomerId& id = ids[i];
-      used_keys.push_back(s.acquire_subject_key());
-      const std::string& key_id = used_keys.back();
-      rec::Doc doc;
-      for (const auto& [name, n] : p)
-        doc.emplace(name, stored_value(s, *s.manifest.field(name), id.str(), key_id, *n));
-      ins->bind(1, id.str()).bind(2, key_id).bind(3, rec::encode(doc)).bind(4, now()).run();
-      for (const auto& [name, n] : p) {
-        const Field& f = *s.manifest.field(name);
-        if (f.lookup) write_index(s, id.str(), f, *n);
-      }
-      s.log_write(ctx, "create", id.str(), join_names(names_of(p)));
+  auto ins = c.cached(
+      "INSERT INTO subjects(id, key_id, doc, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)");
+  const std::int64_t now = core_.now();
+  for (std::size_t i = 0; i < prepared.size(); ++i) {
+    const Prepared& p = prepared[i];
+    const CustomerId& id = ids[i];
+    const auto key = keys_.acquire(tx);
+    Doc doc;
+    for (const auto& [name, n] : p)
+      doc.emplace(name, stored_value(*m->field(name), id.str(), key.id, key.key, *n));
+    store::fault_point("insert_many:row");
+    ins->bind(1, id.str()).bind(2, key.id).bind(3, encode(doc)).bind(4, now).run();
+    for (const auto& [name, n] : p) {
+      const Field& f = *m->field(name);
+      if (f.lookup) index_.add(c, id.str(), f, n->index_form);
     }
-    tx.commit();
-    s.forget_reads(flushed);
-  } catch (...) {
-    for (auto it = used_keys.rbegin(); it != used_keys.rend(); ++it)
-      s.release_subject_key(std::move(*it));
-    throw;
+    log_.record_write(tx, ctx, "create", id.str(), join_names(names_of(p)));
   }
+  tx.commit();
   return ids;
 }
 
-CustomerId CustomerStore::insert(const AccessContext& ctx, const FieldValues& values,
-                                 std::vector<Warning>* warnings) {
-  return insert_many(ctx, {values}, warnings).front();
-}
-
-Record CustomerStore::get(const AccessContext& ctx, const CustomerId& id,
-                          const std::vector<std::string>& fields) {
-  StoreImpl& s = live();
-  s.check_context(ctx);
+Record Records::get(const AccessContext& ctx, const CustomerId& id,
+                    const std::vector<std::string>& fields) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const auto m = core_.manifest();
+  policy::check_context(*m, ctx);
   for (const auto& f : fields)
-    (void)declared(s.manifest, f);
-  std::lock_guard g(s.mu);
-  s.require_open();
-  const Loaded l = load_existing(s, id);
-  Record r = to_record(s, id.str(), l, fields);
-  std::vector<std::string> names;
-  for (const auto& [k, v] : r.fields)
-    names.push_back(k);
-  s.log_read(ctx, id.str(), join_names(names));
+    (void)declared(*m, f);
+  Loaded l;
+  {
+    auto lease = core_.data_readers().acquire();
+    auto st = lease->cached("SELECT key_id, doc FROM subjects WHERE id = ?1");
+    st->bind(1, id.str());
+    if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
+    l = Loaded{st->column_text(0), load_doc(*st, 1)};
+  }
+  Record r;
+  r.id = id;
+  for (const auto& [name, v] : l.doc) {
+    if (!fields.empty() && std::find(fields.begin(), fields.end(), name) == fields.end()) continue;
+    if (m->field(name) == nullptr) continue;
+    r.fields.emplace(name, plain_value(id.str(), l.key_id, name, v));
+  }
+  log_.record_read(ctx, id.str(), join_names(names_of(r.fields)));
   return r;
 }
 
-void CustomerStore::update(const AccessContext& ctx, const CustomerId& id,
-                           const FieldChanges& changes, std::vector<Warning>* warnings) {
-  StoreImpl& s = live();
-  s.check_context(ctx);
-  const Prepared p = prepare(s.manifest, changes, warnings);
-  std::lock_guard g(s.mu);
-  s.require_open();
-  db::Transaction tx(s.data);
-  const std::size_t flushed = s.flush_reads();
-  Loaded l = load_existing(s, id);
-  for (const auto& [name, n] : p) {
-    const Field& f = *s.manifest.field(name);
-    if (n && f.unique) check_unique(s, f, *n, id.str());
+void Records::update(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
+                     std::vector<Warning>* warnings) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const auto m = core_.manifest();
+  policy::check_context(*m, ctx);
+  const Prepared p = prepare(*m, changes, warnings);
+  std::lock_guard w(core_.write_mu);
+  db::Connection& c = core_.data_writer();
+  db::Transaction tx(c);
+  Loaded l;
+  {
+    auto st = c.cached("SELECT key_id, doc FROM subjects WHERE id = ?1");
+    st->bind(1, id.str());
+    if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
+    l = Loaded{st->column_text(0), load_doc(*st, 1)};
   }
   for (const auto& [name, n] : p) {
-    const Field& f = *s.manifest.field(name);
+    const Field& f = *m->field(name);
+    if (n && f.unique) check_unique(c, f, n->index_form, id.str());
+  }
+  const keys::SubjectKey key = keys_.get(l.key_id);
+  for (const auto& [name, n] : p) {
+    const Field& f = *m->field(name);
     if (n)
-      l.doc.insert_or_assign(name, stored_value(s, f, id.str(), l.key_id, *n));
+      l.doc.insert_or_assign(name, stored_value(f, id.str(), l.key_id, key, *n));
     else
       l.doc.erase(name);
     if (f.lookup) {
-      s.data.cached("DELETE FROM blind_index WHERE subject_id = ?1 AND field = ?2")
-          ->bind(1, id.str())
-          .bind(2, name)
-          .run();
-      if (n) write_index(s, id.str(), f, *n);
+      index_.remove(c, id.str(), name);
+      if (n) index_.add(c, id.str(), f, n->index_form);
     }
   }
-  s.data.cached("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
-      ->bind(1, rec::encode(l.doc))
-      .bind(2, now())
+  c.cached("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
+      ->bind(1, encode(l.doc))
+      .bind(2, core_.now())
       .bind(3, id.str())
       .run();
-  s.log_write(ctx, "update", id.str(), join_names(names_of(p)));
+  log_.record_write(tx, ctx, "update", id.str(), join_names(names_of(p)));
   tx.commit();
-  s.forget_reads(flushed);
 }
 
-std::vector<CustomerId> CustomerStore::find(const AccessContext& ctx, std::string_view field,
-                                            std::string_view value) {
-  StoreImpl& s = live();
-  s.check_context(ctx);
-  const Field& f = declared(s.manifest, field);
+std::vector<CustomerId> Records::find(const AccessContext& ctx, std::string_view field,
+                                      std::string_view value) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const auto m = core_.manifest();
+  policy::check_context(*m, ctx);
+  const Field& f = declared(*m, field);
   if (!f.lookup)
     throw Error(ErrorCode::InvalidArgument,
                 "field '" + f.name + "' is not declared with lookup = true");
   const values::Normalized n = normalize(f, value);
-  std::lock_guard g(s.mu);
-  s.require_open();
+  std::vector<std::string> found;
+  {
+    auto lease = core_.data_readers().acquire();
+    found = holders(*lease, f, n.index_form);
+  }
   std::vector<CustomerId> out;
-  for (const auto& h : holders(s, f, n.index_form)) {
+  for (const auto& h : found) {
     out.push_back(CustomerId::parse(h));
-    s.log_read(ctx, h, f.name);
+    log_.record_read(ctx, h, f.name);
   }
   return out;
 }
 
-Record CustomerStore::masked(const Record& record) const {
-  StoreImpl& s = live();
-  Record out;
-  out.id = record.id;
-  std::lock_guard g(s.mu);
-  for (const auto& [name, value] : record.fields) {
-    const Field& f = declared(s.manifest, name);
-    auto shown = values::apply_mask(
-        f.type, f.mask, value,
-        f.mask == Mask::hash ? s.mask_key(name).view() : std::span<const std::byte>{});
-    if (shown) out.fields.emplace(name, std::move(*shown));
+std::size_t Records::size() {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  auto lease = core_.data_readers().acquire();
+  auto st = lease->cached("SELECT count(*) FROM subjects");
+  (void)st->step();
+  return static_cast<std::size_t>(st->column_int64(0));
+}
+
+bool Records::key_in_use(std::string_view key_id) {
+  auto st = core_.data_writer().cached("SELECT 1 FROM subjects WHERE key_id = ?1");
+  st->bind(1, key_id);
+  return st->step();
+}
+
+std::vector<Record> Records::scan_batch(const AccessContext& ctx,
+                                        const std::vector<std::string>& fields,
+                                        const std::string& after) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const auto m = core_.manifest();
+  std::vector<std::pair<std::string, Loaded>> rows;
+  {
+    auto lease = core_.data_readers().acquire();
+    auto st =
+        lease->cached("SELECT id, key_id, doc FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2");
+    st->bind(1, after).bind(2, static_cast<std::int64_t>(kScanBatch));
+    while (st->step())
+      rows.emplace_back(st->column_text(0), Loaded{st->column_text(1), load_doc(*st, 2)});
+  }
+  // The keys of the batch's sealed values, under one keys.db snapshot.
+  std::vector<std::string> key_ids;
+  for (const auto& [id, l] : rows)
+    if (std::any_of(l.doc.begin(), l.doc.end(), [](const auto& kv) { return kv.second.sealed; }))
+      key_ids.push_back(l.key_id);
+  const auto batch_keys = keys_.get_many(key_ids);
+  std::vector<Record> out;
+  out.reserve(rows.size());
+  for (auto& [id, l] : rows) {
+    Record r;
+    r.id = CustomerId::parse(id);
+    for (const auto& [name, v] : l.doc) {
+      if (!fields.empty() && std::find(fields.begin(), fields.end(), name) == fields.end())
+        continue;
+      if (m->field(name) == nullptr) continue;
+      r.fields.emplace(
+          name,
+          v.sealed ? open_value(batch_keys.find(l.key_id)->second, id, name, l.key_id, v) : v.text);
+    }
+    log_.record_read(ctx, id, join_names(names_of(r.fields)));
+    out.push_back(std::move(r));
   }
   return out;
 }
 
-std::size_t CustomerStore::size() const {
-  StoreImpl& self = live();
-  std::lock_guard g(self.mu);
-  self.require_open();
-  db::Statement st = self.data.prepare("SELECT count(*) FROM subjects");
-  (void)st.step();
-  return static_cast<std::size_t>(st.column_int64(0));
-}
-
-// --- scan
-
-struct RecordScan::State {
-  StoreImpl* store = nullptr;
-  AccessContext ctx;
-  std::vector<std::string> fields;
-  std::vector<Record> batch;
-  std::size_t pos = 0;
-  std::string last_id;  // keyset pagination: no statement stays open between batches
-  bool done = false;
-
-  bool fetch() {
-    batch.clear();
-    pos = 0;
-    std::lock_guard g(store->mu);
-    store->require_open();
-    std::vector<std::pair<std::string, Loaded>> rows;
-    {
-      auto st = store->data.cached(
-          "SELECT id, key_id, doc FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2");
-      st->bind(1, last_id).bind(2, static_cast<std::int64_t>(kScanBatch));
-      while (st->step())
-        rows.emplace_back(st->column_text(0),
-                          Loaded{st->column_text(1), rec::decode(st->column_blob(2))});
-    }
-    // The batch's keys missing from the cache are read from keys.db under one snapshot.
-    db::ReadSnapshot keys_snapshot(store->keysdb);
-    for (auto& [id, l] : rows) {
-      batch.push_back(to_record(*store, id, l, fields));
-      std::vector<std::string> names;
-      for (const auto& [k, v] : batch.back().fields)
-        names.push_back(k);
-      store->log_read(ctx, id, join_names(names));
-      last_id = id;
-    }
-    done = batch.empty();
-    return !done;
+RecordScan Records::scan(const AccessContext& ctx, std::vector<std::string> fields) {
+  {
+    std::shared_lock gate(core_.gate);
+    core_.require_open();
+    const auto m = core_.manifest();
+    policy::check_context(*m, ctx);
+    for (const auto& f : fields)
+      (void)declared(*m, f);
   }
-};
-
-RecordScan::RecordScan(std::unique_ptr<State> state) : state_(std::move(state)) {}
-RecordScan::RecordScan(RecordScan&&) noexcept = default;
-RecordScan& RecordScan::operator=(RecordScan&&) noexcept = default;
-RecordScan::~RecordScan() = default;
-
-RecordScan::iterator RecordScan::begin() {
-  if (!state_ || (state_->batch.empty() && !state_->done && !state_->fetch())) return iterator{};
-  if (state_->done) return iterator{};
-  return iterator{this};
-}
-
-bool RecordScan::advance() {
-  if (++state_->pos < state_->batch.size()) return true;
-  return state_->fetch();
-}
-
-const Record& RecordScan::iterator::operator*() const {
-  return scan_->state_->batch[scan_->state_->pos];
-}
-const Record* RecordScan::iterator::operator->() const {
-  return &**this;
-}
-RecordScan::iterator& RecordScan::iterator::operator++() {
-  if (!scan_->advance()) scan_ = nullptr;
-  return *this;
-}
-
-RecordScan CustomerStore::scan(const AccessContext& ctx, std::vector<std::string> fields) {
-  StoreImpl& self = live();
-  self.check_context(ctx);
-  for (const auto& f : fields)
-    (void)declared(self.manifest, f);
   auto st = std::make_unique<RecordScan::State>();
-  st->store = &self;
+  st->records = this;
   st->ctx = ctx;
   st->fields = std::move(fields);
   return RecordScan(std::move(st));
 }
 
-// --- duplicates and merge
-
-std::vector<std::vector<CustomerId>> CustomerStore::find_duplicates(const AccessContext& ctx) {
-  StoreImpl& s = live();
-  s.check_context(ctx);
+std::vector<std::vector<CustomerId>> Records::find_duplicates(const AccessContext& ctx) {
+  const auto m = core_.manifest();
   std::vector<const Field*> keyed;
-  for (const auto& f : s.manifest.fields())
-    if (f.type == FieldType::email || f.type == FieldType::phone || f.type == FieldType::nik)
-      keyed.push_back(&f);
+  if (m)
+    for (const auto& f : m->fields())
+      if (f.type == FieldType::email || f.type == FieldType::phone || f.type == FieldType::nik)
+        keyed.push_back(&f);
   std::vector<std::string> names;
   for (const Field* f : keyed)
     names.push_back(f->name);
@@ -478,9 +407,8 @@ std::vector<std::vector<CustomerId>> CustomerStore::find_duplicates(const Access
       const std::size_t idx = ids.size();
       ids.push_back(r.id.str());
       for (const auto& [name, value] : r.fields) {
-        const Field& f = *s.manifest.field(name);
-        const std::string form =
-            std::string(to_string(f.type)) + "|" + StoreImpl::stored_index_form(f, value);
+        const Field& f = *m->field(name);
+        const std::string form = std::string(to_string(f.type)) + "|" + stored_index_form(f, value);
         by_digest[digest(crypto::as_bytes(form))].push_back(idx);
       }
     }
@@ -509,49 +437,190 @@ std::vector<std::vector<CustomerId>> CustomerStore::find_duplicates(const Access
   return out;
 }
 
-void CustomerStore::merge(const AccessContext& ctx, const CustomerId& keep,
-                          const CustomerId& absorb) {
-  StoreImpl& s = live();
-  s.check_context(ctx);
+void Records::merge(const AccessContext& ctx, const CustomerId& keep, const CustomerId& absorb) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const auto m = core_.manifest();
+  policy::check_context(*m, ctx);
   if (keep == absorb)
     throw Error(ErrorCode::InvalidArgument, "cannot merge a customer into itself");
-  std::lock_guard g(s.mu);
-  s.require_open();
+  std::lock_guard w(core_.write_mu);
+  db::Connection& c = core_.data_writer();
   std::string absorbed_key;
   {
-    db::Transaction tx(s.data);
-    const std::size_t flushed = s.flush_reads();
-    Loaded k = load_existing(s, keep);
-    const Loaded a = load_existing(s, absorb);
+    db::Transaction tx(c);
+    auto load = [&](const CustomerId& id) {
+      auto st = c.cached("SELECT key_id, doc FROM subjects WHERE id = ?1");
+      st->bind(1, id.str());
+      if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
+      return Loaded{st->column_text(0), load_doc(*st, 1)};
+    };
+    Loaded k = load(keep);
+    const Loaded a = load(absorb);
+    const keys::SubjectKey keep_key = keys_.get(k.key_id);
     std::vector<std::string> taken;
     for (const auto& [name, v] : a.doc) {
-      const Field* f = s.manifest.field(name);
+      const Field* f = m->field(name);
       if (f == nullptr || k.doc.contains(name)) continue;
       // Re-sealed under the kept subject's key and id.
       values::Normalized n;
-      n.value = s.plain_value(absorb.str(), a.key_id, name, v);
+      n.value = plain_value(absorb.str(), a.key_id, name, v);
       n.nik_like = v.sealed && !f->encrypted();
-      k.doc.emplace(name, stored_value(s, *f, keep.str(), k.key_id, n));
-      if (f->lookup) {
-        n.index_form = StoreImpl::stored_index_form(*f, n.value);
-        write_index(s, keep.str(), *f, n);
-      }
+      k.doc.emplace(name, stored_value(*f, keep.str(), k.key_id, keep_key, n));
+      if (f->lookup) index_.add(c, keep.str(), *f, stored_index_form(*f, n.value));
       taken.push_back(name);
     }
-    s.data.prepare("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
-        .bind(1, rec::encode(k.doc))
-        .bind(2, now())
+    c.cached("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
+        ->bind(1, encode(k.doc))
+        .bind(2, core_.now())
         .bind(3, keep.str())
         .run();
-    s.data.prepare("DELETE FROM subjects WHERE id = ?1").bind(1, absorb.str()).run();
-    s.log_write(ctx, "merge", keep.str(), join_names(taken));
-    s.log_write(ctx, "erase", absorb.str(), "");
+    c.cached("DELETE FROM subjects WHERE id = ?1")->bind(1, absorb.str()).run();
+    log_.record_write(tx, ctx, "merge", keep.str(), join_names(taken));
+    log_.record_write(tx, ctx, "erase", absorb.str(), "");
     tx.commit();
-    s.forget_reads(flushed);
     absorbed_key = a.key_id;
   }
   // After the data commit: the absorbed subject's key protects nothing any more.
-  s.destroy_subject_key(absorbed_key);
+  keys_.destroy(absorbed_key);
+}
+
+void Records::adopt_manifest(const Manifest& next, const OpenOptions& options) {
+  core_.require_open();
+  const auto current = core_.manifest();
+  const Manifest& manifest = *current;
+  if (next == manifest) return;
+  db::Connection& data = core_.data_writer();
+  // Fields whose stored values the new manifest would strand or misread.
+  std::set<std::string, std::less<>> removed, changed, reindex;
+  for (const Field& old : manifest.fields()) {
+    const Field* now = next.field(old.name);
+    if (now == nullptr) {
+      removed.insert(old.name);
+      if (old.lookup) reindex.insert(old.name);
+      continue;
+    }
+    if (now->type != old.type || now->category != old.category ||
+        now->encrypted() != old.encrypted())
+      changed.insert(old.name);
+    if (now->lookup != old.lookup || now->index_bits != old.index_bits) reindex.insert(old.name);
+  }
+  // Fields that become unique: their existing values must already be distinct.
+  std::set<std::string, std::less<>> now_unique;
+  for (const Field& f : next.fields()) {
+    const Field* before = manifest.field(f.name);
+    if (f.unique && before != nullptr && !before->unique) now_unique.insert(f.name);
+  }
+
+  db::Transaction tx(data);
+  if (!removed.empty() || !changed.empty() || !reindex.empty()) {
+    std::set<std::string, std::less<>> holding;                 // fields that hold data somewhere
+    std::vector<std::pair<std::string, std::string>> subjects;  // id, key id
+    {
+      db::Statement st = data.prepare("SELECT id, key_id, doc FROM subjects");
+      while (st.step()) {
+        const Doc doc = decode(st.column_blob(2));
+        for (const auto& [name, v] : doc)
+          holding.insert(name);
+        subjects.emplace_back(st.column_text(0), st.column_text(1));
+      }
+    }
+    for (const auto& f : changed)
+      if (holding.contains(f))
+        throw Error(ErrorCode::InvalidManifest,
+                    "field '" + f + "' holds data: its type, category or encryption cannot change");
+    for (const auto& f : removed)
+      if (holding.contains(f) && !options.erase_removed_fields)
+        throw Error(ErrorCode::InvalidManifest,
+                    "field '" + f +
+                        "' holds data and is missing from the new manifest "
+                        "(OpenOptions::erase_removed_fields erases it)");
+
+    for (const auto& f : reindex)
+      index_.drop_field(data, f);
+
+    db::Statement upd = data.prepare("UPDATE subjects SET doc = ?1 WHERE id = ?2");
+    for (const auto& [id, key_id] : subjects) {
+      db::Statement st = data.prepare("SELECT doc FROM subjects WHERE id = ?1");
+      st.bind(1, id);
+      if (!st.step()) continue;
+      Doc doc = decode(st.column_blob(0));
+      bool dirty = false;
+      for (const auto& f : removed)
+        dirty = doc.erase(f) > 0 || dirty;
+      if (dirty) upd.bind(1, encode(doc)).bind(2, id).run();
+      // Tags follow the new field definitions.
+      for (const auto& name : reindex) {
+        const Field* f = next.field(name);
+        const auto it = doc.find(name);
+        if (f == nullptr || !f->lookup || it == doc.end()) continue;
+        index_.add(data, id, *f, stored_index_form(*f, plain_value(id, key_id, name, it->second)));
+      }
+    }
+  }
+  for (const auto& name : now_unique) {
+    // Equal values share a blind-index tag; confirm each shared tag against the real values.
+    const Field& f = *next.field(name);
+    for (const auto tag : index_.shared_tags(data, name)) {
+      std::set<std::string> forms;
+      const auto holders = tagged(data, f, tag);
+      for (const auto& [id, form] : holders)
+        forms.insert(form);
+      if (forms.size() < holders.size())
+        throw Error(ErrorCode::InvalidManifest,
+                    "field '" + name +
+                        "' cannot become unique: some customers share a value (find_duplicates "
+                        "and merge them first)");
+    }
+  }
+  manifest::store(data, next);
+  tx.commit();
+  core_.set_manifest(next);
+  if (!removed.empty()) {
+    // Erased values must not linger in the WAL or in free pages.
+    data.checkpoint_truncate();
+    data.incremental_vacuum();
+    data.checkpoint_truncate();
+  }
+}
+
+}  // namespace detail::records
+
+// --- the public scan and id types, served by the records service
+
+RecordScan::RecordScan(std::unique_ptr<State> state) : state_(std::move(state)) {}
+RecordScan::RecordScan(RecordScan&&) noexcept = default;
+RecordScan& RecordScan::operator=(RecordScan&&) noexcept = default;
+RecordScan::~RecordScan() = default;
+
+RecordScan::iterator RecordScan::begin() {
+  if (!state_ || (state_->batch.empty() && !state_->done && !state_->fetch())) return iterator{};
+  if (state_->done) return iterator{};
+  return iterator{this};
+}
+
+bool RecordScan::advance() {
+  if (++state_->pos < state_->batch.size()) return true;
+  return state_->fetch();
+}
+
+const Record& RecordScan::iterator::operator*() const {
+  return scan_->state_->batch[scan_->state_->pos];
+}
+const Record* RecordScan::iterator::operator->() const {
+  return &**this;
+}
+RecordScan::iterator& RecordScan::iterator::operator++() {
+  if (!scan_->advance()) scan_ = nullptr;
+  return *this;
+}
+
+CustomerId CustomerId::parse(std::string_view text) {
+  if (text.size() != 32 || text.find_first_not_of("0123456789abcdef") != std::string_view::npos)
+    throw Error(ErrorCode::InvalidArgument, "a customer id is 32 lower-case hex digits");
+  CustomerId id;
+  id.hex_ = std::string(text);
+  return id;
 }
 
 }  // namespace amanah

@@ -45,7 +45,7 @@ CREATE TABLE access_log(
   fields TEXT NOT NULL) STRICT;
 )sql"},
 }};
-inline constexpr std::array<db::Migration, 2> kKeysDbSchema{{
+inline constexpr std::array<db::Migration, 3> kKeysDbSchema{{
     {1, "CREATE TABLE amanah_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"},
     {2, R"sql(
 -- Per-subject keys, each sealed under the KEK epoch it names.
@@ -53,6 +53,13 @@ CREATE TABLE subject_keys(
   key_id TEXT PRIMARY KEY,
   kek_epoch INTEGER NOT NULL,
   wrapped BLOB NOT NULL) STRICT;
+)sql"},
+    {3, R"sql(
+-- Keys drawn ahead of use (keys/subject_keys.hpp): the ones no subject claims after a crash are
+-- swept at open.
+CREATE TABLE key_pool(seq INTEGER PRIMARY KEY, key_id TEXT NOT NULL) STRICT;
+-- Stores from before this table: every key is checked once.
+INSERT INTO key_pool(key_id) SELECT key_id FROM subject_keys;
 )sql"},
 }};
 

@@ -10,12 +10,12 @@
 
 #include <amanah/secret.hpp>
 
-namespace amanah::detail::records {
+namespace amanah::detail::keys {
 
 class KeyCache {
  public:
   static constexpr std::size_t kKeySize = 32;
-  explicit KeyCache(std::size_t capacity = 8192);
+  explicit KeyCache(std::size_t capacity = 65536);
 
   // The cached key, or an empty span. Valid until the next insert() or erase().
   [[nodiscard]] std::span<const std::byte> find(std::string_view key_id) const;
@@ -41,4 +41,4 @@ class KeyCache {
   std::size_t next_ = 0;            // FIFO eviction cursor
 };
 
-}  // namespace amanah::detail::records
+}  // namespace amanah::detail::keys

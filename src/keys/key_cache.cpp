@@ -1,8 +1,8 @@
-#include "records/key_cache.hpp"
+#include "keys/key_cache.hpp"
 
 #include "crypto/crypto.hpp"
 
-namespace amanah::detail::records {
+namespace amanah::detail::keys {
 
 KeyCache::KeyCache(std::size_t capacity) : capacity_(capacity), owner_(capacity) {}
 
@@ -39,4 +39,4 @@ void KeyCache::clear() noexcept {
   next_ = 0;
 }
 
-}  // namespace amanah::detail::records
+}  // namespace amanah::detail::keys

@@ -1,0 +1,51 @@
+// What a CustomerStore holds: the core's resources and one service per capability, wired
+// together here and nowhere else (the composition root; nothing below includes it).
+#pragma once
+
+#include <memory>
+
+#include "audit/access_log.hpp"
+#include "index/blind_index.hpp"
+#include "keys/subject_keys.hpp"
+#include "policy/masks.hpp"
+#include "records/records.hpp"
+#include "store/core.hpp"
+
+namespace amanah::detail {
+
+struct StoreImpl {
+  explicit StoreImpl(std::unique_ptr<store::Core> c)
+      : core(std::move(c)),
+        subject_keys(core->keys_writer(), core->keys_readers(), core->kek(), core->store_id()),
+        index(core->keys()),
+        log(*core),
+        masks(core->keys()),
+        records(*core, subject_keys, index, log) {}
+
+  StoreImpl(const StoreImpl&) = delete;
+  StoreImpl& operator=(const StoreImpl&) = delete;
+  ~StoreImpl() { close(); }
+
+  // Writes what is queued, drops unused keys, forgets derived keys, closes the core (gate held
+  // exclusively and write lock held, or nobody else left).
+  void close() noexcept {
+    if (core->is_open()) {
+      log.close();
+      subject_keys.drop_pool();
+    }
+    subject_keys.clear_cache();
+    index.clear();
+    masks.clear();
+    core->close();
+  }
+
+  std::unique_ptr<store::Core> core;
+  keys::SubjectKeys subject_keys;
+  index::BlindIndex index;
+  audit::AccessLog log;
+  policy::Masks masks;
+  records::Records records;
+  std::shared_ptr<const Manifest> held_manifest;  // what manifest() returned a reference into
+};
+
+}  // namespace amanah::detail

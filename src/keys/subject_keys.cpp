@@ -1,0 +1,166 @@
+#include "keys/subject_keys.hpp"
+
+#include <algorithm>
+
+#include <amanah/error.hpp>
+
+#include "crypto/crypto.hpp"
+
+namespace amanah::detail::keys {
+namespace {
+
+constexpr std::size_t kPoolRefill = 64;
+constexpr std::size_t kKeyIdSize = 16;  // random bytes per key id
+
+std::string subject_key_aad(std::string_view store_id, std::string_view key_id,
+                            std::uint64_t epoch) {
+  return "amanah/v1/subject-key|" + std::string(store_id) + "|" + std::string(key_id) + "|" +
+         std::to_string(epoch);
+}
+
+}  // namespace
+
+SubjectKeys::SubjectKeys(db::Connection& writer, db::ReaderPool& readers, const Kek& kek,
+                         std::string store_id)
+    : writer_(writer), readers_(readers), kek_(kek), store_id_(std::move(store_id)) {}
+
+void SubjectKeys::reserve(std::size_t n) {
+  if (pool_.size() >= n) return;
+  const std::size_t count = std::max(kPoolRefill, n - pool_.size());
+  std::vector<Pooled> fresh_ids;
+  db::Transaction tx(writer_);
+  // Listed keys older than the oldest one still unused were taken by committed writes: they are
+  // no orphans, so the list is trimmed here (one range delete) rather than per insert.
+  {
+    auto trim = writer_.cached("DELETE FROM key_pool WHERE seq < ?1");
+    trim->bind(1, pool_.empty() ? INT64_MAX : pool_.front().seq).run();
+  }
+  auto put =
+      writer_.cached("INSERT INTO subject_keys(key_id, kek_epoch, wrapped) VALUES (?1, ?2, ?3)");
+  auto list = writer_.cached("INSERT INTO key_pool(key_id) VALUES (?1)");
+  // All ids and keys drawn in two calls: the generator's per-call cost dominated big batches.
+  const crypto::Bytes id_bytes = crypto::random_bytes(count * kKeyIdSize);
+  SecretBytes fresh(count * crypto::kKeySize);
+  crypto::random_bytes(fresh.mutable_view());
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string id = crypto::to_hex(std::span(id_bytes).subspan(i * kKeyIdSize, kKeyIdSize));
+    const auto key = fresh.view().subspan(i * crypto::kKeySize, crypto::kKeySize);
+    const auto aad = subject_key_aad(store_id_, id, kek_.epoch());
+    const auto wrapped = kek_.aead().seal(key, crypto::as_bytes(aad));
+    put->bind(1, id).bind(2, static_cast<std::int64_t>(kek_.epoch())).bind(3, wrapped).run();
+    list->bind(1, id).run();
+    fresh_ids.push_back({writer_.last_insert_rowid(), id});
+    // Cached (bounded, oldest out first): the insert that takes it seals with it at once.
+    std::lock_guard g(cache_mu_);
+    const auto slot = cache_.insert(id);
+    std::copy(key.begin(), key.end(), slot.begin());
+  }
+  tx.commit();
+  for (auto& p : fresh_ids)
+    pool_.push_back(std::move(p));
+}
+
+SubjectKeys::Fresh SubjectKeys::acquire(db::Transaction& tx) {
+  reserve(1);
+  Pooled p = std::move(pool_.front());
+  pool_.pop_front();
+  Fresh out{p.id, get(p.id)};
+  tx.on_rollback([this, p = std::move(p)]() mutable { pool_.push_front(std::move(p)); });
+  return out;
+}
+
+SubjectKey SubjectKeys::get(std::string_view key_id) {
+  {
+    std::lock_guard g(cache_mu_);
+    if (const auto cached = cache_.find(key_id); !cached.empty()) return SubjectKey(cached);
+  }
+  auto lease = readers_.acquire();
+  return unwrap(*lease, key_id, /*cache=*/true);
+}
+
+std::map<std::string, SubjectKey, std::less<>> SubjectKeys::get_many(
+    const std::vector<std::string>& key_ids) {
+  std::map<std::string, SubjectKey, std::less<>> out;
+  std::vector<std::string_view> missing;
+  {
+    std::lock_guard g(cache_mu_);
+    for (const auto& id : key_ids) {
+      if (out.contains(id)) continue;
+      if (const auto cached = cache_.find(id); !cached.empty())
+        out.emplace(id, SubjectKey(cached));
+      else
+        missing.push_back(id);
+    }
+  }
+  if (missing.empty()) return out;
+  auto lease = readers_.acquire();
+  db::ReadSnapshot snapshot(*lease);
+  for (const auto id : missing)
+    if (!out.contains(id)) out.emplace(std::string(id), unwrap(*lease, id, /*cache=*/false));
+  return out;
+}
+
+SubjectKey SubjectKeys::unwrap(db::Connection& c, std::string_view key_id, bool cache) {
+  auto st = c.cached("SELECT kek_epoch, wrapped FROM subject_keys WHERE key_id = ?1");
+  st->bind(1, key_id);
+  if (!st->step()) throw Error(ErrorCode::Corrupt, "a subject's key is missing from keys.db");
+  const auto epoch = static_cast<std::uint64_t>(st->column_int64(0));
+  if (epoch != kek_.epoch())
+    throw Error(ErrorCode::Corrupt, "a subject's key is sealed under an unknown KEK epoch");
+  const auto aad = subject_key_aad(store_id_, key_id, epoch);
+  SubjectKey key;
+  if (!kek_.aead().open_into(st->column_blob(1), crypto::as_bytes(aad), key.bytes_))
+    throw Error(ErrorCode::Corrupt, "a subject's key in keys.db does not open");
+  if (cache) {
+    std::lock_guard g(cache_mu_);
+    const auto slot = cache_.insert(key_id);
+    std::copy(key.bytes_.begin(), key.bytes_.end(), slot.begin());
+  }
+  return key;
+}
+
+void SubjectKeys::destroy(std::string_view key_id) {
+  writer_.prepare("DELETE FROM subject_keys WHERE key_id = ?1").bind(1, key_id).run();
+  std::lock_guard g(cache_mu_);
+  cache_.erase(key_id);
+}
+
+void SubjectKeys::sweep(const std::function<bool(std::string_view)>& in_use) {
+  std::vector<std::string> listed;
+  {
+    db::Statement st = writer_.prepare("SELECT key_id FROM key_pool");
+    while (st.step())
+      listed.push_back(st.column_text(0));
+  }
+  if (listed.empty()) return;
+  db::Transaction tx(writer_);
+  db::Statement del = writer_.prepare("DELETE FROM subject_keys WHERE key_id = ?1");
+  for (const auto& id : listed)
+    if (!in_use(id)) del.bind(1, id).run();
+  writer_.exec("DELETE FROM key_pool");
+  tx.commit();
+}
+
+void SubjectKeys::drop_pool() noexcept {
+  try {
+    db::Transaction tx(writer_);
+    db::Statement st = writer_.prepare("DELETE FROM subject_keys WHERE key_id = ?1");
+    for (const auto& p : pool_)
+      st.bind(1, p.id).run();
+    writer_.exec("DELETE FROM key_pool");
+    tx.commit();
+  } catch (...) {
+    // Left listed: the next open sweeps them.
+  }
+  std::lock_guard g(cache_mu_);
+  for (const auto& p : pool_)
+    cache_.erase(p.id);
+  pool_.clear();
+}
+
+void SubjectKeys::clear_cache() noexcept {
+  std::lock_guard g(cache_mu_);
+  cache_.clear();
+}
+
+}  // namespace amanah::detail::keys

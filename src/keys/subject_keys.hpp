@@ -1,0 +1,72 @@
+// Per-subject keys: random 256-bit keys in keys.db, each sealed under the current KEK epoch.
+// Erasing a subject destroys its key, which makes its sealed fields unreadable everywhere.
+// Records use them, and erasure will need them without records: hence a service of its own.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/db.hpp"
+#include "keys/key_cache.hpp"
+#include "keys/typed.hpp"
+
+namespace amanah::detail::keys {
+
+class SubjectKeys {
+ public:
+  // `writer` is keys.db's write connection (used only under the store's write lock), `readers`
+  // its read connections; `kek` wraps the keys.
+  SubjectKeys(db::Connection& writer, db::ReaderPool& readers, const Kek& kek,
+              std::string store_id);
+  SubjectKeys(const SubjectKeys&) = delete;
+  SubjectKeys& operator=(const SubjectKeys&) = delete;
+
+  // --- writer side (caller holds the store's write lock)
+  // Fresh keys are committed to keys.db ahead of use (and listed in key_pool), so an insert
+  // commits data.db only. Makes sure at least `n` are ready.
+  void reserve(std::size_t n);
+  struct Fresh {
+    std::string id;
+    SubjectKey key;
+  };
+  // A fresh key for a subject written in `tx`; back to the pool if `tx` rolls back.
+  [[nodiscard]] Fresh acquire(db::Transaction& tx);
+  // Destroys a key in keys.db (its own transaction) and in the cache.
+  void destroy(std::string_view key_id);
+  // Keys drawn but never used (a killed write, or the pool at close) protect nothing: at open,
+  // every listed key that `in_use` does not claim is deleted; at close, the unused pool.
+  void sweep(const std::function<bool(std::string_view key_id)>& in_use);
+  void drop_pool() noexcept;
+
+  // --- reader side (any thread)
+  [[nodiscard]] SubjectKey get(std::string_view key_id);
+  // Several keys under one keys.db snapshot, without filling the cache (a scan would only evict
+  // what gets and finds use).
+  [[nodiscard]] std::map<std::string, SubjectKey, std::less<>> get_many(
+      const std::vector<std::string>& key_ids);
+
+  void clear_cache() noexcept;
+
+ private:
+  SubjectKey unwrap(db::Connection& c, std::string_view key_id, bool cache);
+
+  db::Connection& writer_;
+  db::ReaderPool& readers_;
+  const Kek& kek_;
+  std::string store_id_;
+  struct Pooled {
+    std::int64_t seq;
+    std::string id;
+  };
+  std::deque<Pooled> pool_;  // write lock
+  std::mutex cache_mu_;
+  KeyCache cache_;
+};
+
+}  // namespace amanah::detail::keys

@@ -1,0 +1,65 @@
+#include "keys/typed.hpp"
+
+#include <algorithm>
+
+#include <amanah/error.hpp>
+
+namespace amanah::detail::keys {
+
+Aead::Aead(SecretBytes key) : key_(std::move(key)) {
+  if (key_.size() != crypto::kKeySize)
+    throw Error(ErrorCode::Internal, "an AEAD key must be 32 bytes");
+}
+
+crypto::Bytes Aead::seal(crypto::ByteView plaintext, crypto::ByteView aad) const {
+  return crypto::seal(key_, plaintext, aad);
+}
+
+bool Aead::open_into(crypto::ByteView box, crypto::ByteView aad, std::span<std::byte> out) const {
+  return crypto::open_into(key_, box, aad, out);
+}
+
+SubjectKey::SubjectKey(std::span<const std::byte> bytes) {
+  if (bytes.size() != kSize) throw Error(ErrorCode::Internal, "a subject key must be 32 bytes");
+  std::copy(bytes.begin(), bytes.end(), bytes_.begin());
+}
+
+SubjectKey::~SubjectKey() {
+  crypto::wipe(bytes_);
+}
+
+SubjectKey::SubjectKey(SubjectKey&& other) noexcept : bytes_(other.bytes_) {
+  crypto::wipe(other.bytes_);
+}
+
+SubjectKey& SubjectKey::operator=(SubjectKey&& other) noexcept {
+  if (this != &other) {
+    bytes_ = other.bytes_;
+    crypto::wipe(other.bytes_);
+  }
+  return *this;
+}
+
+crypto::Bytes SubjectKey::seal(crypto::ByteView plaintext, crypto::ByteView aad) const {
+  return crypto::seal(crypto::ByteView(bytes_), plaintext, aad);
+}
+
+bool SubjectKey::open(crypto::ByteView box, crypto::ByteView aad, crypto::Bytes& out) const {
+  return crypto::open(crypto::ByteView(bytes_), box, aad, out);
+}
+
+std::int64_t IndexKey::tag(std::string_view form, std::uint32_t bits) const {
+  const auto mac = mac_(crypto::as_bytes(form));
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    v = (v << 8) | std::to_integer<std::uint32_t>(mac[i]);
+  bits = std::clamp<std::uint32_t>(bits, 8, 32);
+  return static_cast<std::int64_t>(bits == 32 ? v : v >> (32 - bits));
+}
+
+std::string AuditKey::pseudonym(std::string_view subject_id) const {
+  const auto mac = mac_(crypto::as_bytes(subject_id));
+  return crypto::to_hex(std::span<const std::byte>(mac).first(16));
+}
+
+}  // namespace amanah::detail::keys

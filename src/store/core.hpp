@@ -1,0 +1,97 @@
+// The core of an open store: resources only (DESIGN.md "Layers"). The directory lock, the
+// keyslots and key hierarchy, the write connections and read pools of data.db and keys.db, the
+// clock and the manifest in force. Capabilities live in their own services, which are given the
+// parts of the core they need; none of them is known here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include <amanah/clock.hpp>
+#include <amanah/key_provider.hpp>
+#include <amanah/manifest.hpp>
+
+#include "db/db.hpp"
+#include "fs/fs.hpp"
+#include "keys/hierarchy.hpp"
+#include "keys/keyslots.hpp"
+#include "keys/typed.hpp"
+
+namespace amanah::detail::store {
+
+class Core {
+ public:
+  Core() = default;
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  // Builds a new store at `dir` (in a hidden sibling renamed into place) and opens it.
+  [[nodiscard]] static std::unique_ptr<Core> create(const std::filesystem::path& dir,
+                                                    const KeyProvider& key,
+                                                    const Manifest& manifest,
+                                                    std::string_view label,
+                                                    std::shared_ptr<const Clock> clock);
+  [[nodiscard]] static std::unique_ptr<Core> open(const std::filesystem::path& dir,
+                                                  const KeyProvider& key,
+                                                  std::shared_ptr<const Clock> clock);
+
+  // Locks. Every call takes `gate` shared (lifecycle changes take it exclusive), then writes
+  // also take `write_mu`: reads never wait for a writer.
+  mutable std::shared_mutex gate;
+  mutable std::mutex write_mu;
+
+  [[nodiscard]] bool is_open() const noexcept { return data_.is_open(); }
+  void require_open() const;  // Error(InvalidOperation) once closed
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
+  [[nodiscard]] const std::string& store_id() const noexcept { return keys_.store_id(); }
+  [[nodiscard]] const keys::KeyHierarchy& keys() const noexcept { return keys_; }
+  [[nodiscard]] const keys::Kek& kek() const noexcept { return kek_; }
+
+  // Connections: the writers only under write_mu; the pools from any thread.
+  [[nodiscard]] db::Connection& data_writer() noexcept { return data_; }
+  [[nodiscard]] db::Connection& keys_writer() noexcept { return keysdb_; }
+  [[nodiscard]] db::ReaderPool& data_readers() noexcept { return data_readers_; }
+  [[nodiscard]] db::ReaderPool& keys_readers() noexcept { return keys_readers_; }
+
+  [[nodiscard]] std::int64_t now() const;  // unix seconds from the store's clock
+  [[nodiscard]] std::shared_ptr<const Manifest> manifest() const;
+  // Replaces the manifest in force, whole (readers keep the one they started with).
+  void set_manifest(Manifest m);
+
+  // Keyslots (write_mu held).
+  [[nodiscard]] const keys::Keyslots& slots() const noexcept { return slots_; }
+  void commit_slots(keys::Keyslots next);
+  // Re-encrypts both files under the next generation (gate held exclusively).
+  void rekey();
+  [[nodiscard]] SecretBytes data_key() const { return keys_.data_db(slots_.db_generation); }
+  [[nodiscard]] SecretBytes keys_key() const { return keys_.keys_db(slots_.db_generation); }
+
+  // Closes connections and pools, wipes keys, releases the lock (gate held exclusively).
+  void close() noexcept;
+
+ private:
+  [[nodiscard]] std::filesystem::path file(std::string_view name) const { return dir_ / name; }
+  void finish_rekey();
+  void open_databases();
+
+  std::filesystem::path dir_;
+  fs::DirLock lock_;  // declared first: released last
+  keys::Keyslots slots_;
+  keys::KeyHierarchy keys_;
+  keys::Kek kek_;
+  db::Connection data_;
+  db::Connection keysdb_;
+  db::ReaderPool data_readers_;
+  db::ReaderPool keys_readers_;
+  std::shared_ptr<const Clock> clock_;
+  mutable std::mutex manifest_mu_;
+  std::shared_ptr<const Manifest> manifest_;
+};
+
+}  // namespace amanah::detail::store
