@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -116,4 +118,112 @@ TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost
   }
   CHECK(total > 0);
   CHECK(store.size() == total);
+}
+
+namespace {
+
+amanah::FieldValues customer(int i) {
+  return {{"full_name", "Reader " + std::to_string(i)},
+          {"email", "r" + std::to_string(i) + "@example.com"},
+          {"phone", "+62812" + std::to_string(2000000 + i)},
+          {"nik", "3171" + std::to_string(234567890000 + i)}};
+}
+
+}  // namespace
+
+TEST_CASE("reads do not wait for the writer's lock and see only committed data",
+          "[concurrency]") {
+  TempDir tmp;
+  auto key = amanah::raw_key(SecretBytes::random(32));
+  auto store = CustomerStore::create(tmp / "s", *key, amanah::test::example_manifest());
+  const auto id = store.insert(amanah::test::kSupport, customer(1));
+  auto& writer = amanah::detail::StoreAccess::data_db(store);
+
+  // A writer holds the lock in the middle of an uncommitted change.
+  std::unique_lock w(amanah::detail::StoreAccess::write_mutex(store));
+  amanah::detail::db::Transaction tx(writer);
+  writer.exec("DELETE FROM blind_index");
+  writer.exec("DELETE FROM subjects");
+
+  auto reader = std::async(std::launch::async, [&] {
+    std::size_t scanned = 0;
+    for (const auto& r : store.scan(amanah::test::kSupport))
+      scanned += r.fields.empty() ? 0 : 1;
+    return std::tuple{store.get(amanah::test::kSupport, id).fields.size(),
+                      store.find(amanah::test::kSupport, "email", "r1@example.com").size(),
+                      scanned, store.size()};
+  });
+  // Not a timing test: a reader that waited for the lock would never finish while it is held.
+  REQUIRE(reader.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+  const auto [fields, found, scanned, size] = reader.get();
+  CHECK(fields == 4);
+  CHECK(found == 1);
+  CHECK(scanned == 1);
+  CHECK(size == 1);
+}
+
+TEST_CASE("8 threads read while the store is rekeyed and unlock methods change", "[concurrency]") {
+  TempDir tmp;
+  auto key = amanah::raw_key(SecretBytes::random(32));
+  auto store = CustomerStore::create(tmp / "s", *key, amanah::test::example_manifest());
+  constexpr int kCustomers = 300;
+  std::vector<amanah::FieldValues> batch;
+  for (int i = 0; i < kCustomers; ++i)
+    batch.push_back(customer(i));
+  const auto ids = store.insert_many(amanah::test::kSupport, batch);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0}, reads{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      int i = t;
+      while (!stop) {
+        try {
+          const int c = i % kCustomers;
+          const auto r = store.get(amanah::test::kSupport, ids[static_cast<std::size_t>(c)]);
+          if (r.fields.at("nik") != "3171" + std::to_string(234567890000 + c)) ++errors;
+          if (store.find(amanah::test::kSupport, "email",
+                         "R" + std::to_string(c) + "@example.com") !=
+              std::vector{ids[static_cast<std::size_t>(c)]})
+            ++errors;
+          if (t == 0 && i % 50 == 0) {
+            std::size_t n = 0;
+            for (const auto& rec : store.scan(amanah::test::kSupport, {"nik"}))
+              n += rec.fields.size();
+            if (n < kCustomers) ++errors;  // the writer adds a few
+          }
+          ++reads;
+        } catch (...) {
+          ++errors;
+        }
+        i += 8;
+      }
+    });
+  // The writer: rekeys, changes unlock methods and inserts while the readers run.
+  int rekeys = 0;
+  for (int round = 0; round < 3 && errors == 0; ++round) {
+    store.rekey();
+    ++rekeys;
+    const auto slot = store.add_unlock_method(*amanah::raw_key(SecretBytes::random(32)), "t");
+    store.remove_unlock_method(slot);
+    (void)store.insert(amanah::test::kSupport, customer(kCustomers + round));
+  }
+  // Let the readers overlap the last change before stopping them.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const int seen = reads;
+  while (reads < seen + 100 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  stop = true;
+  for (auto& th : threads)
+    th.join();
+  CHECK(errors == 0);
+  CHECK(rekeys == 3);
+  CHECK(reads > 0);
+  CHECK(store.key_generation() == 4);
+  CHECK(store.size() == kCustomers + 3);
+  store.close();
+  auto again = CustomerStore::open(tmp / "s", *key);
+  CHECK(again.get(amanah::test::kSupport, ids[7]).fields.at("nik") ==
+        "3171" + std::to_string(234567890007));
 }

@@ -1,6 +1,7 @@
 // amanah — one include for the whole public API.
 #pragma once
 
+#include <amanah/clock.hpp>
 #include <amanah/error.hpp>
 #include <amanah/key_provider.hpp>
 #include <amanah/manifest.hpp>

@@ -27,6 +27,10 @@ constexpr int kBusyTimeoutMs = 5000;
 void silence_sqlcipher_logging() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // Memory statistics put every allocation of every connection behind one global mutex,
+    // which serializes parallel readers. Only possible before SQLite is initialized; if the
+    // application initialized it already, its setting stays (harmless, just slower).
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) ==
         SQLITE_OK) {

@@ -3,6 +3,8 @@
 
 #include <amanah/store.hpp>
 
+#include <mutex>
+
 #include "db/db.hpp"
 
 namespace amanah::detail {
@@ -13,6 +15,8 @@ struct StoreAccess {
   // The SQLCipher raw keys currently in use.
   static SecretBytes data_db_key(const CustomerStore& s);
   static SecretBytes keys_db_key(const CustomerStore& s);
+  // The writer's lock: held by a test, it shows that reads do not wait for it.
+  static std::mutex& write_mutex(CustomerStore& s);
 };
 
 }  // namespace amanah::detail

@@ -263,6 +263,9 @@ SecretBytes StoreAccess::data_db_key(const CustomerStore& s) {
 SecretBytes StoreAccess::keys_db_key(const CustomerStore& s) {
   return s.impl_->core->keys_key();
 }
+std::mutex& StoreAccess::write_mutex(CustomerStore& s) {
+  return s.impl_->core->write_mu;
+}
 
 }  // namespace detail
 }  // namespace amanah

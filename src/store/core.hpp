@@ -25,6 +25,24 @@
 
 namespace amanah::detail::store {
 
+// A readers-writer lock that lets a waiting writer in (glibc's default prefers readers, so a
+// steady stream of reads would starve rekey() and close() for ever). Works with std::shared_lock
+// and std::unique_lock. Not recursive.
+class Gate {
+ public:
+  Gate();
+  ~Gate();
+  Gate(const Gate&) = delete;
+  Gate& operator=(const Gate&) = delete;
+  void lock();
+  void unlock();
+  void lock_shared();
+  void unlock_shared();
+
+ private:
+  alignas(8) unsigned char rw_[64];  // pthread_rwlock_t, kept out of this header
+};
+
 class Core {
  public:
   Core() = default;
@@ -43,7 +61,7 @@ class Core {
 
   // Locks. Every call takes `gate` shared (lifecycle changes take it exclusive), then writes
   // also take `write_mu`: reads never wait for a writer.
-  mutable std::shared_mutex gate;
+  mutable Gate gate;
   mutable std::mutex write_mu;
 
   [[nodiscard]] bool is_open() const noexcept { return data_.is_open(); }
