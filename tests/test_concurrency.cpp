@@ -4,8 +4,8 @@
 #include <atomic>
 #include <chrono>
 #include <future>
-#include <tuple>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "records_fixture.hpp"
@@ -131,8 +131,7 @@ amanah::FieldValues customer(int i) {
 
 }  // namespace
 
-TEST_CASE("reads do not wait for the writer's lock and see only committed data",
-          "[concurrency]") {
+TEST_CASE("reads do not wait for the writer's lock and see only committed data", "[concurrency]") {
   TempDir tmp;
   auto key = amanah::raw_key(SecretBytes::random(32));
   auto store = CustomerStore::create(tmp / "s", *key, amanah::test::example_manifest());
@@ -150,8 +149,8 @@ TEST_CASE("reads do not wait for the writer's lock and see only committed data",
     for (const auto& r : store.scan(amanah::test::kSupport))
       scanned += r.fields.empty() ? 0 : 1;
     return std::tuple{store.get(amanah::test::kSupport, id).fields.size(),
-                      store.find(amanah::test::kSupport, "email", "r1@example.com").size(),
-                      scanned, store.size()};
+                      store.find(amanah::test::kSupport, "email", "r1@example.com").size(), scanned,
+                      store.size()};
   });
   // Not a timing test: a reader that waited for the lock would never finish while it is held.
   REQUIRE(reader.wait_for(std::chrono::seconds(60)) == std::future_status::ready);

@@ -1,0 +1,202 @@
+// The core's building blocks seen by the services: composing transactions, orphan keys swept
+// at open, the injectable clock, names never echoed.
+#include <amanah/amanah.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "db/db.hpp"
+#include "records_fixture.hpp"
+#include "store/layout.hpp"
+#include "support.hpp"
+
+namespace db = amanah::detail::db;
+using amanah::CustomerStore;
+using amanah::ErrorCode;
+using amanah::SecretBytes;
+using amanah::test::TempDir;
+using Access = amanah::detail::StoreAccess;
+
+namespace {
+
+db::Connection scratch_db(const TempDir& tmp) {
+  auto c = db::Connection::open(tmp / "t.db", SecretBytes::random(32), true);
+  c.exec("CREATE TABLE t(v INTEGER)");
+  return c;
+}
+
+std::int64_t rows(db::Connection& c) {
+  auto st = c.prepare("SELECT count(*) FROM t");
+  REQUIRE(st.step());
+  return st.column_int64(0);
+}
+
+}  // namespace
+
+TEST_CASE("a transaction runs its commit hooks after COMMIT and its rollback hooks otherwise",
+          "[db][tx]") {
+  TempDir tmp;
+  auto c = scratch_db(tmp);
+  std::vector<std::string> ran;
+  {
+    db::Transaction tx(c);
+    tx.on_commit([&] { ran.push_back("commit"); });
+    tx.on_rollback([&] { ran.push_back("rollback"); });
+    c.exec("INSERT INTO t VALUES (1)");
+    CHECK(ran.empty());
+    tx.commit();
+  }
+  CHECK(ran == std::vector<std::string>{"commit"});
+  ran.clear();
+  {
+    db::Transaction tx(c);
+    tx.on_commit([&] { ran.push_back("commit"); });
+    tx.on_rollback([&] { ran.push_back("first"); });
+    tx.on_rollback([&] { ran.push_back("second"); });
+    c.exec("INSERT INTO t VALUES (2)");
+  }
+  CHECK(ran == std::vector<std::string>{"second", "first"});  // undone in reverse
+  CHECK(rows(c) == 1);
+}
+
+TEST_CASE("a savepoint undoes its part and the transaction goes on", "[db][tx]") {
+  TempDir tmp;
+  auto c = scratch_db(tmp);
+  db::Transaction tx(c);
+  c.exec("INSERT INTO t VALUES (1)");
+  {
+    db::Savepoint sp(tx);
+    c.exec("INSERT INTO t VALUES (2)");
+  }  // not released: rolled back to
+  {
+    db::Savepoint sp(tx);
+    c.exec("INSERT INTO t VALUES (3)");
+    sp.release();
+  }
+  tx.commit();
+  auto st = c.prepare("SELECT group_concat(v) FROM t");
+  REQUIRE(st.step());
+  CHECK(st.column_text(0) == "1,3");
+}
+
+TEST_CASE("keys drawn by writes that were killed are swept at the next open", "[records][keys]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  const SecretBytes raw = SecretBytes::random(32);
+  {
+    auto store =
+        CustomerStore::create(dir, *amanah::raw_key(raw.clone()), amanah::test::example_manifest());
+    (void)store.insert(amanah::test::kSupport, {{"full_name", "Kept"}});
+  }
+  for (int kill = 0; kill < 3; ++kill) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int code = 1;
+      try {
+        auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()));
+        int row = 0;
+        amanah::detail::store::g_fault_point = [&row](std::string_view at) {
+          if (at == "insert_many:row" && ++row == 3) ::_exit(0);  // killed mid-import
+        };
+        std::vector<amanah::FieldValues> batch(50, amanah::FieldValues{{"full_name", "Lost"}});
+        (void)store.insert_many(amanah::test::kSupport, batch);
+      } catch (...) {
+        code = 2;
+      }
+      ::_exit(code);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);  // died at the fault point, keys drawn
+  }
+  auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()));
+  const auto c = amanah::test::counts(store);
+  CHECK(c.subjects == 1);
+  CHECK(c.keys == 1);  // 3 × 64 drawn keys would be left without the sweep
+  CHECK(amanah::test::count_rows(Access::keys_db(store), "key_pool") == 0);
+  // The store goes on working.
+  (void)store.insert(amanah::test::kSupport, {{"full_name", "Next"}});
+  CHECK(store.size() == 2);
+}
+
+namespace {
+class FixedClock final : public amanah::Clock {
+ public:
+  explicit FixedClock(std::int64_t at) : at_(at) {}
+  std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(at_));
+  }
+
+ private:
+  std::int64_t at_;
+};
+}  // namespace
+
+TEST_CASE("the store's time comes from the clock given in the options", "[records][clock]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  const SecretBytes raw = SecretBytes::random(32);
+  const std::int64_t t1 = 1'700'000'000, t2 = 1'800'000'000;
+  {
+    auto store =
+        CustomerStore::create(dir, *amanah::raw_key(raw.clone()), amanah::test::example_manifest(),
+                              {.clock = std::make_shared<FixedClock>(t1)});
+    (void)store.insert(amanah::test::kSupport, {{"full_name", "A"}});
+  }
+  auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()),
+                                   amanah::OpenOptions{.clock = std::make_shared<FixedClock>(t2)});
+  (void)store.insert(amanah::test::kSupport, {{"full_name", "B"}});
+  auto& d = Access::data_db(store);
+  auto st = d.prepare(
+      "SELECT group_concat(created_at) FROM (SELECT created_at FROM subjects "
+      "ORDER BY created_at)");
+  REQUIRE(st.step());
+  CHECK(st.column_text(0) == std::to_string(t1) + "," + std::to_string(t2));
+  auto log = d.prepare("SELECT min(at), max(at) FROM access_log");
+  REQUIRE(log.step());
+  CHECK(log.column_int64(0) == t1);
+  CHECK(log.column_int64(1) == t2);
+}
+
+TEST_CASE("a value passed where a name belongs is never repeated in the message",
+          "[records][leak]") {
+  TempDir tmp;
+  auto store = CustomerStore::create(tmp / "s", *amanah::raw_key(SecretBytes::random(32)),
+                                     amanah::test::example_manifest());
+  const std::string pii = "siti.rahma@example.co.id";
+  auto message_of = [](auto&& call) -> std::string {
+    try {
+      call();
+    } catch (const amanah::Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const amanah::AccessContext bad_role{.actor = "a", .roles = {pii}, .purpose = "service"};
+  const amanah::AccessContext bad_purpose{.actor = "a", .roles = {"support"}, .purpose = pii};
+  const std::vector<std::string> messages{
+      message_of([&] {
+        (void)store.insert(amanah::test::kSupport, {{pii, "x"}});
+      }),
+      message_of([&] { (void)store.find(amanah::test::kSupport, pii, "x"); }),
+      message_of([&] {
+        (void)store.insert(bad_role, {{"full_name", "x"}});
+      }),
+      message_of([&] {
+        (void)store.insert(bad_purpose, {{"full_name", "x"}});
+      }),
+      message_of([&] { (void)store.scan(amanah::test::kSupport, {pii}); }),
+  };
+  for (const auto& m : messages) {
+    CHECK(m != "(no error)");
+    CHECK(m.find("siti") == std::string::npos);
+  }
+  // A well-formed but undeclared name is still named, so the caller can fix it.
+  CHECK(message_of([&] {
+          (void)store.insert(amanah::test::kSupport, {{"shoe_size", "x"}});
+        }).find("'shoe_size'") != std::string::npos);
+}
