@@ -29,7 +29,7 @@
 #include "bench_support.hpp"
 
 #include "db/db.hpp"
-#include "store/access.hpp"
+#include "facade/access.hpp"
 #include "store/layout.hpp"
 
 namespace {
