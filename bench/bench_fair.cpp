@@ -1090,10 +1090,11 @@ void SummaryReporter::print_fair_summary(std::FILE* out) const {
     any = any || rate(i.amanah, i.args) || rate(i.baseline, i.args);
   if (!any) return;
 
-  std::fprintf(out,
-               "\nFair baseline summary (bench_fair.cpp; %zu customers; medians, items per second, "
-               "wall time)\n",
-               kRecords);
+  std::fprintf(
+      out,
+      "\nFair baseline summary (bench_fair.cpp; %zu customers; items per second on the wall "
+      "clock; medians of the repetitions, insert_many: one pass)\n",
+      kRecords);
   std::fprintf(out, "  %-27s %12s %12s %10s %8s  %s\n", "operation", "amanah/s", "baseline/s",
                "ratio", "target", "");
   for (const Item& i : items) {
