@@ -22,10 +22,14 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
+
+#include <unistd.h>
 
 #include <sqlcipher/sqlite3.h>
 
+#include "bench_summary.hpp"
 #include "bench_support.hpp"
 
 #include "db/db.hpp"
@@ -420,9 +424,37 @@ BENCHMARK(BM_RekeySqlcipher)
     ->Repetitions(kRepetitions)
     ->ReportAggregatesOnly(true);
 
+// The reporter Google Benchmark would pick for --benchmark_format (console unless told), wrapped
+// so that the fair-baseline summary can be printed after the run; nullptr for csv (deprecated in
+// Google Benchmark, left to its own reporter, without the summary).
+std::unique_ptr<amanah::bench::SummaryReporter> make_reporter(int argc, char** argv,
+                                                              bool* console) {
+  std::string_view format = "console";
+  bool tabular = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.rfind("--benchmark_format=", 0) == 0) format = arg.substr(19);
+    if (arg == "--benchmark_counters_tabular=true" || arg == "--benchmark_counters_tabular")
+      tabular = true;
+  }
+  *console = format == "console";
+  if (format == "json")
+    return std::make_unique<amanah::bench::SummaryReporter>(
+        std::make_unique<benchmark::JSONReporter>());
+  if (!*console) return nullptr;
+  int options = ::isatty(::fileno(stdout)) != 0 ? benchmark::ConsoleReporter::OO_Color
+                                                : benchmark::ConsoleReporter::OO_None;
+  if (tabular) options |= benchmark::ConsoleReporter::OO_Tabular;
+  return std::make_unique<amanah::bench::SummaryReporter>(
+      std::make_unique<benchmark::ConsoleReporter>(
+          static_cast<benchmark::ConsoleReporter::OutputOptions>(options)));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  bool console = true;
+  const auto reporter = make_reporter(argc, argv, &console);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
@@ -436,7 +468,13 @@ int main(int argc, char** argv) {
   try {
     Fixtures fixtures(root);
     g_fixtures = &fixtures;
-    benchmark::RunSpecifiedBenchmarks();
+    if (reporter) {
+      benchmark::RunSpecifiedBenchmarks(reporter.get());
+      // After the table on the console; on stderr when stdout carries JSON.
+      reporter->print_fair_summary(console ? stdout : stderr);
+    } else {
+      benchmark::RunSpecifiedBenchmarks();
+    }
     g_fixtures = nullptr;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "amanah_bench: %s\n", e.what());
