@@ -15,7 +15,7 @@ namespace amanah::detail::keys {
 class KeyCache {
  public:
   static constexpr std::size_t kKeySize = 32;
-  explicit KeyCache(std::size_t capacity = 65536);
+  explicit KeyCache(std::size_t capacity = 131072);  // 4 MiB: every key of a 100k store
 
   // The cached key, or an empty span. Valid until the next insert() or erase().
   [[nodiscard]] std::span<const std::byte> find(std::string_view key_id) const;

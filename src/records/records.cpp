@@ -231,7 +231,7 @@ Record Records::get(const AccessContext& ctx, const CustomerId& id,
     (void)declared(*m, f);
   Loaded l;
   {
-    auto lease = core_.data_readers().acquire();
+    store::DataReader lease(core_);
     auto st = lease->cached("SELECT key_id, doc FROM subjects WHERE id = ?1");
     st->bind(1, id.str());
     if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
@@ -303,7 +303,7 @@ std::vector<CustomerId> Records::find(const AccessContext& ctx, std::string_view
   const values::Normalized n = normalize(f, value);
   std::vector<std::string> found;
   {
-    auto lease = core_.data_readers().acquire();
+    store::DataReader lease(core_);
     found = holders(*lease, f, n.index_form);
   }
   std::vector<CustomerId> out;
@@ -317,7 +317,7 @@ std::vector<CustomerId> Records::find(const AccessContext& ctx, std::string_view
 std::size_t Records::size() {
   std::shared_lock gate(core_.gate);
   core_.require_open();
-  auto lease = core_.data_readers().acquire();
+  store::DataReader lease(core_);
   auto st = lease->cached("SELECT count(*) FROM subjects");
   (void)st->step();
   return static_cast<std::size_t>(st->column_int64(0));
@@ -337,7 +337,7 @@ std::vector<Record> Records::scan_batch(const AccessContext& ctx,
   const auto m = core_.manifest();
   std::vector<std::pair<std::string, Loaded>> rows;
   {
-    auto lease = core_.data_readers().acquire();
+    store::DataReader lease(core_);
     auto st =
         lease->cached("SELECT id, key_id, doc FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2");
     st->bind(1, after).bind(2, static_cast<std::int64_t>(kScanBatch));

@@ -118,6 +118,15 @@ void Gate::unlock_shared() {
   pthread_rwlock_unlock(reinterpret_cast<pthread_rwlock_t*>(rw_));
 }
 
+DataReader::DataReader(Core& core) : write_(core.write_mu, std::try_to_lock) {
+  if (write_.owns_lock()) {
+    conn_ = &core.data_writer();
+  } else {
+    lease_.emplace(core.data_readers().acquire());
+    conn_ = &**lease_;
+  }
+}
+
 void Core::require_open() const {
   if (!data_.is_open()) throw Error(ErrorCode::InvalidOperation, "the store is closed");
 }

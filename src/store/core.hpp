@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -41,6 +42,24 @@ class Gate {
 
  private:
   alignas(8) unsigned char rw_[64];  // pthread_rwlock_t, kept out of this header
+};
+
+class Core;
+
+// A connection to read data.db with, for one read. The write connection when nobody is writing
+// (try_lock: a read never waits for the writer): its page cache stays warm, whereas every commit
+// empties the cache of every other connection and each page must then be decrypted again. A
+// pooled reader otherwise. Release it before anything that may take the write lock.
+class DataReader {
+ public:
+  explicit DataReader(Core& core);
+  db::Connection& operator*() noexcept { return *conn_; }
+  db::Connection* operator->() noexcept { return conn_; }
+
+ private:
+  std::unique_lock<std::mutex> write_;
+  std::optional<db::ReaderPool::Lease> lease_;
+  db::Connection* conn_ = nullptr;
 };
 
 class Core {
