@@ -200,3 +200,61 @@ TEST_CASE("a value passed where a name belongs is never repeated in the message"
           (void)store.insert(amanah::test::kSupport, {{"shoe_size", "x"}});
         }).find("'shoe_size'") != std::string::npos);
 }
+
+TEST_CASE("a store of the previous schema is migrated on open and its old orphan keys swept",
+          "[records][keys][migration]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  const SecretBytes raw = SecretBytes::random(32);
+  std::vector<amanah::CustomerId> ids;
+  SecretBytes data_key, keys_key;
+  {
+    auto store =
+        CustomerStore::create(dir, *amanah::raw_key(raw.clone()), amanah::test::example_manifest());
+    for (int i = 0; i < 5; ++i)
+      ids.push_back(
+          store.insert(amanah::test::kSupport, {{"email", "m" + std::to_string(i) + "@example.com"},
+                                                {"nik", "317123456789000" + std::to_string(i)}}));
+    data_key = Access::data_db_key(store);
+    keys_key = Access::keys_db_key(store);
+  }
+  {
+    // Back to the previous schema: the index on blind_index(subject_id), no key_pool, and an
+    // orphan key left by a killed write of that version.
+    auto d = db::Connection::open(dir / "data.db", data_key, false);
+    d.exec("CREATE INDEX blind_index_subject ON blind_index(subject_id)");
+    d.set_user_version(2);
+    auto k = db::Connection::open(dir / "keys.db", keys_key, false);
+    k.exec("DROP TABLE key_pool");
+    k.exec(
+        "INSERT INTO subject_keys SELECT hex(randomblob(16)), kek_epoch, wrapped FROM "
+        "subject_keys LIMIT 1");
+    k.set_user_version(2);
+  }
+  auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()));
+  CHECK(Access::data_db(store).user_version() == 3);
+  CHECK(Access::keys_db(store).user_version() == 3);
+  {
+    // Only the primary key of subjects remains indexed (no key_id, no blind_index(subject_id)).
+    auto st = Access::data_db(store).prepare(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name IN ('subjects', "
+        "'blind_index')");
+    REQUIRE(st.step());
+    CHECK(st.column_int64(0) == 1);
+  }
+  const auto c = amanah::test::counts(store);
+  CHECK(c.subjects == 5);
+  CHECK(c.keys == 5);  // the orphan is gone, every subject's key kept
+  for (int i = 0; i < 5; ++i) {
+    CHECK(store.get(amanah::test::kSupport, ids[static_cast<std::size_t>(i)]).fields.at("nik") ==
+          "317123456789000" + std::to_string(i));
+    CHECK(store.find(amanah::test::kSupport, "email", "M" + std::to_string(i) + "@example.com") ==
+          std::vector{ids[static_cast<std::size_t>(i)]});
+  }
+  // Updates and merges keep the index exact without the subject index.
+  store.update(amanah::test::kSupport, ids[0], {{"email", "changed@example.com"}});
+  CHECK(store.find(amanah::test::kSupport, "email", "m0@example.com").empty());
+  store.merge(amanah::test::kSupport, ids[1], ids[2]);
+  CHECK(store.find(amanah::test::kSupport, "email", "m2@example.com").empty());
+  CHECK(amanah::test::counts(store).index == 8);  // 4 subjects × (email, nik)
+}

@@ -40,7 +40,7 @@ std::unique_ptr<detail::StoreImpl> assemble(std::unique_ptr<detail::store::Core>
   auto impl = std::make_unique<detail::StoreImpl>(std::move(core));
   std::lock_guard w(impl->core->write_mu);
   impl->subject_keys.sweep(
-      [&](std::string_view key_id) { return impl->records.key_in_use(key_id); });
+      [&](const std::vector<std::string>& ids) { return impl->records.claimed_keys(ids); });
   return impl;
 }
 

@@ -25,10 +25,13 @@ void BlindIndex::add(db::Connection& w, std::string_view subject, const Field& f
       .run();
 }
 
-void BlindIndex::remove(db::Connection& w, std::string_view subject, std::string_view field) {
-  w.cached("DELETE FROM blind_index WHERE subject_id = ?1 AND field = ?2")
-      ->bind(1, subject)
-      .bind(2, field)
+void BlindIndex::remove(db::Connection& w, std::string_view subject, const Field& f,
+                        std::string_view index_form) {
+  // By the full key: there is no index on subject_id (every insert would pay for it).
+  w.cached("DELETE FROM blind_index WHERE field = ?1 AND tag = ?2 AND subject_id = ?3")
+      ->bind(1, f.name)
+      .bind(2, tag(f, index_form))
+      .bind(3, subject)
       .run();
 }
 

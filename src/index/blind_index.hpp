@@ -30,7 +30,8 @@ class BlindIndex {
   // Inside the caller's write transaction.
   void add(db::Connection& w, std::string_view subject, const Field& f,
            std::string_view index_form);
-  void remove(db::Connection& w, std::string_view subject, std::string_view field);
+  void remove(db::Connection& w, std::string_view subject, const Field& f,
+              std::string_view index_form);
   void drop_field(db::Connection& w, std::string_view field);
   // Tags that more than one subject holds in `field`.
   [[nodiscard]] std::vector<std::int64_t> shared_tags(db::Connection& c, std::string_view field);

@@ -125,7 +125,7 @@ void SubjectKeys::destroy(std::string_view key_id) {
   cache_.erase(key_id);
 }
 
-void SubjectKeys::sweep(const std::function<bool(std::string_view)>& in_use) {
+void SubjectKeys::sweep(const Claimed& claimed) {
   std::vector<std::string> listed;
   {
     db::Statement st = writer_.prepare("SELECT key_id FROM key_pool");
@@ -133,10 +133,11 @@ void SubjectKeys::sweep(const std::function<bool(std::string_view)>& in_use) {
       listed.push_back(st.column_text(0));
   }
   if (listed.empty()) return;
+  const auto used = claimed(listed);
   db::Transaction tx(writer_);
   db::Statement del = writer_.prepare("DELETE FROM subject_keys WHERE key_id = ?1");
   for (const auto& id : listed)
-    if (!in_use(id)) del.bind(1, id).run();
+    if (!used.contains(id)) del.bind(1, id).run();
   writer_.exec("DELETE FROM key_pool");
   tx.commit();
 }

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "db/db.hpp"
@@ -40,8 +41,9 @@ class SubjectKeys {
   // Destroys a key in keys.db (its own transaction) and in the cache.
   void destroy(std::string_view key_id);
   // Keys drawn but never used (a killed write, or the pool at close) protect nothing: at open,
-  // every listed key that `in_use` does not claim is deleted; at close, the unused pool.
-  void sweep(const std::function<bool(std::string_view key_id)>& in_use);
+  // every listed key that `claimed` does not return is deleted; at close, the unused pool.
+  using Claimed = std::function<std::unordered_set<std::string>(const std::vector<std::string>&)>;
+  void sweep(const Claimed& claimed);
   void drop_pool() noexcept;
 
   // --- reader side (any thread)

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <set>
 #include <shared_mutex>
+#include <unordered_set>
 
 #include <amanah/error.hpp>
 
@@ -270,6 +271,15 @@ void Records::update(const AccessContext& ctx, const CustomerId& id, const Field
     if (n && f.unique) check_unique(c, f, n->index_form, id.str());
   }
   const keys::SubjectKey key = keys_.get(l.key_id);
+  // The index forms of the values replaced, to remove their index rows.
+  std::map<std::string, std::string, std::less<>> old_forms;
+  for (const auto& [name, n] : p) {
+    const Field& f = *m->field(name);
+    const auto it = l.doc.find(name);
+    if (f.lookup && it != l.doc.end())
+      old_forms.emplace(name,
+                        stored_index_form(f, plain_value(id.str(), l.key_id, name, it->second)));
+  }
   for (const auto& [name, n] : p) {
     const Field& f = *m->field(name);
     if (n)
@@ -277,7 +287,8 @@ void Records::update(const AccessContext& ctx, const CustomerId& id, const Field
     else
       l.doc.erase(name);
     if (f.lookup) {
-      index_.remove(c, id.str(), name);
+      if (const auto before = old_forms.find(name); before != old_forms.end())
+        index_.remove(c, id.str(), f, before->second);
       if (n) index_.add(c, id.str(), f, n->index_form);
     }
   }
@@ -323,10 +334,17 @@ std::size_t Records::size() {
   return static_cast<std::size_t>(st->column_int64(0));
 }
 
-bool Records::key_in_use(std::string_view key_id) {
-  auto st = core_.data_writer().cached("SELECT 1 FROM subjects WHERE key_id = ?1");
-  st->bind(1, key_id);
-  return st->step();
+std::unordered_set<std::string> Records::claimed_keys(const std::vector<std::string>& key_ids) {
+  const std::unordered_set<std::string> wanted(key_ids.begin(), key_ids.end());
+  std::unordered_set<std::string> out;
+  if (wanted.empty()) return out;
+  // One pass (there is no index on key_id: only this sweep after a crash would use it).
+  auto st = core_.data_writer().cached("SELECT key_id FROM subjects");
+  while (st->step()) {
+    std::string k = st->column_text(0);
+    if (wanted.contains(k)) out.insert(std::move(k));
+  }
+  return out;
 }
 
 std::vector<Record> Records::scan_batch(const AccessContext& ctx,
@@ -475,6 +493,12 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
         .bind(2, core_.now())
         .bind(3, keep.str())
         .run();
+    for (const auto& [name, v] : a.doc) {
+      const Field* f = m->field(name);
+      if (f != nullptr && f->lookup)
+        index_.remove(c, absorb.str(), *f,
+                      stored_index_form(*f, plain_value(absorb.str(), a.key_id, name, v)));
+    }
     c.cached("DELETE FROM subjects WHERE id = ?1")->bind(1, absorb.str()).run();
     log_.record_write(tx, ctx, "merge", keep.str(), join_names(taken));
     log_.record_write(tx, ctx, "erase", absorb.str(), "");

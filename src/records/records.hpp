@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -53,8 +54,9 @@ class Records {
   // Makes `next` the manifest in force: checks what it would do to stored values, erases or
   // re-indexes as it says, and keeps it in data.db (one transaction). Write lock held.
   void adopt_manifest(const Manifest& next, const OpenOptions& options);
-  // Whether a subject's record refers to `key_id` (the orphan-key sweep at open).
-  [[nodiscard]] bool key_in_use(std::string_view key_id);
+  // Which of `key_ids` a subject's record refers to (the orphan-key sweep at open).
+  [[nodiscard]] std::unordered_set<std::string> claimed_keys(
+      const std::vector<std::string>& key_ids);
 
  private:
   struct Loaded {

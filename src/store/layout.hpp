@@ -14,7 +14,7 @@ inline constexpr std::string_view kDataDbFile = "data.db";
 inline constexpr std::string_view kKeysDbFile = "keys.db";
 
 // Schema steps by version; later issues append steps, never edit old ones.
-inline constexpr std::array<db::Migration, 2> kDataDbSchema{{
+inline constexpr std::array<db::Migration, 3> kDataDbSchema{{
     {1, "CREATE TABLE amanah_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"},
     {2, R"sql(
 CREATE TABLE manifest(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL) STRICT;
@@ -43,6 +43,29 @@ CREATE TABLE access_log(
   action TEXT NOT NULL,
   subject TEXT NOT NULL,
   fields TEXT NOT NULL) STRICT;
+)sql"},
+    {3, R"sql(
+-- Two indexes only rare operations needed cost every insert a B-tree each: subjects.key_id
+-- (the orphan-key sweep after a crash now reads subjects once) and blind_index(subject_id) with
+-- its cascade (updates and merges delete index rows by their full key).
+DROP INDEX blind_index_subject;
+CREATE TABLE blind_index_v3(
+  field TEXT NOT NULL,
+  tag INTEGER NOT NULL,
+  subject_id TEXT NOT NULL,
+  PRIMARY KEY (field, tag, subject_id)) STRICT, WITHOUT ROWID;
+INSERT INTO blind_index_v3 SELECT field, tag, subject_id FROM blind_index;
+DROP TABLE blind_index;
+ALTER TABLE blind_index_v3 RENAME TO blind_index;
+CREATE TABLE subjects_v3(
+  id TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL,
+  doc BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL) STRICT;
+INSERT INTO subjects_v3 SELECT id, key_id, doc, created_at, updated_at FROM subjects;
+DROP TABLE subjects;
+ALTER TABLE subjects_v3 RENAME TO subjects;
 )sql"},
 }};
 inline constexpr std::array<db::Migration, 3> kKeysDbSchema{{
