@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <catch2/generators/catch_generators.hpp>
 #include "crypto/crypto.hpp"
@@ -193,6 +195,38 @@ TEST_CASE("a create that fails part way leaves nothing behind", "[store]") {
   } broken;
   REQUIRE_AMANAH_ERROR(CustomerStore::create(tmp / "s", broken), ErrorCode::Internal);
   CHECK(fsys::is_empty(tmp.path()));
+}
+
+TEST_CASE("without SQLCipher a store neither opens nor is created, and nothing is written",
+          "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  const auto key = amanah::raw_key(SecretBytes::random(32));
+  {
+    auto store = CustomerStore::create(dir, *key);
+    put_note(store, "synthetic note");
+  }
+  const auto before = amanah::test::snapshot(tmp.path());
+  {
+    // PRAGMA cipher_version answers with no row, as with plain SQLite linked.
+    db::testing::g_cipher_version = [](std::optional<std::string>) {
+      return std::optional<std::string>();
+    };
+    struct Reset {
+      ~Reset() { db::testing::g_cipher_version = nullptr; }
+    } reset;
+    REQUIRE_AMANAH_ERROR(CustomerStore::open(dir, *key), ErrorCode::Unsupported);
+    REQUIRE_AMANAH_ERROR(CustomerStore::create(tmp / "new", *key), ErrorCode::Unsupported);
+    CHECK(amanah::test::snapshot(tmp.path()) == before);
+    CHECK_FALSE(fsys::exists(tmp / "new"));
+    // No half-built store beside it either.
+    std::vector<std::string> entries;
+    for (const auto& e : fsys::directory_iterator(tmp.path()))
+      entries.push_back(e.path().filename().string());
+    CHECK(entries == std::vector<std::string>{"s"});
+  }
+  auto store = CustomerStore::open(dir, *key);
+  CHECK(notes(store) == std::vector<std::string>{"synthetic note"});
 }
 
 TEST_CASE("a store is open once: a second open in this process is StoreLocked", "[store]") {

@@ -12,6 +12,7 @@
 #include "crypto/crypto.hpp"
 #include "records/doc.hpp"
 #include "store/impl.hpp"
+#include "store/layout.hpp"
 #include "values/values.hpp"
 
 namespace amanah {
@@ -256,6 +257,7 @@ std::vector<CustomerId> CustomerStore::insert_many(const AccessContext& ctx,
       for (const auto& [name, n] : p)
         doc.emplace(name, stored_value(s, *s.manifest.field(name), id.str(), key_id, *n));
       ins->bind(1, id.str()).bind(2, key_id).bind(3, rec::encode(doc)).bind(4, now()).run();
+      detail::store::fault_point("insert_many:row");
       for (const auto& [name, n] : p) {
         const Field& f = *s.manifest.field(name);
         if (f.lookup) write_index(s, id.str(), f, *n);
