@@ -17,6 +17,7 @@
 #include "db/db.hpp"
 #include "records/doc.hpp"
 #include "records_fixture.hpp"
+#include "store_internals.hpp"
 #include "store/access.hpp"
 #include "store/layout.hpp"
 #include "support.hpp"

@@ -6,6 +6,7 @@
 
 #include "records/doc.hpp"
 #include "records_fixture.hpp"
+#include "store_internals.hpp"
 
 using amanah::CustomerId;
 using amanah::CustomerStore;
