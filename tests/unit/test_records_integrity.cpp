@@ -17,9 +17,9 @@
 #include "db/db.hpp"
 #include "records/doc.hpp"
 #include "records_fixture.hpp"
-#include "store_internals.hpp"
 #include "store/access.hpp"
 #include "store/layout.hpp"
+#include "store_internals.hpp"
 #include "support.hpp"
 
 using amanah::CustomerId;
