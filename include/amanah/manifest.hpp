@@ -124,7 +124,8 @@ class AMANAH_EXPORT Manifest {
   [[nodiscard]] std::string to_json() const;
   [[nodiscard]] static Manifest from_json(std::string_view json);
 
-  friend bool operator==(const Manifest&, const Manifest&);
+  // Exported explicitly: the class attribute does not cover friend functions.
+  friend AMANAH_EXPORT bool operator==(const Manifest&, const Manifest&);
 
  private:
   friend class Builder;

@@ -107,6 +107,10 @@ bool exists(const std::filesystem::path& p, const std::string& name) {
 
 }  // namespace
 
+namespace testing {
+std::function<std::optional<std::string>(std::optional<std::string>)> g_cipher_version;
+}
+
 Connection Connection::open(const std::filesystem::path& file, const SecretBytes& raw_key,
                             bool create) {
   require_raw_key(raw_key);
@@ -139,7 +143,9 @@ Connection Connection::open(const std::filesystem::path& file, const SecretBytes
   if (rc != SQLITE_OK) throw_sqlite(handle, rc, "keying database file " + name);
 
   // Fail closed: plain SQLite would ignore the key and write plaintext.
-  if (!query_text(handle, "PRAGMA cipher_version", "checking the SQLCipher version"))
+  auto cipher = query_text(handle, "PRAGMA cipher_version", "checking the SQLCipher version");
+  if (testing::g_cipher_version) cipher = testing::g_cipher_version(std::move(cipher));
+  if (!cipher)
     throw Error(ErrorCode::Unsupported,
                 "SQLCipher is not linked (PRAGMA cipher_version returned nothing); refusing to "
                 "open " +

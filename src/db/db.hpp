@@ -224,4 +224,10 @@ void migrate(Connection& conn, std::span<const Migration> steps);
 // Maps a SQLite result code to an amanah::Error (never includes bound values).
 [[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what);
 
+namespace testing {
+// Test-only seam: when set, Connection::open passes the result of PRAGMA cipher_version through
+// it (nullopt: no row, as when plain SQLite is linked). Empty in production.
+extern std::function<std::optional<std::string>(std::optional<std::string>)> g_cipher_version;
+}  // namespace testing
+
 }  // namespace amanah::detail::db

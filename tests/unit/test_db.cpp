@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -153,6 +154,47 @@ TEST_CASE("db: open checks existence and key size", "[db]") {
     REQUIRE_AMANAH_ERROR(Connection::open(file, SecretBytes(), true), ErrorCode::InvalidArgument);
     CHECK_FALSE(fs::exists(file));
   }
+}
+
+namespace {
+// Makes PRAGMA cipher_version answer with no row, as with plain SQLite linked, while it lives.
+struct NoCipherVersion {
+  NoCipherVersion() {
+    amanah::detail::db::testing::g_cipher_version = [](std::optional<std::string>) {
+      return std::optional<std::string>();
+    };
+  }
+  ~NoCipherVersion() { amanah::detail::db::testing::g_cipher_version = nullptr; }
+  NoCipherVersion(const NoCipherVersion&) = delete;
+  NoCipherVersion& operator=(const NoCipherVersion&) = delete;
+};
+}  // namespace
+
+TEST_CASE("db: without SQLCipher (no cipher_version row) open is Unsupported and writes nothing",
+          "[db]") {
+  TempDir dir;
+  const auto key = SecretBytes::random(32);
+  const auto file = dir / "store.db";
+  { Connection conn = create_with_row(file, key); }
+  const auto before = amanah::test::snapshot(dir.path());
+  REQUIRE(before.size() == 1);  // the WAL was checkpointed and removed at close
+  {
+    NoCipherVersion plain;
+    REQUIRE_AMANAH_ERROR(Connection::open(file, key, false), ErrorCode::Unsupported);
+    CHECK(amanah::test::snapshot(dir.path()) == before);
+
+    const auto fresh = dir / "fresh.db";
+    REQUIRE_AMANAH_ERROR(Connection::open(fresh, key, true), ErrorCode::Unsupported);
+    CHECK((!fs::exists(fresh) || fs::file_size(fresh) == 0));
+    CHECK_FALSE(fs::exists(fresh.string() + "-wal"));
+    CHECK_FALSE(fs::exists(fresh.string() + "-journal"));
+  }
+  // The seam passes the real answer through when it does not change it.
+  amanah::detail::db::testing::g_cipher_version = [](std::optional<std::string> v) { return v; };
+  CHECK(Connection::open(file, key, false).is_open());
+  amanah::detail::db::testing::g_cipher_version = nullptr;
+  Connection conn = Connection::open(file, key, false);
+  CHECK(query_text(conn, "SELECT v FROM t") == kPlanted);
 }
 
 TEST_CASE("db: pragmas are in effect after open", "[db]") {

@@ -10,6 +10,7 @@
 #include "db/db.hpp"
 #include "records_fixture.hpp"
 #include "store/layout.hpp"
+#include "store_internals.hpp"
 #include "support.hpp"
 
 namespace db = amanah::detail::db;

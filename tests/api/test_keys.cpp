@@ -1,21 +1,20 @@
-// Key providers, recovery keys and the keyslots file.
+// Key providers (passphrase, raw key, recovery key) and their helpers, through the public API.
+// The keyslots file that holds their output is tested in unit/test_keys.cpp.
 #include <amanah/amanah.hpp>
 
+#include <cctype>
 #include <cstdlib>
-#include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "crypto/crypto.hpp"
-#include "keys/keyslots.hpp"
 #include "support.hpp"
 
 using amanah::ErrorCode;
 using amanah::SecretBytes;
 using amanah::test::TempDir;
-namespace keys = amanah::detail::keys;
-namespace crypto = amanah::detail::crypto;
 
 namespace {
 
@@ -26,8 +25,22 @@ std::string text_of(const SecretBytes& s) {
 }
 
 std::vector<std::byte> ctx(std::string_view s) {
-  auto b = crypto::as_bytes(s);
-  return {b.begin(), b.end()};
+  std::vector<std::byte> out;
+  for (const char c : s)
+    out.push_back(static_cast<std::byte>(c));
+  return out;
+}
+
+// Lower-case hex, independent of the library.
+std::string hex_of(const SecretBytes& s) {
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto b = std::to_integer<unsigned>(s.data()[i]);
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xf];
+  }
+  return out;
 }
 
 }  // namespace
@@ -90,7 +103,7 @@ TEST_CASE("raw keys are exactly 32 bytes; env and file helpers take hex or bytes
   REQUIRE_AMANAH_ERROR(amanah::raw_key(SecretBytes::random(31)), ErrorCode::InvalidArgument);
   REQUIRE_AMANAH_ERROR(amanah::raw_key(SecretBytes::random(33)), ErrorCode::InvalidArgument);
   const SecretBytes key = SecretBytes::random(32);
-  const std::string hex = crypto::to_hex(key.view());
+  const std::string hex = hex_of(key);
   const SecretBytes root = SecretBytes::random(32);
   const auto w = amanah::raw_key(key.clone())->wrap(root.view(), ctx("c"));
 
@@ -175,87 +188,4 @@ TEST_CASE("recovery keys are printable, checked and forgiving about case and das
                        ErrorCode::InvalidArgument);
   REQUIRE_AMANAH_ERROR(amanah::recovery_key(SecretBytes::from_string("U" + text.substr(1))),
                        ErrorCode::InvalidArgument);
-}
-
-TEST_CASE("keyslots file: damage is Corrupt, a wrong key is WrongKey", "[keys]") {
-  TempDir dir;
-  const auto file = dir / "keyslots";
-  const SecretBytes root = SecretBytes::random(32);
-  auto pass = amanah::passphrase_key(SecretBytes::from_string("right"), kFast);
-  keys::Keyslots k;
-  k.store_id = crypto::to_hex(crypto::random_bytes(16));
-  k.kek_wrapped = keys::seal_kek(SecretBytes::random(32), root, k.store_id, 1);
-  k.slots.push_back(keys::make_slot(*pass, root, k.store_id, "primary"));
-  k.slots.push_back(
-      keys::make_slot(*amanah::raw_key(SecretBytes::random(32)), root, k.store_id, "app"));
-  keys::write_keyslots(file, k, root);
-  const std::string good = amanah::test::read_file(file);
-
-  SECTION("round trip") {
-    const keys::Keyslots r = keys::read_keyslots(file);
-    CHECK(r.store_id == k.store_id);
-    REQUIRE(r.slots.size() == 2);
-    CHECK(r.slots[1].label == "app");
-    CHECK(keys::unlock(r, *pass).equals(root));
-  }
-  SECTION("wrong passphrase") {
-    const keys::Keyslots r = keys::read_keyslots(file);
-    auto wrong = amanah::passphrase_key(SecretBytes::from_string("wrong"), kFast);
-    REQUIRE_AMANAH_ERROR((void)keys::unlock(r, *wrong), ErrorCode::WrongKey);
-  }
-  SECTION("no slot of the provider's kind") {
-    keys::Keyslots only = k;
-    only.slots.pop_back();
-    keys::write_keyslots(file, only, root);
-    const keys::Keyslots r = keys::read_keyslots(file);
-    REQUIRE_AMANAH_ERROR((void)keys::unlock(r, *amanah::raw_key(SecretBytes::random(32))),
-                         ErrorCode::WrongKey);
-  }
-  SECTION("any flipped byte of the wrapped key, salt or ids is damage") {
-    const std::pair<std::string, std::size_t> spots[] = {
-        {k.slots[0].id, 3}, {k.store_id, 3}, {"\"wrapped\": \"", 14}, {"\"salt\\\":\\\"", 14}};
-    for (const auto& [needle, offset] : spots) {
-      std::string bad = good;
-      const auto pos = bad.find(needle);
-      REQUIRE(pos != std::string::npos);
-      bad[pos + offset] ^= 0x01;
-      amanah::test::write_file(file, bad);
-      REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
-    }
-  }
-  SECTION("truncated, empty or not JSON") {
-    amanah::test::write_file(file, good.substr(0, good.size() / 2));
-    REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
-    amanah::test::write_file(file, "");
-    REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
-    amanah::test::write_file(file, "SQLite format 3");
-    REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
-  }
-  SECTION("a newer format is Unsupported") {
-    auto j = nlohmann::json::parse(good);
-    j["version"] = 99;
-    amanah::test::write_file(file, j.dump());
-    REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Unsupported);
-  }
-  SECTION("an edit with a recomputed checksum but no root key fails the MAC") {
-    // Someone removes the app slot and fixes the checksum: the damage check passes, the right
-    // key unwraps the root, and the MAC catches the edit.
-    auto j = nlohmann::json::parse(good);
-    j["slots"].erase(1);
-    const std::string mac = j["mac"];
-    j.erase("mac");
-    j.erase("checksum");
-    const std::string body = j.dump();
-    j["mac"] = mac;
-    j["checksum"] = crypto::to_hex(crypto::sha256(crypto::as_bytes(body + "\n" + mac)));
-    amanah::test::write_file(file, j.dump(2));
-    const keys::Keyslots r = keys::read_keyslots(file);
-    REQUIRE_AMANAH_ERROR((void)keys::unlock(r, *pass), ErrorCode::Corrupt);
-  }
-  SECTION("the file holds no key material in the clear") {
-    const std::string hex = crypto::to_hex(root.view());
-    CHECK(good.find(hex) == std::string::npos);
-    CHECK(good.find(crypto::to_base64(root.view())) == std::string::npos);
-    CHECK(good.find("right") == std::string::npos);
-  }
 }

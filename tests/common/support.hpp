@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <random>
 #include <string>
 #include <string_view>
@@ -57,6 +58,14 @@ inline std::vector<std::filesystem::path> files_below(const std::filesystem::pat
   std::vector<std::filesystem::path> out;
   for (auto& e : std::filesystem::recursive_directory_iterator(dir))
     if (e.is_regular_file()) out.push_back(e.path());
+  return out;
+}
+
+// Every regular file below dir with its contents, by path relative to dir.
+inline std::map<std::string, std::string> snapshot(const std::filesystem::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : files_below(dir))
+    out.emplace(std::filesystem::relative(f, dir).string(), read_file(f));
   return out;
 }
 

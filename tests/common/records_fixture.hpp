@@ -1,12 +1,9 @@
-// A store with the example manifest, for record tests.
+// A store with the example manifest, for record tests (public API only; the row counts that
+// need internals are in unit/store_internals.hpp).
 #pragma once
 
 #include <amanah/amanah.hpp>
 
-#include <string>
-
-#include "db/db.hpp"
-#include "facade/access.hpp"
 #include "support.hpp"
 
 namespace amanah::test {
@@ -55,23 +52,5 @@ inline Manifest example_manifest() {
 
 inline const AccessContext kSupport{
     .actor = "agent-17", .roles = {"support"}, .purpose = "service"};
-
-// Counts rows of a table in one of the store's databases.
-inline std::int64_t count_rows(detail::db::Connection& c, const char* table) {
-  auto st = c.prepare(std::string("SELECT count(*) FROM ") + table);
-  REQUIRE(st.step());
-  return st.column_int64(0);
-}
-
-struct Counts {
-  std::int64_t subjects, index, keys, log;
-  bool operator==(const Counts&) const = default;
-};
-
-inline Counts counts(CustomerStore& s) {
-  auto& d = detail::StoreAccess::data_db(s);
-  return {count_rows(d, "subjects"), count_rows(d, "blind_index"),
-          count_rows(detail::StoreAccess::keys_db(s), "subject_keys"), count_rows(d, "access_log")};
-}
 
 }  // namespace amanah::test

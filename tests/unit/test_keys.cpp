@@ -1,0 +1,107 @@
+// The keyslots file (an internal format). Key providers and recovery keys, which are public, are
+// tested in api/test_keys.cpp.
+#include <amanah/amanah.hpp>
+
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/crypto.hpp"
+#include "keys/keyslots.hpp"
+#include "support.hpp"
+
+using amanah::ErrorCode;
+using amanah::SecretBytes;
+using amanah::test::TempDir;
+namespace keys = amanah::detail::keys;
+namespace crypto = amanah::detail::crypto;
+
+namespace {
+
+constexpr amanah::Argon2Params kFast{19 * 1024, 2, 1};
+
+}  // namespace
+
+TEST_CASE("keyslots file: damage is Corrupt, a wrong key is WrongKey", "[keys]") {
+  TempDir dir;
+  const auto file = dir / "keyslots";
+  const SecretBytes root = SecretBytes::random(32);
+  auto pass = amanah::passphrase_key(SecretBytes::from_string("right"), kFast);
+  keys::Keyslots k;
+  k.store_id = crypto::to_hex(crypto::random_bytes(16));
+  k.kek_wrapped = keys::seal_kek(SecretBytes::random(32), root, k.store_id, 1);
+  k.slots.push_back(keys::make_slot(*pass, root, k.store_id, "primary"));
+  k.slots.push_back(
+      keys::make_slot(*amanah::raw_key(SecretBytes::random(32)), root, k.store_id, "app"));
+  keys::write_keyslots(file, k, root);
+  const std::string good = amanah::test::read_file(file);
+
+  SECTION("round trip") {
+    const keys::Keyslots r = keys::read_keyslots(file);
+    CHECK(r.store_id == k.store_id);
+    REQUIRE(r.slots.size() == 2);
+    CHECK(r.slots[1].label == "app");
+    CHECK(keys::unlock(r, *pass).equals(root));
+  }
+  SECTION("wrong passphrase") {
+    const keys::Keyslots r = keys::read_keyslots(file);
+    auto wrong = amanah::passphrase_key(SecretBytes::from_string("wrong"), kFast);
+    REQUIRE_AMANAH_ERROR((void)keys::unlock(r, *wrong), ErrorCode::WrongKey);
+  }
+  SECTION("no slot of the provider's kind") {
+    keys::Keyslots only = k;
+    only.slots.pop_back();
+    keys::write_keyslots(file, only, root);
+    const keys::Keyslots r = keys::read_keyslots(file);
+    REQUIRE_AMANAH_ERROR((void)keys::unlock(r, *amanah::raw_key(SecretBytes::random(32))),
+                         ErrorCode::WrongKey);
+  }
+  SECTION("any flipped byte of the wrapped key, salt or ids is damage") {
+    const std::pair<std::string, std::size_t> spots[] = {
+        {k.slots[0].id, 3}, {k.store_id, 3}, {"\"wrapped\": \"", 14}, {"\"salt\\\":\\\"", 14}};
+    for (const auto& [needle, offset] : spots) {
+      std::string bad = good;
+      const auto pos = bad.find(needle);
+      REQUIRE(pos != std::string::npos);
+      bad[pos + offset] ^= 0x01;
+      amanah::test::write_file(file, bad);
+      REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
+    }
+  }
+  SECTION("truncated, empty or not JSON") {
+    amanah::test::write_file(file, good.substr(0, good.size() / 2));
+    REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
+    amanah::test::write_file(file, "");
+    REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
+    amanah::test::write_file(file, "SQLite format 3");
+    REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
+  }
+  SECTION("a newer format is Unsupported") {
+    auto j = nlohmann::json::parse(good);
+    j["version"] = 99;
+    amanah::test::write_file(file, j.dump());
+    REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Unsupported);
+  }
+  SECTION("an edit with a recomputed checksum but no root key fails the MAC") {
+    // Someone removes the app slot and fixes the checksum: the damage check passes, the right
+    // key unwraps the root, and the MAC catches the edit.
+    auto j = nlohmann::json::parse(good);
+    j["slots"].erase(1);
+    const std::string mac = j["mac"];
+    j.erase("mac");
+    j.erase("checksum");
+    const std::string body = j.dump();
+    j["mac"] = mac;
+    j["checksum"] = crypto::to_hex(crypto::sha256(crypto::as_bytes(body + "\n" + mac)));
+    amanah::test::write_file(file, j.dump(2));
+    const keys::Keyslots r = keys::read_keyslots(file);
+    REQUIRE_AMANAH_ERROR((void)keys::unlock(r, *pass), ErrorCode::Corrupt);
+  }
+  SECTION("the file holds no key material in the clear") {
+    const std::string hex = crypto::to_hex(root.view());
+    CHECK(good.find(hex) == std::string::npos);
+    CHECK(good.find(crypto::to_base64(root.view())) == std::string::npos);
+    CHECK(good.find("right") == std::string::npos);
+  }
+}
