@@ -133,13 +133,26 @@ void Impl::commit_slots(keys::Keyslots next) {
   slots = std::move(next);
 }
 
-// An interrupted rekey left rekey_to in the keyslots: bring both files to that generation.
+// An interrupted rekey left rekey_to in the keyslots: bring both files to that generation (or,
+// when a damaged file cannot be re-encrypted, back to db_generation).
 void Impl::finish_rekey() {
+  const std::uint64_t from = slots.db_generation;
   const std::uint64_t to = *slots.rekey_to;
-  rekey_file(file(layout::kDataDbFile), data_key(slots.db_generation), data_key(to));
-  rekey_file(file(layout::kKeysDbFile), keys_key(slots.db_generation), keys_key(to));
+  std::uint64_t now_at = to;
+  try {
+    rekey_file(file(layout::kDataDbFile), data_key(from), data_key(to));
+    rekey_file(file(layout::kKeysDbFile), keys_key(from), keys_key(to));
+  } catch (const Error& e) {
+    // A damaged file cannot be re-encrypted (rekey() already reported Corrupt for it), and
+    // retrying at every open would leave the store unopenable. Undo instead: both files back to
+    // `from` (each file is wholly at one generation). If that fails too, the store is Corrupt.
+    if (e.code() != ErrorCode::Corrupt) throw;
+    rekey_file(file(layout::kDataDbFile), data_key(to), data_key(from));
+    rekey_file(file(layout::kKeysDbFile), keys_key(to), keys_key(from));
+    now_at = from;
+  }
   keys::Keyslots next = slots;
-  next.db_generation = to;
+  next.db_generation = now_at;
   next.rekey_to.reset();
   commit_slots(std::move(next));
 }

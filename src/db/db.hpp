@@ -46,8 +46,14 @@ class Connection {
   [[nodiscard]] CachedStatement cached(std::string_view sql);
 
   // Re-encrypts under `new_raw_key` (sqlite3_rekey_v2) then wal_checkpoint(TRUNCATE) so the old
-  // key no longer opens anything.
+  // key no longer opens anything. Checks every page first: Error(Corrupt) if one is damaged, with
+  // nothing changed. If the re-encryption still does not take (sqlite3_rekey_v2 reports success
+  // regardless), the connection is closed, because it could write pages under the new key into a
+  // file under the old one, and the error is thrown; the file stays under the old key.
   void rekey(const SecretBytes& new_raw_key);
+  // Error(Corrupt) naming the first page of the main file whose HMAC does not verify (PRAGMA
+  // cipher_integrity_check: reads the whole file; pages only in the WAL are not covered).
+  void check_pages();
   void checkpoint_truncate();
   void incremental_vacuum();
 
