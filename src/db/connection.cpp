@@ -14,6 +14,7 @@
 #include "crypto/crypto.hpp"
 #include "db/db.hpp"
 #include "db/sqlite_internal.hpp"
+#include "fs/fs.hpp"
 
 namespace amanah::detail::db {
 namespace {
@@ -134,6 +135,16 @@ Connection Connection::open(const std::filesystem::path& file, const SecretBytes
     throw Error(ErrorCode::NotFound, "database file " + name + " does not exist");
   }
   silence_sqlcipher_logging();
+
+  // SQLite creates files 0644 (less the umask); the store directory is 0700, but the files are
+  // private on their own too. SQLite gives the -wal and -shm it creates the main file's mode.
+  if (create) {
+    fs::create_private_file(file);
+  } else {
+    // Files written before amanah did this: best effort, the directory still protects them.
+    for (const char* suffix : {"", "-wal", "-shm"})
+      (void)fs::make_private(name + suffix);
+  }
 
   // Keep a "file:..." relative name from being read as a URI.
   const std::string open_name = name.starts_with("file:") ? "./" + name : name;

@@ -32,6 +32,8 @@ class Connection {
   // Then sets: temp_store=MEMORY, secure_delete=ON, journal_mode=WAL, synchronous=FULL,
   // foreign_keys=ON, a large cache_size; on creation also page size 4096 and
   // auto_vacuum=INCREMENTAL before any table exists.
+  // Files are private to their owner: a new file is created 0600 whatever the umask (SQLite gives
+  // its -wal and -shm the same mode); opening takes group/other bits off existing ones.
   static Connection open(const std::filesystem::path& file, const SecretBytes& raw_key,
                          bool create);
   ~Connection();
