@@ -130,7 +130,7 @@ TEST_CASE("text rejects malformed UTF-8", "[values]") {
   CHECK_ALL_REJECTED(FieldType::text, bad);
 }
 
-TEST_CASE("text rejects control characters but allows tab, LF, CR", "[values]") {
+TEST_CASE("text rejects control characters but allows tab and newlines (LF, CRLF)", "[values]") {
   const std::vector<std::string> bad = {
       std::string("a\0b", 3),
       std::string(1, '\0'),
@@ -144,7 +144,44 @@ TEST_CASE("text rejects control characters but allows tab, LF, CR", "[values]") 
       "31m",  // CSI (C1): a terminal escape
   };
   CHECK_ALL_REJECTED(FieldType::text, bad);
-  CHECK_FALSE(rejected(FieldType::text, "a\tb\nc\rd"));
+  CHECK_FALSE(rejected(FieldType::text, "a\tb\nc\r\nd"));
+}
+
+TEST_CASE("text rejects bidirectional controls and lone CR; the message never quotes the value",
+          "[values]") {
+  // U+202A..U+202E (embeddings, overrides), U+2066..U+2069 (isolates), U+200E/U+200F (marks),
+  // U+061C (Arabic letter mark): they reorder how text is shown, e.g. "Trojan Source" spoofing.
+  const std::vector<std::string> controls = {
+      "\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD",
+      "\xE2\x80\xAE", "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8",
+      "\xE2\x81\xA9", "\xE2\x80\x8E", "\xE2\x80\x8F", "\xD8\x9C",
+      "\r",  // a CR not starting a CRLF newline moves the cursor back over what was shown
+  };
+  std::vector<std::string> bad;
+  for (const auto& c : controls) {
+    bad.push_back(c);
+    bad.push_back("Sensitive-Value-" + c + "-tail");
+    bad.push_back("Sensitive-Value-" + c);
+  }
+  CHECK_ALL_REJECTED(FieldType::text, bad);
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    try {
+      (void)values::normalize(FieldType::text, bad[i]);
+    } catch (const amanah::Error& e) {
+      INFO("input index " << i);
+      CHECK(std::string_view(e.message()).find("Sensitive") == std::string_view::npos);
+    }
+  }
+  // Neighbours stay allowed: zero-width joiner (emoji sequences), no-break space, Arabic text,
+  // the line separator, tab and the newlines LF and CRLF.
+  CHECK_FALSE(rejected(FieldType::text, "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB"));
+  CHECK_FALSE(rejected(FieldType::text,
+                       "a\xC2\xA0"
+                       "b"));
+  CHECK_FALSE(rejected(FieldType::text, "\xD8\xB3\xD9\x84\xD8\xA7\xD9\x85"));
+  CHECK_FALSE(rejected(FieldType::text, "\xE2\x80\x90"));  // U+2010 hyphen, next to U+200F
+  CHECK_FALSE(rejected(FieldType::text, "\xE2\x81\xA5"));  // U+2065, next to U+2066 (unassigned)
+  CHECK_FALSE(rejected(FieldType::text, "a\tb\nc\r\nd"));
 }
 
 TEST_CASE("text length cap counts bytes", "[values]") {
