@@ -56,6 +56,7 @@ std::optional<ErrorCode> open_and_read(const fsys::path& dir) {
     std::size_t n = 0;
     for (const auto& r : store.scan(kSupport))
       n += r.fields.size();
+    CHECK(n > 0);
     (void)store.size();
     (void)store.insert(kSupport, {{"full_name", "After Damage"}, {"notes", std::string(150, 'y')}});
     return std::nullopt;
