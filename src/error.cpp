@@ -50,6 +50,7 @@ std::string_view to_string(ErrorCode code) noexcept {
 
 Error::Error(ErrorCode code, const std::string& message)
     : std::runtime_error(std::string("amanah: ") + std::string(to_string(code)) + ": " + message),
-      code_(code) {}
+      code_(code),
+      message_(message) {}
 
 }  // namespace amanah

@@ -40,9 +40,12 @@ class AMANAH_EXPORT Error : public std::runtime_error {
  public:
   Error(ErrorCode code, const std::string& message);
   [[nodiscard]] ErrorCode code() const noexcept { return code_; }
+  // The message as given, without the "amanah: <Code>: " prefix that what() carries.
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
  private:
   ErrorCode code_;
+  std::string message_;
 };
 
 }  // namespace amanah

@@ -14,6 +14,7 @@
 #include "crypto/crypto.hpp"
 #include "db/db.hpp"
 #include "db/sqlite_internal.hpp"
+#include "fs/fs.hpp"
 
 namespace amanah::detail::db {
 namespace {
@@ -97,6 +98,23 @@ int first_read(sqlite3* db) {
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+// Opens `file` on a fresh connection keyed with `raw_key` and reads page 1: SQLITE_OK, or the
+// code of the failure (SQLITE_NOTADB: the key does not open it).
+int first_read_with(const std::string& file, const SecretBytes& raw_key) {
+  sqlite3* handle = nullptr;
+  int rc =
+      sqlite3_open_v2(file.c_str(), &handle,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(handle, kBusyTimeoutMs);
+    const SecretBytes literal = key_literal(raw_key);
+    rc = sqlite3_key_v2(handle, "main", literal.data(), static_cast<int>(literal.size()));
+  }
+  if (rc == SQLITE_OK) rc = first_read(handle);
+  sqlite3_close_v2(handle);  // harmless on nullptr
+  return rc;
+}
+
 bool exists(const std::filesystem::path& p, const std::string& name) {
   std::error_code ec;
   const auto st = std::filesystem::status(p, ec);
@@ -125,6 +143,16 @@ Connection Connection::open(const std::filesystem::path& file, const SecretBytes
     throw Error(ErrorCode::NotFound, "database file " + name + " does not exist");
   }
   silence_sqlcipher_logging();
+
+  // SQLite creates files 0644 (less the umask); the store directory is 0700, but the files are
+  // private on their own too. SQLite gives the -wal and -shm it creates the main file's mode.
+  if (create) {
+    fs::create_private_file(file);
+  } else {
+    // Files written before amanah did this: best effort, the directory still protects them.
+    for (const char* suffix : {"", "-wal", "-shm"})
+      (void)fs::make_private(name + suffix);
+  }
 
   // Keep a "file:..." relative name from being read as a URI.
   const std::string open_name = name.starts_with("file:") ? "./" + name : name;
@@ -254,14 +282,46 @@ Statement Connection::prepare(std::string_view sql) {
 void Connection::rekey(const SecretBytes& new_raw_key) {
   require_open(db_);
   require_raw_key(new_raw_key);
-  int rc = 0;
+  const char* main_file = sqlite3_db_filename(db_, "main");
+  const std::string name = main_file != nullptr ? main_file : "";
+  // sqlite3_rekey_v2 rewrites every page in one transaction. On a page that fails its HMAC it
+  // rolls back but still returns SQLITE_OK, and leaves this connection in a state where the next
+  // calls fail with a bare SQLITE_ERROR or SQLITE_BUSY (after the busy timeout). So every page is
+  // checked first, with the WAL folded in, and damage is Corrupt while nothing has changed yet.
+  checkpoint_truncate();
+  check_pages();
   {
     const SecretBytes literal = key_literal(new_raw_key);
-    rc = sqlite3_rekey_v2(db_, "main", literal.data(), static_cast<int>(literal.size()));
+    (void)sqlite3_rekey_v2(db_, "main", literal.data(), static_cast<int>(literal.size()));
   }
-  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "re-encrypting the database");
+  // Its result says nothing, so confirm on a second connection that the file now opens with the
+  // new key (page 1 is rewritten in the same transaction as every other page).
+  const int rc = first_read_with(name, new_raw_key);
+  if (rc != SQLITE_OK) {
+    Error failed =
+        (rc & 0xff) == SQLITE_NOTADB
+            ? (damaged_page(db_)
+                   ? Error(ErrorCode::Corrupt,
+                           "re-encrypting " + name + " failed: the file is damaged")
+                   : Error(ErrorCode::Database, "re-encrypting " + name + " did not complete"))
+            : sqlite_error(nullptr, rc, "checking the re-encryption of " + name);
+    // This connection may now write pages under the new key into a file still under the old
+    // one: it must not write anything more.
+    close();
+    throw failed;
+  }
   // Until the WAL is checkpointed, the main file still opens with the old key.
   checkpoint_truncate();
+}
+
+void Connection::check_pages() {
+  require_open(db_);
+  if (const auto problem = damaged_page(db_)) {
+    const char* main_file = sqlite3_db_filename(db_, "main");
+    throw Error(ErrorCode::Corrupt, std::string("database file ") +
+                                        (main_file != nullptr ? main_file : "") +
+                                        " is damaged: " + *problem);
+  }
 }
 
 void Connection::checkpoint_truncate() {

@@ -35,6 +35,8 @@ class Connection {
   // Then sets: temp_store=MEMORY, secure_delete=ON, journal_mode=WAL, synchronous=FULL,
   // foreign_keys=ON, a large cache_size; on creation also page size 4096 and
   // auto_vacuum=INCREMENTAL before any table exists.
+  // Files are private to their owner: a new file is created 0600 whatever the umask (SQLite gives
+  // its -wal and -shm the same mode); opening takes group/other bits off existing ones.
   static Connection open(const std::filesystem::path& file, const SecretBytes& raw_key,
                          bool create);
   ~Connection();
@@ -49,8 +51,14 @@ class Connection {
   [[nodiscard]] CachedStatement cached(std::string_view sql);
 
   // Re-encrypts under `new_raw_key` (sqlite3_rekey_v2) then wal_checkpoint(TRUNCATE) so the old
-  // key no longer opens anything.
+  // key no longer opens anything. Checks every page first: Error(Corrupt) if one is damaged, with
+  // nothing changed. If the re-encryption still does not take (sqlite3_rekey_v2 reports success
+  // regardless), the connection is closed, because it could write pages under the new key into a
+  // file under the old one, and the error is thrown; the file stays under the old key.
   void rekey(const SecretBytes& new_raw_key);
+  // Error(Corrupt) naming the first page of the main file whose HMAC does not verify (PRAGMA
+  // cipher_integrity_check: reads the whole file; pages only in the WAL are not covered).
+  void check_pages();
   void checkpoint_truncate();
   void incremental_vacuum();
 

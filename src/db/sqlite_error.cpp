@@ -15,8 +15,9 @@ ErrorCode code_for(int rc) noexcept {
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
       return ErrorCode::Corrupt;
+    // Another connection holds the file. (SQLITE_LOCKED is a conflict inside this connection,
+    // never "open elsewhere": it stays Database.)
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
       return ErrorCode::StoreLocked;
     case SQLITE_IOERR:
     case SQLITE_FULL:
@@ -29,17 +30,53 @@ ErrorCode code_for(int rc) noexcept {
 
 }  // namespace
 
+std::optional<std::string> damaged_page(sqlite3* db) noexcept {
+  if (db == nullptr) return std::nullopt;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA cipher_integrity_check", -1, &stmt, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return std::nullopt;
+  }
+  std::optional<std::string> found;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    // "HMAC verification failed for page N" and the like: page numbers and sizes only.
+    const auto* text = sqlite3_column_text(stmt, 0);
+    try {
+      found = text != nullptr ? std::string(reinterpret_cast<const char*>(text)) : std::string();
+    } catch (...) {
+      found = std::string();
+    }
+  }
+  sqlite3_finalize(stmt);
+  return found;
+}
+
 Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   std::string message(what);
   const char* general = sqlite3_errstr(rc);
   message += ": ";
   message += general ? general : "unknown error";
+  bool bare = true;  // no message beyond the general one for rc
   // The connection's message only describes rc if it was the connection's latest error.
   if (db != nullptr && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff)) {
     const char* detail = sqlite3_errmsg(db);
     if (detail != nullptr && (general == nullptr || std::string_view(detail) != general)) {
       message += ": ";
       message += detail;
+      bare = false;
+    }
+  }
+  // SQLCipher reports a page that fails its HMAC check by putting the pager into an error state
+  // whose code is a bare SQLITE_ERROR ("SQL logic error", no detail), met by whichever statement
+  // next needs a page (e.g. a write reading the pointer-map page). Real SQL errors always carry a
+  // detail message. So a bare SQLITE_ERROR is checked against the file's page HMACs: damage found
+  // there is Corrupt, anything else stays Database.
+  if ((rc & 0xff) == SQLITE_ERROR && bare) {
+    if (const auto page = damaged_page(db)) {
+      message += " (the file is damaged";
+      if (!page->empty()) message += ": " + *page;
+      message += ")";
+      return Error(ErrorCode::Corrupt, message);
     }
   }
   return Error(code_for(rc), message);

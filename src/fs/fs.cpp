@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,6 +38,33 @@ void sync_directory(const std::filesystem::path& dir) {
   const int err = errno;
   ::close(fd);
   if (rc != 0) throw_io("cannot sync directory " + dir.string(), err);
+}
+
+void create_private_file(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == EEXIST) throw Error(ErrorCode::AlreadyExists, file.string() + " already exists");
+    throw_io("cannot create " + file.string(), err);
+  }
+  // The umask may have taken bits off 0600 (never added any): set it exactly.
+  const int rc = ::fchmod(fd, 0600);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    ::unlink(file.c_str());
+    throw_io("cannot set the permissions of " + file.string(), err);
+  }
+}
+
+bool make_private(const std::filesystem::path& file) noexcept {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT;
+  struct stat st {};
+  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (ok && (st.st_mode & 077) != 0) ok = ::fchmod(fd, st.st_mode & 0700) == 0;
+  ::close(fd);
+  return ok;
 }
 
 void write_atomic(const std::filesystem::path& file, std::span<const std::byte> data) {

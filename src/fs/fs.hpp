@@ -11,6 +11,14 @@ namespace amanah::detail::fs {
 // write a temp file beside it, fsync, rename over, fsync the directory. Mode 0600.
 void write_atomic(const std::filesystem::path& file, std::span<const std::byte> data);
 
+// Creates an empty file with mode 0600 whatever the umask. Error(AlreadyExists) if anything
+// (even a dangling symlink) is at `file`, Error(Io) for other failures.
+void create_private_file(const std::filesystem::path& file);
+
+// Best effort: takes group and other permissions off an existing regular file (not through a
+// symlink). Returns false if the file could not be checked or changed; nothing if it is absent.
+bool make_private(const std::filesystem::path& file) noexcept;
+
 // fsync a directory (makes a rename or create in it durable).
 void sync_directory(const std::filesystem::path& dir);
 

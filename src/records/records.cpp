@@ -50,11 +50,7 @@ values::Normalized normalize(const Field& f, std::string_view input) {
     return values::normalize(f.type, input, f.max_length);
   } catch (const Error& e) {
     if (e.code() != ErrorCode::Validation) throw;
-    const std::string what = e.what();
-    const std::string prefix = "amanah: Validation: ";
-    throw Error(ErrorCode::Validation,
-                "field '" + f.name +
-                    "': " + (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what));
+    throw Error(ErrorCode::Validation, "field '" + f.name + "': " + e.message());
   }
 }
 

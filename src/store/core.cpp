@@ -152,13 +152,26 @@ void Core::commit_slots(keys::Keyslots next) {
   slots_ = std::move(next);
 }
 
-// An interrupted rekey left rekey_to in the keyslots: bring both files to that generation.
+// An interrupted rekey left rekey_to in the keyslots: bring both files to that generation (or,
+// when a damaged file cannot be re-encrypted, back to db_generation).
 void Core::finish_rekey() {
+  const std::uint64_t from = slots_.db_generation;
   const std::uint64_t to = *slots_.rekey_to;
-  rekey_file(file(kDataDbFile), keys_.data_db(slots_.db_generation), keys_.data_db(to));
-  rekey_file(file(kKeysDbFile), keys_.keys_db(slots_.db_generation), keys_.keys_db(to));
+  std::uint64_t now_at = to;
+  try {
+    rekey_file(file(kDataDbFile), keys_.data_db(from), keys_.data_db(to));
+    rekey_file(file(kKeysDbFile), keys_.keys_db(from), keys_.keys_db(to));
+  } catch (const Error& e) {
+    // A damaged file cannot be re-encrypted (rekey() already reported Corrupt for it), and
+    // retrying at every open would leave the store unopenable. Undo instead: both files back to
+    // `from` (each file is wholly at one generation). If that fails too, the store is Corrupt.
+    if (e.code() != ErrorCode::Corrupt) throw;
+    rekey_file(file(kDataDbFile), keys_.data_db(to), keys_.data_db(from));
+    rekey_file(file(kKeysDbFile), keys_.keys_db(to), keys_.keys_db(from));
+    now_at = from;
+  }
   keys::Keyslots next = slots_;
-  next.db_generation = to;
+  next.db_generation = now_at;
   next.rekey_to.reset();
   commit_slots(std::move(next));
 }

@@ -98,6 +98,14 @@ std::vector<std::size_t> code_points(std::string_view s) {
   return out;
 }
 
+// Unicode bidirectional formatting characters: embeddings and overrides (U+202A..U+202E),
+// isolates (U+2066..U+2069), the LRM/RLM marks (U+200E, U+200F) and the Arabic letter mark
+// (U+061C). They change the order in which text around them is shown ("Trojan Source").
+bool bidi_control(char32_t cp) noexcept {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
+         cp == 0x200F || cp == 0x061C;
+}
+
 bool text_whitespace(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -109,10 +117,13 @@ Normalized normalize_text(std::string_view input, std::uint32_t max_length) {
     char32_t cp = 0;
     const std::size_t len = utf8_sequence(input, i, cp);
     if (len == 0) reject("text is not valid UTF-8");
-    // C0 except tab/LF/CR, DEL and C1: no use in stored text, and a terminal/log injection risk.
-    const bool control = (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0x7F ||
-                         (cp >= 0x80 && cp <= 0x9F);
+    // C0 except tab and newline (LF, or CR only as part of CRLF), DEL and C1: no use in stored
+    // text, and a terminal/log injection risk (a lone CR returns over what was shown).
+    const bool newline = cp == '\n' || (cp == '\r' && i + 1 < input.size() && input[i + 1] == '\n');
+    const bool control =
+        (cp < 0x20 && cp != '\t' && !newline) || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F);
     if (control) reject("text contains a control character");
+    if (bidi_control(cp)) reject("text contains a bidirectional formatting character");
     i += len;
   }
   Normalized n;

@@ -5,8 +5,11 @@
 #   run.sh add_subdirectory SRC BUILD AMANAH_SRC CXX
 set -euo pipefail
 mode=$1 src=$2 build=$3 where=$4 cxx=$5
-rm -rf "$build"
+# The vendored build compiles all of amanah, so its build tree is kept between runs and rebuilt
+# incrementally (Ninja rebuilds whatever changed); the others are small and start clean.
+if [ "$mode" != add_subdirectory ]; then rm -rf "$build"; fi
 mkdir -p "$build"
+rm -rf "$build/store.amanah"
 case "$mode" in
   find_package)
     cmake -S "$src" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$where"
@@ -21,8 +24,18 @@ case "$mode" in
     "$build/consumer" "$build/store.amanah"
     ;;
   add_subdirectory)
-    cmake -S "$src" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DAMANAH_SOURCE_DIR="$where"
-    cmake --build "$build"
+    # No build type: the consumer checks amanah leaves it so (and unoptimized compiles faster).
+    configure() {
+      cmake -S "$src" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE= \
+        -DAMANAH_SOURCE_DIR="$where"
+    }
+    # A tree left by another compiler or source path cannot be reused: start it again.
+    if ! configure; then
+      rm -rf "$build"
+      mkdir -p "$build"
+      configure
+    fi
+    cmake --build "$build" --target consumer
     "$build/consumer" "$build/store.amanah"
     ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;

@@ -14,6 +14,7 @@
 #include <amanah/error.hpp>
 #include <amanah/secret.hpp>
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
 
 #include "db/db.hpp"
 #include "support.hpp"
@@ -507,4 +508,80 @@ TEST_CASE("db: moved-from connections and statements are empty", "[db]") {
   b.close();
   CHECK_FALSE(b.is_open());
   t.reset();
+}
+
+namespace {
+
+// A database of several pages (auto_vacuum=INCREMENTAL: page 2 is a pointer-map page), closed
+// with everything in the main file.
+void create_pages(const fs::path& file, const SecretBytes& key) {
+  Connection conn = Connection::open(file, key, true);
+  conn.exec("CREATE TABLE t(v TEXT NOT NULL)");
+  Transaction tx(conn);
+  for (int i = 0; i < 400; ++i)
+    conn.prepare("INSERT INTO t(v) VALUES (?)").bind(1, std::string(100, 'a')).run();
+  tx.commit();
+  conn.checkpoint_truncate();
+}
+
+// Flips 16 bytes of `file` at `offset`.
+void damage(const fs::path& file, std::size_t offset) {
+  std::string bytes = read_file(file);
+  REQUIRE(offset + 16 <= bytes.size());
+  for (std::size_t i = offset; i < offset + 16; ++i)
+    bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
+  amanah::test::write_file(file, bytes);
+}
+
+// The code of what `f` throws (it must throw an amanah::Error).
+template <class F>
+ErrorCode code_of(F&& f) {
+  try {
+    f();
+  } catch (const amanah::Error& e) {
+    return e.code();
+  }
+  FAIL("expected an amanah::Error");
+  return ErrorCode::Internal;
+}
+
+}  // namespace
+
+TEST_CASE("db: a damaged pointer-map page is Corrupt when a write meets it", "[db][damage]") {
+  TempDir dir;
+  const auto key = SecretBytes::random(32);
+  const auto file = dir / "store.db";
+  create_pages(file, key);
+  damage(file, 4096 + 100);  // page 2
+  Connection conn = Connection::open(file, key, false);
+  CHECK(query_int(conn, "SELECT count(*) FROM t") == 400);  // reads never touch page 2
+  const auto insert_many = [&] {
+    for (int i = 0; i < 100; ++i)
+      conn.prepare("INSERT INTO t(v) VALUES (?)").bind(1, std::string(100, 'b')).run();
+  };
+  CHECK(amanah::to_string(code_of(insert_many)) == "Corrupt");
+  // Asked again, the connection says the same rather than a bare engine error.
+  CHECK(amanah::to_string(code_of(insert_many)) == "Corrupt");
+}
+
+TEST_CASE("db: rekey of a damaged database is Corrupt and changes nothing", "[db][damage]") {
+  TempDir dir;
+  const auto key = SecretBytes::random(32);
+  const auto new_key = SecretBytes::random(32);
+  const auto file = dir / "store.db";
+  create_pages(file, key);
+  const std::size_t pages = fs::file_size(file) / 4096;
+  REQUIRE(pages >= 4);
+  const auto spot = GENERATE_COPY(std::size_t{2}, std::size_t{3}, pages);
+  CAPTURE(spot);
+  damage(file, (spot - 1) * 4096 + 100);
+  Connection conn = Connection::open(file, key, false);
+  const auto code = code_of([&] { conn.rekey(new_key); });
+  CHECK(amanah::to_string(code) == "Corrupt");
+  // Nothing changed: the connection still works and the file still opens with the old key only.
+  CHECK(conn.is_open());
+  CHECK(query_int(conn, "SELECT count(*) FROM sqlite_schema") == 1);
+  conn.close();
+  REQUIRE_AMANAH_ERROR(Connection::open(file, new_key, false), ErrorCode::WrongKey);
+  REQUIRE_NOTHROW(Connection::open(file, key, false));
 }

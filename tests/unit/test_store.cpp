@@ -249,3 +249,57 @@ TEST_CASE("a rekey interrupted at any step is finished by the next open", "[stor
   auto reopened = CustomerStore::open(dir, *key);
   CHECK(reopened.key_generation() == 2);
 }
+
+TEST_CASE("every file of a store is private to its owner (0600), whatever the umask", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  const auto modes = [&] {
+    std::vector<std::pair<std::string, unsigned>> out;
+    for (const auto& e : fsys::directory_iterator(dir)) {
+      struct stat st {};
+      REQUIRE(::lstat(e.path().c_str(), &st) == 0);
+      out.emplace_back(e.path().filename().string(), st.st_mode & 07777);
+    }
+    return out;
+  };
+  // With no umask, SQLite's own default mode (0644) would show.
+  struct NoUmask {
+    mode_t saved = ::umask(0);
+    ~NoUmask() { ::umask(saved); }
+  } no_umask;
+  std::vector<std::pair<std::string, unsigned>> open_modes, closed_modes;
+  {
+    auto store = CustomerStore::create(dir, *pass("pw"));
+    put_note(store, "written");  // data.db-wal and -shm exist while the store is open
+    open_modes = modes();
+  }
+  {
+    auto store = CustomerStore::open(dir, *pass("pw"));
+    put_note(store, "again");
+  }
+  closed_modes = modes();
+  CHECK(open_modes.size() >= 7);  // keyslots, data.db, keys.db and their -wal and -shm
+  for (const auto& list : {open_modes, closed_modes}) {
+    for (const auto& [name, mode] : list) {
+      CAPTURE(name);
+      CHECK(mode == 0600);
+    }
+  }
+}
+
+TEST_CASE("opening a store makes its database files private again", "[store]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  (void)CustomerStore::create(dir, *pass("pw"));
+  // As a store written by an older amanah would have them.
+  for (const char* name : {"data.db", "keys.db"})
+    fsys::permissions(dir / name, fsys::perms::owner_read | fsys::perms::owner_write |
+                                      fsys::perms::group_read | fsys::perms::others_read);
+  { auto store = CustomerStore::open(dir, *pass("pw")); }
+  for (const char* name : {"data.db", "keys.db"}) {
+    CAPTURE(name);
+    struct stat st {};
+    REQUIRE(::stat((dir / name).c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+  }
+}
