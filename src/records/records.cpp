@@ -25,13 +25,12 @@ struct RecordScan::State {
   std::vector<std::string> fields;
   std::vector<Record> batch;
   std::size_t pos = 0;
-  std::string last_id;  // keyset pagination: no statement stays open between batches
+  std::int64_t last_row = 0;  // keyset pagination: no statement stays open between batches
   bool done = false;
 
   bool fetch() {
-    batch = records->scan_batch(ctx, fields, last_id);
+    batch = records->scan_batch(ctx, fields, last_row);
     pos = 0;
-    if (!batch.empty()) last_id = batch.back().id.str();
     done = batch.empty();
     return !done;
   }
@@ -345,18 +344,22 @@ std::unordered_set<std::string> Records::claimed_keys(const std::vector<std::str
 
 std::vector<Record> Records::scan_batch(const AccessContext& ctx,
                                         const std::vector<std::string>& fields,
-                                        const std::string& after) {
+                                        std::int64_t& after) {
   std::shared_lock gate(core_.gate);
   core_.require_open();
   const auto m = core_.manifest();
   std::vector<std::pair<std::string, Loaded>> rows;
   {
     store::DataReader lease(core_);
-    auto st =
-        lease->cached("SELECT id, key_id, doc FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2");
+    // In row order: the table is read page after page (id order would visit its pages at
+    // random, decrypting each again and again once the store outgrows the page cache).
+    auto st = lease->cached(
+        "SELECT rowid, id, key_id, doc FROM subjects WHERE rowid > ?1 ORDER BY rowid LIMIT ?2");
     st->bind(1, after).bind(2, static_cast<std::int64_t>(kScanBatch));
-    while (st->step())
-      rows.emplace_back(st->column_text(0), Loaded{st->column_text(1), load_doc(*st, 2)});
+    while (st->step()) {
+      after = st->column_int64(0);
+      rows.emplace_back(st->column_text(1), Loaded{st->column_text(2), load_doc(*st, 3)});
+    }
   }
   // The keys of the batch's sealed values, under one keys.db snapshot.
   std::vector<std::string> key_ids;

@@ -46,10 +46,10 @@ class Records {
   void merge(const AccessContext& ctx, const CustomerId& keep, const CustomerId& absorb);
   [[nodiscard]] std::size_t size();
 
-  // One batch of a scan after `after` (id order): records, read under one snapshot.
+  // The batch of a scan after row `after` (row order), which it advances.
   [[nodiscard]] std::vector<Record> scan_batch(const AccessContext& ctx,
                                                const std::vector<std::string>& fields,
-                                               const std::string& after);
+                                               std::int64_t& after);
 
   // Makes `next` the manifest in force: checks what it would do to stored values, erases or
   // re-indexes as it says, and keeps it in data.db (one transaction). Write lock held.
