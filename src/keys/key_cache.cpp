@@ -4,7 +4,7 @@
 
 namespace amanah::detail::keys {
 
-KeyCache::KeyCache(std::size_t capacity) : capacity_(capacity), owner_(capacity) {}
+KeyCache::KeyCache(std::size_t capacity) : capacity_(capacity) {}
 
 std::span<const std::byte> KeyCache::find(std::string_view key_id) const {
   const auto it = index_.find(key_id);
@@ -13,7 +13,10 @@ std::span<const std::byte> KeyCache::find(std::string_view key_id) const {
 }
 
 std::span<std::byte> KeyCache::insert(std::string_view key_id) {
-  if (arena_.empty()) arena_ = SecretBytes(capacity_ * kKeySize);  // allocated on first use
+  if (arena_.empty()) {  // allocated on first use: opening a store stays cheap
+    arena_ = SecretBytes(capacity_ * kKeySize);
+    owner_.resize(capacity_);
+  }
   if (const auto it = index_.find(key_id); it != index_.end()) return slot(it->second);
   const std::size_t i = next_;
   next_ = (next_ + 1) % capacity_;
@@ -34,8 +37,8 @@ void KeyCache::erase(std::string_view key_id) {
 void KeyCache::clear() noexcept {
   arena_.clear();
   index_.clear();
-  for (auto& o : owner_)
-    o.clear();
+  owner_.clear();
+  owner_.shrink_to_fit();
   next_ = 0;
 }
 

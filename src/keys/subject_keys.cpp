@@ -56,6 +56,7 @@ void SubjectKeys::reserve(std::size_t n) {
     std::copy(key.begin(), key.end(), slot.begin());
   }
   tx.commit();
+  listed_ = true;
   for (auto& p : fresh_ids)
     pool_.push_back(std::move(p));
 }
@@ -143,6 +144,7 @@ void SubjectKeys::sweep(const Claimed& claimed) {
 }
 
 void SubjectKeys::drop_pool() noexcept {
+  if (pool_.empty() && !listed_) return;
   try {
     db::Transaction tx(writer_);
     db::Statement st = writer_.prepare("DELETE FROM subject_keys WHERE key_id = ?1");
@@ -150,6 +152,7 @@ void SubjectKeys::drop_pool() noexcept {
       st.bind(1, p.id).run();
     writer_.exec("DELETE FROM key_pool");
     tx.commit();
+    listed_ = false;
   } catch (...) {
     // Left listed: the next open sweeps them.
   }

@@ -67,6 +67,7 @@ class SubjectKeys {
     std::string id;
   };
   std::deque<Pooled> pool_;  // write lock
+  bool listed_ = false;      // key_pool may hold rows (a close without them writes nothing)
   std::mutex cache_mu_;
   KeyCache cache_;
 };
