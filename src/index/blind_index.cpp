@@ -16,22 +16,22 @@ std::int64_t BlindIndex::tag(const Field& f, std::string_view index_form) {
   return it->second.tag(index_form, f.index_bits);
 }
 
-void BlindIndex::add(db::Connection& w, std::string_view subject, const Field& f,
+void BlindIndex::add(db::Connection& w, std::int64_t subject_row, const Field& f,
                      std::string_view index_form) {
-  w.cached("INSERT OR IGNORE INTO blind_index(field, tag, subject_id) VALUES (?1, ?2, ?3)")
+  w.cached("INSERT OR IGNORE INTO blind_index(field, tag, subject_row) VALUES (?1, ?2, ?3)")
       ->bind(1, f.name)
       .bind(2, tag(f, index_form))
-      .bind(3, subject)
+      .bind(3, subject_row)
       .run();
 }
 
-void BlindIndex::remove(db::Connection& w, std::string_view subject, const Field& f,
+void BlindIndex::remove(db::Connection& w, std::int64_t subject_row, const Field& f,
                         std::string_view index_form) {
-  // By the full key: there is no index on subject_id (every insert would pay for it).
-  w.cached("DELETE FROM blind_index WHERE field = ?1 AND tag = ?2 AND subject_id = ?3")
+  // By the full key: there is no index on the subject (every insert would pay for it).
+  w.cached("DELETE FROM blind_index WHERE field = ?1 AND tag = ?2 AND subject_row = ?3")
       ->bind(1, f.name)
       .bind(2, tag(f, index_form))
-      .bind(3, subject)
+      .bind(3, subject_row)
       .run();
 }
 

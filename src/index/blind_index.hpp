@@ -28,9 +28,11 @@ class BlindIndex {
   [[nodiscard]] std::int64_t tag(const Field& f, std::string_view index_form);
 
   // Inside the caller's write transaction.
-  void add(db::Connection& w, std::string_view subject, const Field& f,
+  // Subjects are named by their row in the subjects table (an integer: smaller rows, and the
+  // candidates of a lookup are found without a second index).
+  void add(db::Connection& w, std::int64_t subject_row, const Field& f,
            std::string_view index_form);
-  void remove(db::Connection& w, std::string_view subject, const Field& f,
+  void remove(db::Connection& w, std::int64_t subject_row, const Field& f,
               std::string_view index_form);
   void drop_field(db::Connection& w, std::string_view field);
   // Tags that more than one subject holds in `field`.

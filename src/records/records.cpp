@@ -133,7 +133,7 @@ std::vector<std::pair<std::string, std::string>> Records::tagged(db::Connection&
   std::vector<std::pair<std::string, Loaded>> candidates;
   {
     auto st = c.cached(
-        "SELECT s.id, s.key_id, s.doc FROM blind_index b JOIN subjects s ON s.id = b.subject_id "
+        "SELECT s.id, s.key_id, s.doc FROM blind_index b JOIN subjects s ON s.row = b.subject_row "
         "WHERE b.field = ?1 AND b.tag = ?2");
     st->bind(1, f.name).bind(2, tag);
     while (st->step())
@@ -207,9 +207,10 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
       doc.emplace(name, stored_value(*m->field(name), id.str(), key.id, key.key, *n));
     store::fault_point("insert_many:row");
     ins->bind(1, id.str()).bind(2, key.id).bind(3, encode(doc)).bind(4, now).run();
+    const std::int64_t row = c.last_insert_rowid();
     for (const auto& [name, n] : p) {
       const Field& f = *m->field(name);
-      if (f.lookup) index_.add(c, id.str(), f, n->index_form);
+      if (f.lookup) index_.add(c, row, f, n->index_form);
     }
     log_.record_write(tx, ctx, "create", id.str(), join_names(names_of(p)));
   }
@@ -256,10 +257,10 @@ void Records::update(const AccessContext& ctx, const CustomerId& id, const Field
   db::Transaction tx(c);
   Loaded l;
   {
-    auto st = c.cached("SELECT key_id, doc FROM subjects WHERE id = ?1");
+    auto st = c.cached("SELECT key_id, doc, row FROM subjects WHERE id = ?1");
     st->bind(1, id.str());
     if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
-    l = Loaded{st->column_text(0), load_doc(*st, 1)};
+    l = Loaded{st->column_text(0), load_doc(*st, 1), st->column_int64(2)};
   }
   for (const auto& [name, n] : p) {
     const Field& f = *m->field(name);
@@ -283,8 +284,8 @@ void Records::update(const AccessContext& ctx, const CustomerId& id, const Field
       l.doc.erase(name);
     if (f.lookup) {
       if (const auto before = old_forms.find(name); before != old_forms.end())
-        index_.remove(c, id.str(), f, before->second);
-      if (n) index_.add(c, id.str(), f, n->index_form);
+        index_.remove(c, l.row, f, before->second);
+      if (n) index_.add(c, l.row, f, n->index_form);
     }
   }
   c.cached("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
@@ -354,7 +355,7 @@ std::vector<Record> Records::scan_batch(const AccessContext& ctx,
     // In row order: the table is read page after page (id order would visit its pages at
     // random, decrypting each again and again once the store outgrows the page cache).
     auto st = lease->cached(
-        "SELECT rowid, id, key_id, doc FROM subjects WHERE rowid > ?1 ORDER BY rowid LIMIT ?2");
+        "SELECT row, id, key_id, doc FROM subjects WHERE row > ?1 ORDER BY row LIMIT ?2");
     st->bind(1, after).bind(2, static_cast<std::int64_t>(kScanBatch));
     while (st->step()) {
       after = st->column_int64(0);
@@ -467,10 +468,10 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
   {
     db::Transaction tx(c);
     auto load = [&](const CustomerId& id) {
-      auto st = c.cached("SELECT key_id, doc FROM subjects WHERE id = ?1");
+      auto st = c.cached("SELECT key_id, doc, row FROM subjects WHERE id = ?1");
       st->bind(1, id.str());
       if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
-      return Loaded{st->column_text(0), load_doc(*st, 1)};
+      return Loaded{st->column_text(0), load_doc(*st, 1), st->column_int64(2)};
     };
     Loaded k = load(keep);
     const Loaded a = load(absorb);
@@ -484,7 +485,7 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
       n.value = plain_value(absorb.str(), a.key_id, name, v);
       n.nik_like = v.sealed && !f->encrypted();
       k.doc.emplace(name, stored_value(*f, keep.str(), k.key_id, keep_key, n));
-      if (f->lookup) index_.add(c, keep.str(), *f, stored_index_form(*f, n.value));
+      if (f->lookup) index_.add(c, k.row, *f, stored_index_form(*f, n.value));
       taken.push_back(name);
     }
     c.cached("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
@@ -495,7 +496,7 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
     for (const auto& [name, v] : a.doc) {
       const Field* f = m->field(name);
       if (f != nullptr && f->lookup)
-        index_.remove(c, absorb.str(), *f,
+        index_.remove(c, a.row, *f,
                       stored_index_form(*f, plain_value(absorb.str(), a.key_id, name, v)));
     }
     c.cached("DELETE FROM subjects WHERE id = ?1")->bind(1, absorb.str()).run();
@@ -537,15 +538,19 @@ void Records::adopt_manifest(const Manifest& next, const OpenOptions& options) {
 
   db::Transaction tx(data);
   if (!removed.empty() || !changed.empty() || !reindex.empty()) {
-    std::set<std::string, std::less<>> holding;                 // fields that hold data somewhere
-    std::vector<std::pair<std::string, std::string>> subjects;  // id, key id
+    std::set<std::string, std::less<>> holding;  // fields that hold data somewhere
+    struct Subject {
+      std::string id, key_id;
+      std::int64_t row;
+    };
+    std::vector<Subject> subjects;
     {
-      db::Statement st = data.prepare("SELECT id, key_id, doc FROM subjects");
+      db::Statement st = data.prepare("SELECT id, key_id, doc, row FROM subjects");
       while (st.step()) {
         const Doc doc = decode(st.column_blob(2));
         for (const auto& [name, v] : doc)
           holding.insert(name);
-        subjects.emplace_back(st.column_text(0), st.column_text(1));
+        subjects.push_back({st.column_text(0), st.column_text(1), st.column_int64(3)});
       }
     }
     for (const auto& f : changed)
@@ -562,22 +567,22 @@ void Records::adopt_manifest(const Manifest& next, const OpenOptions& options) {
     for (const auto& f : reindex)
       index_.drop_field(data, f);
 
-    db::Statement upd = data.prepare("UPDATE subjects SET doc = ?1 WHERE id = ?2");
-    for (const auto& [id, key_id] : subjects) {
-      db::Statement st = data.prepare("SELECT doc FROM subjects WHERE id = ?1");
-      st.bind(1, id);
+    db::Statement upd = data.prepare("UPDATE subjects SET doc = ?1 WHERE row = ?2");
+    for (const auto& [id, key_id, row] : subjects) {
+      db::Statement st = data.prepare("SELECT doc FROM subjects WHERE row = ?1");
+      st.bind(1, row);
       if (!st.step()) continue;
       Doc doc = decode(st.column_blob(0));
       bool dirty = false;
       for (const auto& f : removed)
         dirty = doc.erase(f) > 0 || dirty;
-      if (dirty) upd.bind(1, encode(doc)).bind(2, id).run();
+      if (dirty) upd.bind(1, encode(doc)).bind(2, row).run();
       // Tags follow the new field definitions.
       for (const auto& name : reindex) {
         const Field* f = next.field(name);
         const auto it = doc.find(name);
         if (f == nullptr || !f->lookup || it == doc.end()) continue;
-        index_.add(data, id, *f, stored_index_form(*f, plain_value(id, key_id, name, it->second)));
+        index_.add(data, row, *f, stored_index_form(*f, plain_value(id, key_id, name, it->second)));
       }
     }
   }

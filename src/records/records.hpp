@@ -62,6 +62,7 @@ class Records {
   struct Loaded {
     std::string key_id;
     Doc doc;
+    std::int64_t row = 0;  // the subject's row (what the blind index refers to)
   };
   std::string plain_value(std::string_view subject, std::string_view key_id, std::string_view field,
                           const DocValue& v);

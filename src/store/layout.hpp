@@ -45,27 +45,31 @@ CREATE TABLE access_log(
   fields TEXT NOT NULL) STRICT;
 )sql"},
     {3, R"sql(
--- Two indexes only rare operations needed cost every insert a B-tree each: subjects.key_id
--- (the orphan-key sweep after a crash now reads subjects once) and blind_index(subject_id) with
--- its cascade (updates and merges delete index rows by their full key).
+-- Leaner rows and fewer B-trees for every insert: subjects get a stable integer row (the blind
+-- index refers to it, and scans read in its order); the subjects.key_id index (only the orphan-key
+-- sweep after a crash needed it; it now reads subjects once) and blind_index(subject_id) with its
+-- cascade (updates and merges delete index rows by their full key) are gone.
 DROP INDEX blind_index_subject;
-CREATE TABLE blind_index_v3(
-  field TEXT NOT NULL,
-  tag INTEGER NOT NULL,
-  subject_id TEXT NOT NULL,
-  PRIMARY KEY (field, tag, subject_id)) STRICT, WITHOUT ROWID;
-INSERT INTO blind_index_v3 SELECT field, tag, subject_id FROM blind_index;
-DROP TABLE blind_index;
-ALTER TABLE blind_index_v3 RENAME TO blind_index;
 CREATE TABLE subjects_v3(
-  id TEXT PRIMARY KEY,
+  row INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   key_id TEXT NOT NULL,
   doc BLOB NOT NULL,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL) STRICT;
-INSERT INTO subjects_v3 SELECT id, key_id, doc, created_at, updated_at FROM subjects;
+INSERT INTO subjects_v3(id, key_id, doc, created_at, updated_at)
+  SELECT id, key_id, doc, created_at, updated_at FROM subjects ORDER BY rowid;
+CREATE TABLE blind_index_v3(
+  field TEXT NOT NULL,
+  tag INTEGER NOT NULL,
+  subject_row INTEGER NOT NULL,
+  PRIMARY KEY (field, tag, subject_row)) STRICT, WITHOUT ROWID;
+INSERT INTO blind_index_v3
+  SELECT b.field, b.tag, s.row FROM blind_index b JOIN subjects_v3 s ON s.id = b.subject_id;
+DROP TABLE blind_index;
 DROP TABLE subjects;
 ALTER TABLE subjects_v3 RENAME TO subjects;
+ALTER TABLE blind_index_v3 RENAME TO blind_index;
 )sql"},
 }};
 inline constexpr std::array<db::Migration, 3> kKeysDbSchema{{

@@ -223,7 +223,23 @@ TEST_CASE("a store of the previous schema is migrated on open and its old orphan
     // Back to the previous schema: the index on blind_index(subject_id), no key_pool, and an
     // orphan key left by a killed write of that version.
     auto d = db::Connection::open(dir / "data.db", data_key, false);
-    d.exec("CREATE INDEX blind_index_subject ON blind_index(subject_id)");
+    d.exec("PRAGMA foreign_keys=OFF");
+    d.exec(R"sql(
+BEGIN;
+CREATE TABLE s2(id TEXT PRIMARY KEY, key_id TEXT NOT NULL UNIQUE, doc BLOB NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) STRICT;
+INSERT INTO s2 SELECT id, key_id, doc, created_at, updated_at FROM subjects ORDER BY row DESC;
+CREATE TABLE b2(field TEXT NOT NULL, tag INTEGER NOT NULL,
+  subject_id TEXT NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+  PRIMARY KEY (field, tag, subject_id)) STRICT, WITHOUT ROWID;
+INSERT INTO b2 SELECT b.field, b.tag, s.id FROM blind_index b JOIN subjects s ON s.row = b.subject_row;
+DROP TABLE blind_index;
+DROP TABLE subjects;
+ALTER TABLE s2 RENAME TO subjects;
+ALTER TABLE b2 RENAME TO blind_index;
+CREATE INDEX blind_index_subject ON blind_index(subject_id);
+COMMIT;
+)sql");
     d.set_user_version(2);
     auto k = db::Connection::open(dir / "keys.db", keys_key, false);
     k.exec("DROP TABLE key_pool");
@@ -236,7 +252,7 @@ TEST_CASE("a store of the previous schema is migrated on open and its old orphan
   CHECK(Access::data_db(store).user_version() == 3);
   CHECK(Access::keys_db(store).user_version() == 3);
   {
-    // Only the primary key of subjects remains indexed (no key_id, no blind_index(subject_id)).
+    // Only the customer id of subjects is indexed (no key_id, no blind_index(subject_id)).
     auto st = Access::data_db(store).prepare(
         "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name IN ('subjects', "
         "'blind_index')");
