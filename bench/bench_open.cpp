@@ -453,6 +453,9 @@ std::unique_ptr<amanah::bench::SummaryReporter> make_reporter(int argc, char** a
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Both sides alike: SQLite's memory statistics put every allocation behind one global mutex
+  // (amanah turns them off at its first open, but the raw baselines may initialize SQLite first).
+  (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   bool console = true;
   const auto reporter = make_reporter(argc, argv, &console);
   benchmark::Initialize(&argc, argv);
