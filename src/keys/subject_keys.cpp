@@ -1,6 +1,7 @@
 #include "keys/subject_keys.hpp"
 
 #include <algorithm>
+#include <shared_mutex>
 
 #include <amanah/error.hpp>
 
@@ -72,7 +73,7 @@ SubjectKeys::Fresh SubjectKeys::acquire(db::Transaction& tx) {
 
 SubjectKey SubjectKeys::get(std::string_view key_id) {
   {
-    std::lock_guard g(cache_mu_);
+    std::shared_lock g(cache_mu_);  // lookups in parallel; only a fill takes it alone
     if (const auto cached = cache_.find(key_id); !cached.empty()) return SubjectKey(cached);
   }
   auto lease = readers_.acquire();
@@ -84,7 +85,7 @@ std::map<std::string, SubjectKey, std::less<>> SubjectKeys::get_many(
   std::map<std::string, SubjectKey, std::less<>> out;
   std::vector<std::string_view> missing;
   {
-    std::lock_guard g(cache_mu_);
+    std::shared_lock g(cache_mu_);
     for (const auto& id : key_ids) {
       if (out.contains(id)) continue;
       if (const auto cached = cache_.find(id); !cached.empty())

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -68,7 +69,7 @@ class SubjectKeys {
   };
   std::deque<Pooled> pool_;  // write lock
   bool listed_ = false;      // key_pool may hold rows (a close without them writes nothing)
-  std::mutex cache_mu_;
+  std::shared_mutex cache_mu_;
   KeyCache cache_;
 };
 
