@@ -101,40 +101,6 @@ purposes = ["service"]
 
 const amanah::AccessContext kCtx{.actor = "bench", .roles = {"support"}, .purpose = "service"};
 
-std::string padded(std::uint64_t v, std::size_t width) {
-  std::string digits = std::to_string(v);
-  std::string s(digits.size() < width ? width - digits.size() : 0, '0');
-  s += digits;
-  return s;
-}
-
-// Joins the parts (by append: GCC 12 at -O3 warns a false -Wrestrict on "c" + std::string).
-std::string cat(std::initializer_list<std::string_view> parts) {
-  std::string s;
-  for (std::string_view p : parts)
-    s += p;
-  return s;
-}
-
-// Customer i in canonical form: "Customer 123", "c123@example.com", "+62812345xxxxx", a plausible
-// 16-digit NIK.
-struct Customer {
-  std::string full_name, email, phone, nik;
-};
-
-Customer customer(std::uint64_t i) {
-  const std::string n = std::to_string(i);
-  const std::uint64_t day = 1 + i % 28 + (i % 2 == 1 ? 40 : 0);  // +40: women
-  Customer c;
-  c.full_name = cat({"Customer ", n});
-  c.email = cat({"c", n, "@example.com"});
-  c.phone = cat({"+62812345", padded(i % 100'000, 5)});
-  c.nik =
-      cat({"32", padded(1 + i % 27, 2), padded(1 + (i / 27) % 40, 2), padded(day, 2),
-           padded(1 + (i / 28) % 12, 2), padded(60 + (i / 336) % 40, 2), padded(1 + i % 9999, 4)});
-  return c;
-}
-
 // Customers first .. first + n - 1, in batches of kBatch.
 std::vector<std::vector<Customer>> customer_batches(std::size_t n) {
   std::vector<std::vector<Customer>> out;
@@ -151,15 +117,9 @@ std::vector<std::vector<amanah::FieldValues>> field_value_batches(std::size_t n)
   for (const auto& batch : customer_batches(n)) {
     auto& b = out.emplace_back();
     for (const auto& c : batch)
-      b.push_back(
-          {{"full_name", c.full_name}, {"email", c.email}, {"phone", c.phone}, {"nik", c.nik}});
+      b.push_back(field_values(c));
   }
   return out;
-}
-
-// The email as a user types it to find(): the domain in upper case. Both sides normalize it.
-std::string email_as_typed(std::uint64_t i) {
-  return cat({"c", std::to_string(i), "@EXAMPLE.COM"});
 }
 
 // A cheap deterministic index sequence; each thread gets its own seed.

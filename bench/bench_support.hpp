@@ -3,13 +3,17 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <sqlcipher/sqlite3.h>
 
+#include <amanah/record.hpp>
 #include <amanah/secret.hpp>
 
 namespace amanah::bench {
@@ -47,6 +51,51 @@ inline bool starts_with_sqlite_header(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   return in.gcount() == 16 && std::string(head.data(), 15) == "SQLite format 3";
+}
+
+// --- The customers every records benchmark uses (bench_records.cpp, bench_fair.cpp).
+
+inline std::string padded(std::uint64_t v, std::size_t width) {
+  std::string digits = std::to_string(v);
+  std::string s(digits.size() < width ? width - digits.size() : 0, '0');
+  s += digits;
+  return s;
+}
+
+// Joins the parts (by append: GCC 12 at -O3 warns a false -Wrestrict on "c" + std::string).
+inline std::string cat(std::initializer_list<std::string_view> parts) {
+  std::string s;
+  for (std::string_view p : parts)
+    s += p;
+  return s;
+}
+
+// Customer i, already in canonical form (what amanah would store): "Customer 123",
+// "c123@example.com", "+62812345xxxxx", a plausible 16-digit NIK (Jawa Barat, a real birth date).
+struct Customer {
+  std::string full_name, email, phone, nik;
+};
+
+inline Customer customer(std::uint64_t i) {
+  const std::string n = std::to_string(i);
+  const std::uint64_t day = 1 + i % 28 + (i % 2 == 1 ? 40 : 0);  // +40: women
+  Customer c;
+  c.full_name = cat({"Customer ", n});
+  c.email = cat({"c", n, "@example.com"});
+  c.phone = cat({"+62812345", padded(i % 100'000, 5)});
+  c.nik =
+      cat({"32", padded(1 + i % 27, 2), padded(1 + (i / 27) % 40, 2), padded(day, 2),
+           padded(1 + (i / 28) % 12, 2), padded(60 + (i / 336) % 40, 2), padded(1 + i % 9999, 4)});
+  return c;
+}
+
+inline amanah::FieldValues field_values(const Customer& c) {
+  return {{"full_name", c.full_name}, {"email", c.email}, {"phone", c.phone}, {"nik", c.nik}};
+}
+
+// The same email as find() is given it: the domain typed in upper case.
+inline std::string email_as_typed(std::uint64_t i) {
+  return cat({"c", std::to_string(i), "@EXAMPLE.COM"});
 }
 
 }  // namespace amanah::bench

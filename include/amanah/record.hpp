@@ -55,8 +55,8 @@ struct Warning {
   std::string message{};  // never contains the value
 };
 
-// A streaming pass over all records (in storage order), fetched in small batches: the store is never
-// loaded into memory at once. The store must outlive the scan. Records inserted during a scan
+// A streaming pass over all records (in storage order), fetched in small batches: the store is
+// never loaded into memory at once. The store must outlive the scan. Records inserted during a scan
 // may or may not be seen.
 class AMANAH_EXPORT RecordScan {
  public:

@@ -1,5 +1,5 @@
-// The key hierarchy below the root key (DESIGN.md, "Keys"). Every derived key is bound to the
-// store id, so the same root in two stores would still give different keys.
+// The key hierarchy below the root key (docs/ARCHITECTURE.md, keys/). Every derived key is bound
+// to the store id, so the same root in two stores would still give different keys.
 #pragma once
 
 #include <cstdint>

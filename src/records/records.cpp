@@ -121,6 +121,16 @@ Doc load_doc(db::Statement& st, int col) {
 
 }  // namespace
 
+std::shared_ptr<const Manifest> Records::checked(const AccessContext& ctx,
+                                                 const std::vector<std::string>& fields) {
+  core_.require_open();
+  auto m = core_.manifest();
+  policy::check_context(*m, ctx);
+  for (const auto& f : fields)
+    (void)declared(*m, f);
+  return m;
+}
+
 std::string Records::plain_value(std::string_view subject, std::string_view key_id,
                                  std::string_view field, const DocValue& v) {
   if (!v.sealed) return v.text;
@@ -221,11 +231,7 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
 Record Records::get(const AccessContext& ctx, const CustomerId& id,
                     const std::vector<std::string>& fields) {
   std::shared_lock gate(core_.gate);
-  core_.require_open();
-  const auto m = core_.manifest();
-  policy::check_context(*m, ctx);
-  for (const auto& f : fields)
-    (void)declared(*m, f);
+  const auto m = checked(ctx, fields);
   Loaded l;
   {
     store::DataReader lease(core_);
@@ -390,11 +396,7 @@ std::vector<Record> Records::scan_batch(const AccessContext& ctx,
 RecordScan Records::scan(const AccessContext& ctx, std::vector<std::string> fields) {
   {
     std::shared_lock gate(core_.gate);
-    core_.require_open();
-    const auto m = core_.manifest();
-    policy::check_context(*m, ctx);
-    for (const auto& f : fields)
-      (void)declared(*m, f);
+    (void)checked(ctx, fields);
   }
   auto st = std::make_unique<RecordScan::State>();
   st->records = this;

@@ -64,6 +64,10 @@ class Records {
     Doc doc;
     std::int64_t row = 0;  // the subject's row (what the blind index refers to)
   };
+  // The manifest in force, once `ctx` and the requested `fields` are checked against it (the
+  // store open, gate held).
+  std::shared_ptr<const Manifest> checked(const AccessContext& ctx,
+                                          const std::vector<std::string>& fields);
   std::string plain_value(std::string_view subject, std::string_view key_id, std::string_view field,
                           const DocValue& v);
   // Subjects whose lookup field `f` has tag `tag`, each with the index form of its stored value

@@ -1,5 +1,5 @@
-// The core of an open store: resources only (DESIGN.md "Layers"). The directory lock, the
-// keyslots and key hierarchy, the write connections and read pools of data.db and keys.db, the
+// The core of an open store: resources only (docs/ARCHITECTURE.md, "Layers"). The directory lock,
+// the keyslots and key hierarchy, the write connections and read pools of data.db and keys.db, the
 // clock and the manifest in force. Capabilities live in their own services, which are given the
 // parts of the core they need; none of them is known here.
 #pragma once

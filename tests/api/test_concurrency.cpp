@@ -120,16 +120,7 @@ TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost
   CHECK(store.size() == total);
 }
 
-namespace {
-
-amanah::FieldValues customer(int i) {
-  return {{"full_name", "Reader " + std::to_string(i)},
-          {"email", "r" + std::to_string(i) + "@example.com"},
-          {"phone", "+62812" + std::to_string(2000000 + i)},
-          {"nik", "3171" + std::to_string(234567890000 + i)}};
-}
-
-}  // namespace
+using amanah::test::customer;
 
 TEST_CASE("8 threads read while the store is rekeyed and unlock methods change", "[concurrency]") {
   TempDir tmp;

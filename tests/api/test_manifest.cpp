@@ -23,7 +23,7 @@ using Catch::Matchers::ContainsSubstring;
 
 namespace {
 
-// The example from DESIGN.md, verbatim.
+// A complete example manifest (every section), kept verbatim.
 constexpr std::string_view kDesignExample = R"([store]
 name = "Toko Contoh"
 
@@ -226,7 +226,7 @@ Field text_field(std::string name) {
 
 }  // namespace
 
-TEST_CASE("the DESIGN.md example parses into the expected model", "[manifest]") {
+TEST_CASE("a complete example manifest parses into the expected model", "[manifest]") {
   const auto m = Manifest::from_toml(kDesignExample, "privacy.toml");
   CHECK(m.store_name() == "Toko Contoh");
 
@@ -332,7 +332,7 @@ lookup = true
 }
 
 TEST_CASE("the builder makes the same manifest as TOML", "[manifest]") {
-  SECTION("the DESIGN.md example") {
+  SECTION("the complete example") {
     const auto built =
         Manifest::builder()
             .name("Toko Contoh")

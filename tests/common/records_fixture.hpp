@@ -4,6 +4,8 @@
 
 #include <amanah/amanah.hpp>
 
+#include <string>
+
 #include "support.hpp"
 
 namespace amanah::test {
@@ -48,6 +50,14 @@ categories = ["sensitive"]
 
 inline Manifest example_manifest() {
   return Manifest::from_toml(kManifestToml, "example.toml");
+}
+
+// Customer `i` of the reader tests: every value distinct, the NIK sealed.
+inline FieldValues customer(int i) {
+  return {{"full_name", "Reader " + std::to_string(i)},
+          {"email", "r" + std::to_string(i) + "@example.com"},
+          {"phone", "+62812" + std::to_string(2000000 + i)},
+          {"nik", "3171" + std::to_string(234567890000 + i)}};
 }
 
 inline const AccessContext kSupport{

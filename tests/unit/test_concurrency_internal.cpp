@@ -16,16 +16,7 @@ using amanah::CustomerStore;
 using amanah::SecretBytes;
 using amanah::test::TempDir;
 
-namespace {
-
-amanah::FieldValues customer(int i) {
-  return {{"full_name", "Reader " + std::to_string(i)},
-          {"email", "r" + std::to_string(i) + "@example.com"},
-          {"phone", "+62812" + std::to_string(2000000 + i)},
-          {"nik", "3171" + std::to_string(234567890000 + i)}};
-}
-
-}  // namespace
+using amanah::test::customer;
 
 TEST_CASE("reads do not wait for the writer's lock and see only committed data", "[concurrency]") {
   TempDir tmp;
