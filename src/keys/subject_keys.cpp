@@ -1,6 +1,7 @@
 #include "keys/subject_keys.hpp"
 
 #include <algorithm>
+#include <array>
 #include <shared_mutex>
 
 #include <amanah/error.hpp>
@@ -11,7 +12,7 @@ namespace amanah::detail::keys {
 namespace {
 
 constexpr std::size_t kPoolRefill = 64;
-constexpr std::size_t kKeyIdSize = 16;  // random bytes per key id
+constexpr std::size_t kKeyIdRandom = 8;  // random bytes after the 8-byte order prefix
 
 std::string subject_key_aad(std::string_view store_id, std::string_view key_id,
                             std::uint64_t epoch) {
@@ -39,12 +40,31 @@ void SubjectKeys::reserve(std::size_t n) {
   auto put =
       writer_.cached("INSERT INTO subject_keys(key_id, kek_epoch, wrapped) VALUES (?1, ?2, ?3)");
   auto list = writer_.cached("INSERT INTO key_pool(key_id) VALUES (?1)");
+  // Key ids ascend (an 8-byte order prefix, then 8 random bytes): keys.db's key-id index grows
+  // at its end instead of at random, and a scan, which reads subjects in the order they were
+  // written, finds their keys in order too. The order says no more than the subjects' row order.
+  if (!next_order_) {
+    auto st = writer_.cached("SELECT max(key_id) FROM subject_keys");
+    std::uint64_t top = 0;
+    if (st->step() && !st->is_null(0)) {
+      crypto::Bytes prefix;
+      if (crypto::from_hex(st->column_text(0).substr(0, 16), prefix) && prefix.size() == 8)
+        for (const auto b : prefix)
+          top = (top << 8) | std::to_integer<std::uint64_t>(b);
+    }
+    next_order_ = top + 1;
+  }
   // All ids and keys drawn in two calls: the generator's per-call cost dominated big batches.
-  const crypto::Bytes id_bytes = crypto::random_bytes(count * kKeyIdSize);
+  const crypto::Bytes id_bytes = crypto::random_bytes(count * kKeyIdRandom);
   SecretBytes fresh(count * crypto::kKeySize);
   crypto::random_bytes(fresh.mutable_view());
   for (std::size_t i = 0; i < count; ++i) {
-    std::string id = crypto::to_hex(std::span(id_bytes).subspan(i * kKeyIdSize, kKeyIdSize));
+    std::array<std::byte, 8> order{};
+    const std::uint64_t at = (*next_order_)++;  // wraps only after 2^64 keys: then unordered
+    for (std::size_t b = 0; b < order.size(); ++b)
+      order[b] = static_cast<std::byte>(at >> (8 * (7 - b)));
+    std::string id = crypto::to_hex(order);
+    id += crypto::to_hex(std::span(id_bytes).subspan(i * kKeyIdRandom, kKeyIdRandom));
     const auto key = fresh.view().subspan(i * crypto::kKeySize, crypto::kKeySize);
     const auto aad = subject_key_aad(store_id_, id, kek_.epoch());
     const auto wrapped = kek_.aead().seal(key, crypto::as_bytes(aad));

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -68,6 +69,7 @@ class SubjectKeys {
     std::string id;
   };
   std::deque<Pooled> pool_;  // write lock
+  std::optional<std::uint64_t> next_order_;  // write lock; read from keys.db on first use
   bool listed_ = false;      // key_pool may hold rows (a close without them writes nothing)
   std::shared_mutex cache_mu_;
   KeyCache cache_;
