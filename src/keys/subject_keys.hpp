@@ -68,9 +68,9 @@ class SubjectKeys {
     std::int64_t seq;
     std::string id;
   };
-  std::deque<Pooled> pool_;  // write lock
+  std::deque<Pooled> pool_;                  // write lock
   std::optional<std::uint64_t> next_order_;  // write lock; read from keys.db on first use
-  bool listed_ = false;      // key_pool may hold rows (a close without them writes nothing)
+  bool listed_ = false;  // key_pool may hold rows (a close without them writes nothing)
   std::shared_mutex cache_mu_;
   KeyCache cache_;
 };

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "db/db.hpp"
@@ -274,4 +275,33 @@ COMMIT;
   store.merge(amanah::test::kSupport, ids[1], ids[2]);
   CHECK(store.find(amanah::test::kSupport, "email", "m2@example.com").empty());
   CHECK(amanah::test::counts(store).index == 8);  // 4 subjects × (email, nik)
+}
+
+TEST_CASE("subject key ids ascend in the order keys are drawn, also after a reopen",
+          "[records][keys]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  const SecretBytes raw = SecretBytes::random(32);
+  auto key_ids = [](CustomerStore& store) {
+    std::vector<std::string> out;
+    auto st = Access::data_db(store).prepare("SELECT key_id FROM subjects ORDER BY row");
+    while (st.step())
+      out.push_back(st.column_text(0));
+    return out;
+  };
+  {
+    auto store =
+        CustomerStore::create(dir, *amanah::raw_key(raw.clone()), amanah::test::example_manifest());
+    std::vector<amanah::FieldValues> batch(100, amanah::FieldValues{{"full_name", "A"}});
+    (void)store.insert_many(amanah::test::kSupport, batch);
+  }
+  auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()));
+  for (int i = 0; i < 3; ++i)
+    (void)store.insert(amanah::test::kSupport, {{"full_name", "B"}});
+  const auto ids = key_ids(store);
+  REQUIRE(ids.size() == 103);
+  CHECK(std::is_sorted(ids.begin(), ids.end()));
+  CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+  for (const auto& id : ids)
+    CHECK(id.size() == 32);
 }
