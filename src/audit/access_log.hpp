@@ -1,7 +1,8 @@
 // Recording who accessed what and why (an audit concern; the tamper-evident log replaces this
 // table next). Writes are recorded in the transaction of the change; reads are queued and
-// written in batches (with the next write, every 256 reads, and at close), so a read never waits
-// for a disk sync nor, usually, for the writer. A batch of reads alone is committed without a
+// written in batches (with the next write, at close, and when 256 are queued and the writer is
+// free; past 1,024 a reader waits for the writer), so a read never waits for a disk sync nor,
+// usually, for the writer. A batch of reads alone is committed without a
 // sync of its own: it reaches the disk with the next write's sync or a checkpoint (a process
 // crash keeps it; a power loss before then may not, like the reads still queued).
 #pragma once
