@@ -115,24 +115,54 @@ std::map<std::string, SubjectKey, std::less<>> SubjectKeys::get_many(
     }
   }
   if (missing.empty()) return out;
+  std::sort(missing.begin(), missing.end());
+  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
   auto lease = readers_.acquire();
   db::ReadSnapshot snapshot(*lease);
+  // Key ids ascend with the subjects' rows, so a batch's keys usually lie in one narrow range:
+  // one range read instead of a search per key. A wide range (ids of an older store, which are
+  // random) stops at the limit and the rest are read one by one.
+  const std::int64_t limit = 2 * static_cast<std::int64_t>(missing.size()) + 16;
+  std::int64_t seen = 0;
+  {
+    auto st = lease->cached(
+        "SELECT key_id, kek_epoch, wrapped FROM subject_keys WHERE key_id BETWEEN ?1 AND ?2 "
+        "ORDER BY key_id LIMIT ?3");
+    st->bind(1, missing.front()).bind(2, missing.back()).bind(3, limit);
+    while (st->step()) {
+      ++seen;
+      const std::string id = st->column_text(0);
+      if (!std::binary_search(missing.begin(), missing.end(), std::string_view(id))) continue;
+      SubjectKey key =
+          open_wrapped(id, static_cast<std::uint64_t>(st->column_int64(1)), st->column_blob(2));
+      out.emplace(id, std::move(key));
+    }
+  }
   for (const auto id : missing)
-    if (!out.contains(id)) out.emplace(std::string(id), unwrap(*lease, id, /*cache=*/false));
+    if (!out.contains(id)) {
+      if (seen < limit) throw Error(ErrorCode::Corrupt, "a subject's key is missing from keys.db");
+      out.emplace(std::string(id), unwrap(*lease, id, /*cache=*/false));
+    }
   return out;
+}
+
+SubjectKey SubjectKeys::open_wrapped(std::string_view key_id, std::uint64_t epoch,
+                                     std::span<const std::byte> wrapped) const {
+  if (epoch != kek_.epoch())
+    throw Error(ErrorCode::Corrupt, "a subject's key is sealed under an unknown KEK epoch");
+  const auto aad = subject_key_aad(store_id_, key_id, epoch);
+  SubjectKey key;
+  if (!kek_.aead().open_into(wrapped, crypto::as_bytes(aad), key.bytes_))
+    throw Error(ErrorCode::Corrupt, "a subject's key in keys.db does not open");
+  return key;
 }
 
 SubjectKey SubjectKeys::unwrap(db::Connection& c, std::string_view key_id, bool cache) {
   auto st = c.cached("SELECT kek_epoch, wrapped FROM subject_keys WHERE key_id = ?1");
   st->bind(1, key_id);
   if (!st->step()) throw Error(ErrorCode::Corrupt, "a subject's key is missing from keys.db");
-  const auto epoch = static_cast<std::uint64_t>(st->column_int64(0));
-  if (epoch != kek_.epoch())
-    throw Error(ErrorCode::Corrupt, "a subject's key is sealed under an unknown KEK epoch");
-  const auto aad = subject_key_aad(store_id_, key_id, epoch);
-  SubjectKey key;
-  if (!kek_.aead().open_into(st->column_blob(1), crypto::as_bytes(aad), key.bytes_))
-    throw Error(ErrorCode::Corrupt, "a subject's key in keys.db does not open");
+  SubjectKey key =
+      open_wrapped(key_id, static_cast<std::uint64_t>(st->column_int64(0)), st->column_blob(1));
   if (cache) {
     std::lock_guard g(cache_mu_);
     const auto slot = cache_.insert(key_id);

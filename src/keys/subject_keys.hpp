@@ -59,6 +59,9 @@ class SubjectKeys {
 
  private:
   SubjectKey unwrap(db::Connection& c, std::string_view key_id, bool cache);
+  // Error(Corrupt) unless `wrapped` opens under the KEK of `epoch` as the key `key_id`.
+  SubjectKey open_wrapped(std::string_view key_id, std::uint64_t epoch,
+                          std::span<const std::byte> wrapped) const;
 
   db::Connection& writer_;
   db::ReaderPool& readers_;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "db/db.hpp"
 #include "records_fixture.hpp"
@@ -304,4 +305,45 @@ TEST_CASE("subject key ids ascend in the order keys are drawn, also after a reop
   CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
   for (const auto& id : ids)
     CHECK(id.size() == 32);
+}
+
+TEST_CASE("a scan opens the sealed values of sparse subjects, in one key range or key by key",
+          "[records][keys]") {
+  TempDir tmp;
+  const SecretBytes raw = SecretBytes::random(32);
+  std::map<std::string, std::string> expected;  // id -> NIK
+  {
+    auto store = CustomerStore::create(tmp / "s", *amanah::raw_key(raw.clone()),
+                                       amanah::test::example_manifest());
+    // Every subject draws a key; only every 40th holds a sealed value, so a batch's wanted keys
+    // are spread over a range of mostly unwanted ones (the range read stops at its limit).
+    std::vector<amanah::FieldValues> sparse;
+    for (int i = 0; i < 600; ++i) {
+      amanah::FieldValues v{{"full_name", "S " + std::to_string(i)}};
+      if (i % 40 == 0) v.emplace("nik", "31712345678901" + std::to_string(10 + i / 40));
+      sparse.push_back(std::move(v));
+    }
+    const auto ids = store.insert_many(amanah::test::kSupport, sparse);
+    for (int i = 0; i < 600; i += 40)
+      expected.emplace(ids[static_cast<std::size_t>(i)].str(), sparse[i].at("nik"));
+    // And dense: every subject of the batch holds one.
+    std::vector<amanah::FieldValues> dense;
+    for (int i = 0; i < 50; ++i)
+      dense.push_back({{"nik", "31712345678902" + std::to_string(10 + i)}});
+    const auto dense_ids = store.insert_many(amanah::test::kSupport, dense);
+    for (std::size_t i = 0; i < dense_ids.size(); ++i)
+      expected.emplace(dense_ids[i].str(), dense[i].at("nik"));
+  }
+  // Reopened: the key cache is cold, so the scan reads every key from keys.db.
+  auto store = CustomerStore::open(tmp / "s", *amanah::raw_key(raw.clone()));
+  std::size_t opened = 0, records = 0;
+  for (const auto& r : store.scan(amanah::test::kSupport, {"nik"})) {
+    ++records;
+    const auto it = r.fields.find("nik");
+    if (it == r.fields.end()) continue;
+    ++opened;
+    CHECK(expected.at(r.id.str()) == it->second);
+  }
+  CHECK(records == 650);
+  CHECK(opened == expected.size());
 }
