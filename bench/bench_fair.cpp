@@ -99,8 +99,6 @@ categories = ["identity", "contact", "sensitive"]
 purposes = ["service"]
 )toml";
 
-const amanah::AccessContext kCtx{.actor = "bench", .roles = {"support"}, .purpose = "service"};
-
 // Customers first .. first + n - 1, in batches of kBatch.
 std::vector<std::vector<Customer>> customer_batches(std::size_t n) {
   std::vector<std::vector<Customer>> out;
@@ -121,23 +119,6 @@ std::vector<std::vector<amanah::FieldValues>> field_value_batches(std::size_t n)
   }
   return out;
 }
-
-// A cheap deterministic index sequence; each thread gets its own seed.
-class Picker {
- public:
-  Picker(std::size_t n, int thread)
-      : n_(n), s_(0x9e3779b97f4a7c15u + 0x1000193u * unsigned(thread)) {}
-  std::size_t next() noexcept {
-    s_ ^= s_ << 13;
-    s_ ^= s_ >> 7;
-    s_ ^= s_ << 17;
-    return static_cast<std::size_t>(s_ % n_);
-  }
-
- private:
-  std::size_t n_;
-  std::uint64_t s_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Peak memory: the kernel's high-water mark of this process's RSS (VmHWM), reset to the current

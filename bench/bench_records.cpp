@@ -85,24 +85,6 @@ categories = ["identity", "contact", "sensitive"]
 purposes = ["service"]
 )toml";
 
-const amanah::AccessContext kCtx{.actor = "bench", .roles = {"support"}, .purpose = "service"};
-
-// A cheap deterministic index sequence, the same for every variant.
-class Picker {
- public:
-  explicit Picker(std::size_t n) : n_(n) {}
-  std::size_t next() noexcept {
-    s_ ^= s_ << 13;
-    s_ ^= s_ >> 7;
-    s_ ^= s_ << 17;
-    return static_cast<std::size_t>(s_ % n_);
-  }
-
- private:
-  std::size_t n_;
-  std::uint64_t s_ = 0x9e3779b97f4a7c15u;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Raw SQLCipher / plain SQLite, by hand: prepared once, reused.
 

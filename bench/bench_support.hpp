@@ -55,6 +55,26 @@ inline bool starts_with_sqlite_header(const std::filesystem::path& file) {
 
 // --- The customers every records benchmark uses (bench_records.cpp, bench_fair.cpp).
 
+inline const amanah::AccessContext kCtx{
+    .actor = "bench", .roles = {"support"}, .purpose = "service"};
+
+// A cheap deterministic index sequence, the same for every variant; each thread gets its own.
+class Picker {
+ public:
+  explicit Picker(std::size_t n, int thread = 0)
+      : n_(n), s_(0x9e3779b97f4a7c15u + 0x1000193u * static_cast<unsigned>(thread)) {}
+  std::size_t next() noexcept {
+    s_ ^= s_ << 13;
+    s_ ^= s_ >> 7;
+    s_ ^= s_ << 17;
+    return static_cast<std::size_t>(s_ % n_);
+  }
+
+ private:
+  std::size_t n_;
+  std::uint64_t s_;
+};
+
 inline std::string padded(std::uint64_t v, std::size_t width) {
   std::string digits = std::to_string(v);
   std::string s(digits.size() < width ? width - digits.size() : 0, '0');

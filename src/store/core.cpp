@@ -1,8 +1,6 @@
 // The store's lifecycle: creating, opening, rekeying and closing the directory's resources.
 #include "store/core.hpp"
 
-#include <pthread.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -92,30 +90,28 @@ std::shared_ptr<const Clock> or_system(std::shared_ptr<const Clock> clock) {
 
 }  // namespace
 
-static_assert(sizeof(pthread_rwlock_t) <= 64);
-
 Gate::Gate() {
   pthread_rwlockattr_t attr;
   pthread_rwlockattr_init(&attr);
   pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-  if (pthread_rwlock_init(reinterpret_cast<pthread_rwlock_t*>(rw_), &attr) != 0)
+  if (pthread_rwlock_init(&rw_, &attr) != 0)
     throw Error(ErrorCode::Internal, "cannot create the store's lock");
   pthread_rwlockattr_destroy(&attr);
 }
 Gate::~Gate() {
-  pthread_rwlock_destroy(reinterpret_cast<pthread_rwlock_t*>(rw_));
+  pthread_rwlock_destroy(&rw_);
 }
 void Gate::lock() {
-  pthread_rwlock_wrlock(reinterpret_cast<pthread_rwlock_t*>(rw_));
+  pthread_rwlock_wrlock(&rw_);
 }
 void Gate::unlock() {
-  pthread_rwlock_unlock(reinterpret_cast<pthread_rwlock_t*>(rw_));
+  pthread_rwlock_unlock(&rw_);
 }
 void Gate::lock_shared() {
-  pthread_rwlock_rdlock(reinterpret_cast<pthread_rwlock_t*>(rw_));
+  pthread_rwlock_rdlock(&rw_);
 }
 void Gate::unlock_shared() {
-  pthread_rwlock_unlock(reinterpret_cast<pthread_rwlock_t*>(rw_));
+  pthread_rwlock_unlock(&rw_);
 }
 
 DataReader::DataReader(Core& core) : write_(core.write_mu, std::try_to_lock) {

@@ -4,6 +4,8 @@
 // parts of the core they need; none of them is known here.
 #pragma once
 
+#include <pthread.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -41,7 +43,7 @@ class Gate {
   void unlock_shared();
 
  private:
-  alignas(8) unsigned char rw_[64];  // pthread_rwlock_t, kept out of this header
+  pthread_rwlock_t rw_;
 };
 
 class Core;

@@ -184,6 +184,6 @@ TEST_CASE("8 threads read while the store is rekeyed and unlock methods change",
   CHECK(store.size() == kCustomers + 3);
   store.close();
   auto again = CustomerStore::open(tmp / "s", *key);
-  CHECK(again.get(amanah::test::kSupport, ids[7]).fields.at("nik") ==
-        "3171" + std::to_string(234567890007));
+  CHECK((again.get(amanah::test::kSupport, ids[7]).fields.at("nik") ==
+         "3171" + std::to_string(234567890007)));  // a failure prints no NIK
 }

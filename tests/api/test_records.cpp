@@ -15,23 +15,10 @@ using amanah::CustomerStore;
 using amanah::ErrorCode;
 using amanah::FieldValues;
 using amanah::SecretBytes;
+using amanah::test::app_key;
+using amanah::test::kSiti;
 using amanah::test::kSupport;
 using amanah::test::TempDir;
-
-namespace {
-
-std::unique_ptr<amanah::KeyProvider> app_key() {
-  static const SecretBytes key = SecretBytes::random(32);
-  return amanah::raw_key(key.clone());
-}
-
-const FieldValues kSiti = {{"full_name", "Siti Rahma"},
-                           {"email", "siti@Example.CO.ID"},
-                           {"phone", "0812-3456-7890"},
-                           {"nik", "3171234567890123"},
-                           {"birth_date", "1990-05-17"}};
-
-}  // namespace
 
 TEST_CASE("insert validates and normalizes; get returns canonical values", "[records]") {
   TempDir tmp;

@@ -4,6 +4,7 @@
 
 #include <amanah/amanah.hpp>
 
+#include <memory>
 #include <string>
 
 #include "support.hpp"
@@ -59,6 +60,19 @@ inline FieldValues customer(int i) {
           {"phone", "+62812" + std::to_string(2000000 + i)},
           {"nik", "3171" + std::to_string(234567890000 + i)}};
 }
+
+// One raw application key per test program, so a test can reopen what it created.
+inline std::unique_ptr<KeyProvider> app_key() {
+  static const SecretBytes key = SecretBytes::random(32);
+  return raw_key(key.clone());
+}
+
+// A customer with one value of most types (synthetic).
+inline const FieldValues kSiti = {{"full_name", "Siti Rahma"},
+                                  {"email", "siti@Example.CO.ID"},
+                                  {"phone", "0812-3456-7890"},
+                                  {"nik", "3171234567890123"},
+                                  {"birth_date", "1990-05-17"}};
 
 inline const AccessContext kSupport{
     .actor = "agent-17", .roles = {"support"}, .purpose = "service"};

@@ -19,14 +19,11 @@ using amanah::test::kSupport;
 using amanah::test::TempDir;
 namespace fsys = std::filesystem;
 
+using amanah::test::app_key;
+
 namespace {
 
 constexpr std::size_t kPage = 4096;
-
-std::unique_ptr<amanah::KeyProvider> app_key() {
-  static const SecretBytes key = SecretBytes::random(32);
-  return amanah::raw_key(key.clone());
-}
 
 // A closed store with enough records that data.db and keys.db span several pages.
 void make_store(const fsys::path& dir) {

@@ -14,24 +14,11 @@ using amanah::CustomerStore;
 using amanah::ErrorCode;
 using amanah::FieldValues;
 using amanah::SecretBytes;
+using amanah::test::app_key;
+using amanah::test::kSiti;
 using amanah::test::kSupport;
 using amanah::test::TempDir;
 using Access = amanah::detail::StoreAccess;
-
-namespace {
-
-std::unique_ptr<amanah::KeyProvider> app_key() {
-  static const SecretBytes key = SecretBytes::random(32);
-  return amanah::raw_key(key.clone());
-}
-
-const FieldValues kSiti = {{"full_name", "Siti Rahma"},
-                           {"email", "siti@Example.CO.ID"},
-                           {"phone", "0812-3456-7890"},
-                           {"nik", "3171234567890123"},
-                           {"birth_date", "1990-05-17"}};
-
-}  // namespace
 
 TEST_CASE("bad input changes nothing: no row, index entry, key or log entry", "[records]") {
   TempDir tmp;

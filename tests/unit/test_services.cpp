@@ -195,7 +195,7 @@ TEST_CASE("a value passed where a name belongs is never repeated in the message"
       message_of([&] { (void)store.scan(amanah::test::kSupport, {pii}); }),
   };
   for (const auto& m : messages) {
-    CHECK(m != "(no error)");
+    CHECK((m != "(no error)"));  // doubled parentheses: a failure never prints the message
     CHECK(m.find("siti") == std::string::npos);
   }
   // A well-formed but undeclared name is still named, so the caller can fix it.
@@ -265,8 +265,9 @@ COMMIT;
   CHECK(c.subjects == 5);
   CHECK(c.keys == 5);  // the orphan is gone, every subject's key kept
   for (int i = 0; i < 5; ++i) {
-    CHECK(store.get(amanah::test::kSupport, ids[static_cast<std::size_t>(i)]).fields.at("nik") ==
-          "317123456789000" + std::to_string(i));
+    // Doubled parentheses: a failure says false, never the values.
+    CHECK((store.get(amanah::test::kSupport, ids[static_cast<std::size_t>(i)]).fields.at("nik") ==
+           "317123456789000" + std::to_string(i)));
     CHECK(store.find(amanah::test::kSupport, "email", "M" + std::to_string(i) + "@example.com") ==
           std::vector{ids[static_cast<std::size_t>(i)]});
   }
@@ -342,7 +343,7 @@ TEST_CASE("a scan opens the sealed values of sparse subjects, in one key range o
     const auto it = r.fields.find("nik");
     if (it == r.fields.end()) continue;
     ++opened;
-    CHECK(expected.at(r.id.str()) == it->second);
+    CHECK((expected.at(r.id.str()) == it->second));  // a failure prints no NIK
   }
   CHECK(records == 650);
   CHECK(opened == expected.size());
