@@ -39,7 +39,10 @@ enum class Mask {
   nullify,     // the field is left out
 };
 
-enum class Action { read, create, update, erase, export_data };
+// What a request does. manage_consent (granting or withdrawing a consent) and manage_manifest
+// (changing the manifest of an open store) act on the store as a whole: only rules that name no
+// field and no category decide them.
+enum class Action { read, create, update, erase, export_data, manage_consent, manage_manifest };
 
 // Names as written in TOML ("legal_obligation", "email", "last4", "export", ...).
 [[nodiscard]] AMANAH_EXPORT std::string_view to_string(LegalBasis v) noexcept;

@@ -14,8 +14,8 @@ constexpr std::size_t kQueueLimit = 4 * AccessLog::kReadBatch;
 
 void insert(db::Connection& c, const AccessEntry& e) {
   c.cached(
-       "INSERT INTO access_log(at, actor, roles, purpose, action, subject, fields) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+       "INSERT INTO access_log(at, actor, roles, purpose, action, subject, fields, decision, "
+       "rules) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
       ->bind(1, e.at)
       .bind(2, e.actor)
       .bind(3, e.roles)
@@ -23,6 +23,8 @@ void insert(db::Connection& c, const AccessEntry& e) {
       .bind(5, e.action)
       .bind(6, e.subject)
       .bind(7, e.fields)
+      .bind(8, e.decision)
+      .bind(9, e.rules)
       .run();
 }
 
@@ -59,11 +61,18 @@ std::string join_names(const std::vector<std::string>& names) {
 AccessLog::AccessLog(store::Core& core) : core_(core), key_(core.keys().audit()) {}
 
 AccessEntry AccessLog::entry(const AccessContext& ctx, std::string_view action,
-                             std::string_view subject, std::string_view fields) const {
-  return {core_.now(),           ctx.actor,
-          join_names(ctx.roles), ctx.purpose,
-          std::string(action),   subject.empty() ? std::string() : key_.pseudonym(subject),
-          std::string(fields)};
+                             std::string_view subject, std::string_view fields,
+                             std::string_view rules) const {
+  AccessEntry e;
+  e.at = core_.now();
+  e.actor = ctx.actor;
+  e.roles = join_names(ctx.roles);
+  e.purpose = ctx.purpose;
+  e.action = std::string(action);
+  if (!subject.empty()) e.subject = key_.pseudonym(subject);
+  e.fields = std::string(fields);
+  e.rules = std::string(rules);
+  return e;
 }
 
 std::vector<AccessEntry> AccessLog::take_queue() {
@@ -72,7 +81,8 @@ std::vector<AccessEntry> AccessLog::take_queue() {
 }
 
 void AccessLog::record_write(db::Transaction& tx, const AccessContext& ctx, std::string_view action,
-                             std::string_view subject, std::string_view fields) {
+                             std::string_view subject, std::string_view fields,
+                             std::string_view rules) {
   auto reads = std::make_shared<std::vector<AccessEntry>>(take_queue());
   // Back to the front of the queue if the write does not commit: no read record is lost.
   tx.on_rollback([this, reads]() {
@@ -83,12 +93,23 @@ void AccessLog::record_write(db::Transaction& tx, const AccessContext& ctx, std:
   db::Connection& c = tx.connection();
   for (const auto& e : *reads)
     insert(c, e);
-  insert(c, entry(ctx, action, subject, fields));
+  insert(c, entry(ctx, action, subject, fields, rules));
 }
 
 void AccessLog::record_read(const AccessContext& ctx, std::string_view subject,
-                            std::string_view fields) {
-  AccessEntry e = entry(ctx, "read", subject, fields);
+                            std::string_view fields, std::string_view rules) {
+  enqueue(entry(ctx, "read", subject, fields, rules));
+}
+
+void AccessLog::record_denial(const AccessContext& ctx, std::string_view action,
+                              std::string_view subject, std::string_view fields,
+                              std::string_view rules) {
+  AccessEntry e = entry(ctx, action, subject, fields, rules);
+  e.decision = "deny";
+  enqueue(std::move(e));
+}
+
+void AccessLog::enqueue(AccessEntry e) {
   std::size_t queued = 0;
   {
     std::lock_guard g(queue_mu_);

@@ -30,6 +30,8 @@ struct AccessEntry {
   std::string actor, roles, purpose, action;
   std::string subject;  // keyed pseudonym of the subject id; empty when not about one subject
   std::string fields;   // field names, comma-separated; never values
+  std::string decision = "allow";  // "allow" or "deny"
+  std::string rules;               // the deciding rule ids, comma-separated
 };
 
 // "a,b,c": how roles and field names are written in the log.
@@ -46,10 +48,15 @@ class AccessLog {
   // A write, recorded inside its transaction after the reads queued before it. If the
   // transaction rolls back, those reads go back to the queue.
   void record_write(db::Transaction& tx, const AccessContext& ctx, std::string_view action,
-                    std::string_view subject, std::string_view fields);
+                    std::string_view subject, std::string_view fields,
+                    std::string_view rules = {});
   // A read (any thread): queued; a full batch is written by whoever fills it, if the writer is
   // free, else with the next write.
-  void record_read(const AccessContext& ctx, std::string_view subject, std::string_view fields);
+  void record_read(const AccessContext& ctx, std::string_view subject, std::string_view fields,
+                   std::string_view rules = {});
+  // A denied request (any action; nothing was read or written): queued like a read.
+  void record_denial(const AccessContext& ctx, std::string_view action, std::string_view subject,
+                     std::string_view fields, std::string_view rules);
   // Writes what is queued in a transaction of its own (write lock held), e.g. at close.
   void flush() noexcept;
   // Flushes, then forgets the audit key (the store closes; write lock held).
@@ -57,7 +64,9 @@ class AccessLog {
 
  private:
   [[nodiscard]] AccessEntry entry(const AccessContext& ctx, std::string_view action,
-                                  std::string_view subject, std::string_view fields) const;
+                                  std::string_view subject, std::string_view fields,
+                                  std::string_view rules) const;
+  void enqueue(AccessEntry e);
   void write_batch();  // write lock held
   std::vector<AccessEntry> take_queue();
 

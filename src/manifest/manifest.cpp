@@ -105,6 +105,10 @@ std::string_view to_string(Action v) noexcept {
       return "erase";
     case Action::export_data:
       return "export";
+    case Action::manage_consent:
+      return "manage_consent";
+    case Action::manage_manifest:
+      return "manage_manifest";
   }
   return "unknown";
 }
@@ -153,7 +157,8 @@ std::optional<Mask> parse_mask(std::string_view s) {
 
 std::optional<Action> parse_action(std::string_view s) {
   using enum Action;
-  return parse_name(std::array{read, create, update, erase, export_data}, s);
+  return parse_name(
+      std::array{read, create, update, erase, export_data, manage_consent, manage_manifest}, s);
 }
 
 std::string key_text(std::string_view key) {

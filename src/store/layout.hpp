@@ -14,7 +14,7 @@ inline constexpr std::string_view kDataDbFile = "data.db";
 inline constexpr std::string_view kKeysDbFile = "keys.db";
 
 // Schema steps by version; later issues append steps, never edit old ones.
-inline constexpr std::array<db::Migration, 3> kDataDbSchema{{
+inline constexpr std::array<db::Migration, 4> kDataDbSchema{{
     {1, "CREATE TABLE amanah_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"},
     {2, R"sql(
 CREATE TABLE manifest(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL) STRICT;
@@ -70,6 +70,22 @@ DROP TABLE blind_index;
 DROP TABLE subjects;
 ALTER TABLE subjects_v3 RENAME TO subjects;
 ALTER TABLE blind_index_v3 RENAME TO blind_index;
+)sql"},
+    {4, R"sql(
+-- Access records carry the policy's decision and its deciding rule ids.
+ALTER TABLE access_log ADD COLUMN decision TEXT NOT NULL DEFAULT 'allow';
+ALTER TABLE access_log ADD COLUMN rules TEXT NOT NULL DEFAULT '';
+-- The consent registry (consent/): append-only events, one purpose each.
+CREATE TABLE consents(
+  id INTEGER PRIMARY KEY,                        -- the event id
+  subject_row INTEGER NOT NULL,                  -- subjects.row
+  purpose TEXT NOT NULL,
+  kind INTEGER NOT NULL CHECK (kind IN (1, 2)),  -- 1 grant, 2 withdrawal
+  at INTEGER NOT NULL,                           -- unix seconds, the store's clock
+  expires INTEGER,                               -- unix seconds; NULL: no expiry
+  evidence BLOB NOT NULL) STRICT;                -- sealed under the subject's key
+CREATE INDEX consents_by_purpose ON consents(purpose, subject_row, id);
+CREATE INDEX consents_by_subject ON consents(subject_row, id);
 )sql"},
 }};
 inline constexpr std::array<db::Migration, 3> kKeysDbSchema{{

@@ -1,0 +1,115 @@
+// The policy engine: a manifest's rules compiled once into a table, and decisions computed from
+// it with no I/O. Cedar's semantics (include/amanah/policy.hpp).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <amanah/manifest.hpp>
+#include <amanah/policy.hpp>
+#include <amanah/record.hpp>
+
+namespace amanah::detail::policy {
+
+class Table;
+
+// One field's outcome, compact (names and rule ids stay in the table).
+struct Outcome {
+  static constexpr std::uint16_t kUndeclared = 0xffff;
+  std::uint16_t field = kUndeclared;  // index into the manifest's fields
+  Effect effect = Effect::deny;
+  Mask mask = Mask::none;
+  std::uint8_t reasons = 0;  // bit (1 << Reason)
+  std::uint32_t rules_begin = 0, rules_end = 0;  // into Verdict::rules
+};
+
+// What a Decision holds.
+struct Verdict {
+  std::shared_ptr<const Table> table;
+  Action action = Action::read;
+  Effect effect = Effect::deny;
+  bool requires_consent = false;
+  std::uint8_t context_reasons = 0;  // undeclared role / purpose: every field denied for it
+  std::vector<Outcome> outcomes;
+  std::vector<std::uint16_t> rules;  // rule indices, per outcome
+  std::vector<std::string> names;    // as asked: undeclared field names (by outcome order)
+  std::vector<std::uint16_t> roles;  // the request's declared roles (indices)
+  std::int32_t purpose = -1;         // the request's purpose (index), -1 if undeclared
+};
+
+class Table : public std::enable_shared_from_this<Table> {
+ public:
+  explicit Table(std::shared_ptr<const Manifest> manifest);
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  [[nodiscard]] const Manifest& manifest() const noexcept { return *manifest_; }
+  [[nodiscard]] const std::shared_ptr<const Manifest>& manifest_ptr() const noexcept {
+    return manifest_;
+  }
+  // The field's index in manifest().fields(), or -1.
+  [[nodiscard]] int field_index(std::string_view name) const noexcept;
+
+  // `action` on each of `fields` (InvalidArgument for a context with no actor or no role).
+  [[nodiscard]] Decision decide(const AccessContext& ctx, Action action,
+                                std::span<const std::string> fields) const;
+  // `action` on every declared field (what a get or scan without a projection asks).
+  [[nodiscard]] Decision decide_all(const AccessContext& ctx, Action action) const;
+  // An action on the store as a whole.
+  [[nodiscard]] Decision decide_store(const AccessContext& ctx, Action action) const;
+
+  // The verdict inside a decision this table made.
+  [[nodiscard]] static const Verdict& verdict(const Decision& d) noexcept;
+
+ private:
+  struct CompiledRule;
+  template <class Names>
+  Decision run(const AccessContext& ctx, Action action, const Names& fields, bool all,
+               bool store_level) const;
+
+  std::shared_ptr<const Manifest> manifest_;
+  std::vector<CompiledRule> rules_;
+  // Per action and field: the rules whose action, field and category match, forbids first.
+  std::vector<std::vector<std::uint16_t>> buckets_;  // [action * fields + field]
+  std::vector<std::vector<std::uint16_t>> store_buckets_;  // [action]: rules naming no field
+  std::vector<std::string_view> field_names_sorted_;
+  std::vector<std::uint16_t> field_order_;  // field_names_sorted_ -> field index
+  std::vector<std::string_view> role_names_sorted_;
+  std::vector<std::uint16_t> role_order_;
+  std::vector<std::string_view> purpose_names_sorted_;
+  std::vector<std::uint16_t> purpose_order_;
+};
+
+// The store's policy: the table of the manifest in force, compiled once per manifest.
+class Engine {
+ public:
+  // `source` gives the manifest in force (the store's core; a fixed one for AccessPolicy(m)).
+  explicit Engine(std::function<std::shared_ptr<const Manifest>()> source)
+      : source_(std::move(source)) {}
+  // The table of the manifest in force (compiled on first use after it changes).
+  [[nodiscard]] std::shared_ptr<const Table> current() const;
+  // Forgets the compiled table (the store closes).
+  void clear() noexcept;
+
+  static Decision wrap(std::shared_ptr<const Verdict> v) { return Decision(std::move(v)); }
+  static const Verdict& unwrap(const Decision& d) noexcept { return *d.v_; }
+
+ private:
+  std::function<std::shared_ptr<const Manifest>()> source_;
+  mutable std::shared_mutex mu_;
+  mutable std::shared_ptr<const Table> table_;
+};
+
+// Throws AccessDenied unless `d` allows.
+void require(const Decision& d);
+
+// "id1,id2": the deciding rule ids as the access log writes them.
+[[nodiscard]] std::string rule_list(const Decision& d);
+
+}  // namespace amanah::detail::policy
