@@ -7,6 +7,7 @@
 #include "audit/access_log.hpp"
 #include "index/blind_index.hpp"
 #include "keys/subject_keys.hpp"
+#include "policy/engine.hpp"
 #include "policy/masks.hpp"
 #include "records/records.hpp"
 #include "store/core.hpp"
@@ -36,10 +37,12 @@ struct StoreImpl {
     subject_keys.clear_cache();
     index.clear();
     masks.clear();
+    engine->clear();
     core->close();
   }
 
   std::unique_ptr<store::Core> core;
+  std::shared_ptr<policy::Engine> engine;  // shared with the AccessPolicy handed out
   keys::SubjectKeys subject_keys;
   index::BlindIndex index;
   audit::AccessLog log;
