@@ -4,7 +4,11 @@
 
 #include <memory>
 
+#include <amanah/consent.hpp>
+#include <amanah/policy.hpp>
+
 #include "audit/access_log.hpp"
+#include "consent/consents.hpp"
 #include "index/blind_index.hpp"
 #include "keys/subject_keys.hpp"
 #include "policy/engine.hpp"
@@ -17,11 +21,15 @@ namespace amanah::detail {
 struct StoreImpl {
   explicit StoreImpl(std::unique_ptr<store::Core> c)
       : core(std::move(c)),
+        engine(std::make_shared<policy::Engine>([core = core.get()] { return core->manifest(); })),
         subject_keys(core->keys_writer(), core->keys_readers(), core->kek(), core->store_id()),
         index(core->keys()),
         log(*core),
         masks(core->keys()),
-        records(*core, subject_keys, index, log) {}
+        consents(*core, subject_keys, log, *engine),
+        records(*core, {subject_keys, index, log, *engine, masks, consents}),
+        access_policy(engine),
+        consent_registry(*this) {}
 
   StoreImpl(const StoreImpl&) = delete;
   StoreImpl& operator=(const StoreImpl&) = delete;
@@ -37,6 +45,7 @@ struct StoreImpl {
     subject_keys.clear_cache();
     index.clear();
     masks.clear();
+    consents.clear();
     engine->clear();
     core->close();
   }
@@ -47,7 +56,10 @@ struct StoreImpl {
   index::BlindIndex index;
   audit::AccessLog log;
   policy::Masks masks;
+  consent::Consents consents;
   records::Records records;
+  AccessPolicy access_policy;
+  ConsentRegistry consent_registry;
   std::shared_ptr<const Manifest> held_manifest;  // what manifest() returned a reference into
 };
 
