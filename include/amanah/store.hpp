@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <amanah/clock.hpp>
+#include <amanah/consent.hpp>
 #include <amanah/export.hpp>
 #include <amanah/key_provider.hpp>
 #include <amanah/manifest.hpp>
@@ -111,6 +112,10 @@ class AMANAH_EXPORT CustomerStore {
   [[nodiscard]] Record masked(const Record& record) const;
   // Number of subjects.
   [[nodiscard]] std::size_t size() const;
+
+  // The consent registry (amanah/consent.hpp): grants, withdrawals, their history and proof.
+  // Lives as long as this store; shared by threads like it.
+  [[nodiscard]] ConsentRegistry& consents();
 
   // Unlock methods. Adding one wraps the root key for `key`; removing one deletes its slot.
   // The last method cannot be removed (InvalidOperation).

@@ -249,6 +249,10 @@ std::size_t CustomerStore::size() const {
   return live().records.size();
 }
 
+ConsentRegistry& CustomerStore::consents() {
+  return live().consent_registry;
+}
+
 namespace detail {
 
 db::Connection& StoreAccess::data_db(CustomerStore& s) {
@@ -265,6 +269,12 @@ SecretBytes StoreAccess::keys_db_key(const CustomerStore& s) {
 }
 std::mutex& StoreAccess::write_mutex(CustomerStore& s) {
   return s.impl_->core->write_mu;
+}
+consent::Consents& StoreAccess::consents(CustomerStore& s) {
+  return s.impl_->consents;
+}
+db::ReaderPool& StoreAccess::data_readers(CustomerStore& s) {
+  return s.impl_->core->data_readers();
 }
 
 }  // namespace detail

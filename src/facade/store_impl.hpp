@@ -4,7 +4,10 @@
 
 #include <memory>
 
+#include <amanah/consent.hpp>
+
 #include "audit/access_log.hpp"
+#include "consent/consents.hpp"
 #include "index/blind_index.hpp"
 #include "keys/subject_keys.hpp"
 #include "policy/engine.hpp"
@@ -17,11 +20,13 @@ namespace amanah::detail {
 struct StoreImpl {
   explicit StoreImpl(std::unique_ptr<store::Core> c)
       : core(std::move(c)),
+        engine(std::make_shared<policy::Engine>([k = core.get()] { return k->manifest(); })),
         subject_keys(core->keys_writer(), core->keys_readers(), core->kek(), core->store_id()),
         index(core->keys()),
         log(*core),
         masks(core->keys()),
-        records(*core, subject_keys, index, log) {}
+        records(*core, subject_keys, index, log),
+        consents(*core, subject_keys, log, *engine) {}
 
   StoreImpl(const StoreImpl&) = delete;
   StoreImpl& operator=(const StoreImpl&) = delete;
@@ -37,6 +42,7 @@ struct StoreImpl {
     subject_keys.clear_cache();
     index.clear();
     masks.clear();
+    consents.clear();
     engine->clear();
     core->close();
   }
@@ -48,6 +54,8 @@ struct StoreImpl {
   audit::AccessLog log;
   policy::Masks masks;
   records::Records records;
+  consent::Consents consents;
+  ConsentRegistry consent_registry{*this};        // what store.consents() hands out
   std::shared_ptr<const Manifest> held_manifest;  // what manifest() returned a reference into
 };
 
