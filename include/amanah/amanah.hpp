@@ -2,6 +2,7 @@
 #pragma once
 
 #include <amanah/clock.hpp>
+#include <amanah/consent.hpp>
 #include <amanah/error.hpp>
 #include <amanah/key_provider.hpp>
 #include <amanah/manifest.hpp>

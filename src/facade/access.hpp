@@ -9,6 +9,10 @@
 
 namespace amanah::detail {
 
+namespace consent {
+class Consents;
+}
+
 struct StoreAccess {
   static db::Connection& data_db(CustomerStore& s);
   static db::Connection& keys_db(CustomerStore& s);
@@ -17,6 +21,9 @@ struct StoreAccess {
   static SecretBytes keys_db_key(const CustomerStore& s);
   // The writer's lock: held by a test, it shows that reads do not wait for it.
   static std::mutex& write_mutex(CustomerStore& s);
+  // The consent service (the calls consent gating makes) and the data.db reader pool.
+  static consent::Consents& consents(CustomerStore& s);
+  static db::ReaderPool& data_readers(CustomerStore& s);
 };
 
 }  // namespace amanah::detail

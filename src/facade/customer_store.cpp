@@ -272,6 +272,12 @@ SecretBytes StoreAccess::keys_db_key(const CustomerStore& s) {
 std::mutex& StoreAccess::write_mutex(CustomerStore& s) {
   return s.impl_->core->write_mu;
 }
+consent::Consents& StoreAccess::consents(CustomerStore& s) {
+  return s.impl_->consents;
+}
+db::ReaderPool& StoreAccess::data_readers(CustomerStore& s) {
+  return s.impl_->core->data_readers();
+}
 
 }  // namespace detail
 }  // namespace amanah

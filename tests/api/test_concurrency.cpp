@@ -89,7 +89,7 @@ TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost
               {{"full_name", "T " + n}, {"email", "t" + n + "@example.com"}, {"phone", phone}});
           owned[t].emplace_back(id, phone);
           auto& [some, some_phone] = owned[t][static_cast<std::size_t>(i) / 2];
-          if (store.get(amanah::test::kSupport, some).fields.at("phone") != some_phone) ++errors;
+          if (store.get(amanah::test::kDpo, some).fields.at("phone") != some_phone) ++errors;
           if (store.find(amanah::test::kSupport, "email", "T" + n + "@EXAMPLE.com") !=
               std::vector{id})
             ++errors;
@@ -98,7 +98,7 @@ TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost
           some_phone = updated;
           if (i % 10 == 0) {
             std::size_t seen = 0;
-            for (const auto& r : store.scan(amanah::test::kSupport, {"email"}))
+            for (const auto& r : store.scan(amanah::test::kDpo, {"email"}))
               seen += r.fields.size();
             if (seen == 0) ++errors;
           }
@@ -114,7 +114,7 @@ TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost
   for (int t = 0; t < kThreads; ++t) {
     total += owned[t].size();
     for (const auto& [id, phone] : owned[t])
-      CHECK(store.get(amanah::test::kSupport, id, {"phone"}).fields.at("phone") == phone);
+      CHECK(store.get(amanah::test::kDpo, id, {"phone"}).fields.at("phone") == phone);
   }
   CHECK(total > 0);
   CHECK(store.size() == total);
@@ -141,7 +141,7 @@ TEST_CASE("8 threads read while the store is rekeyed and unlock methods change",
       while (!stop) {
         try {
           const int c = i % kCustomers;
-          const auto r = store.get(amanah::test::kSupport, ids[static_cast<std::size_t>(c)]);
+          const auto r = store.get(amanah::test::kDpo, ids[static_cast<std::size_t>(c)]);
           if (r.fields.at("nik") != "3171" + std::to_string(234567890000 + c)) ++errors;
           if (store.find(amanah::test::kSupport, "email",
                          "R" + std::to_string(c) + "@example.com") !=
@@ -149,7 +149,7 @@ TEST_CASE("8 threads read while the store is rekeyed and unlock methods change",
             ++errors;
           if (t == 0 && i % 50 == 0) {
             std::size_t n = 0;
-            for (const auto& rec : store.scan(amanah::test::kSupport, {"nik"}))
+            for (const auto& rec : store.scan(amanah::test::kDpo, {"nik"}))
               n += rec.fields.size();
             if (n < kCustomers) ++errors;  // the writer adds a few
           }
@@ -184,6 +184,6 @@ TEST_CASE("8 threads read while the store is rekeyed and unlock methods change",
   CHECK(store.size() == kCustomers + 3);
   store.close();
   auto again = CustomerStore::open(tmp / "s", *key);
-  CHECK((again.get(amanah::test::kSupport, ids[7]).fields.at("nik") ==
+  CHECK((again.get(amanah::test::kDpo, ids[7]).fields.at("nik") ==
          "3171" + std::to_string(234567890007)));  // a failure prints no NIK
 }

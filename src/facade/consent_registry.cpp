@@ -1,0 +1,77 @@
+// ConsentRegistry: one-line forwards to the consent service (consent/consents.hpp).
+#include <amanah/consent.hpp>
+
+#include <chrono>
+
+#include "facade/store_impl.hpp"
+
+namespace amanah {
+
+namespace {
+
+std::int64_t seconds(TimePoint t) {
+  return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
+}
+
+}  // namespace
+
+std::string_view to_string(ConsentState v) noexcept {
+  switch (v) {
+    case ConsentState::never:
+      return "never";
+    case ConsentState::granted:
+      return "granted";
+    case ConsentState::withdrawn:
+      return "withdrawn";
+    case ConsentState::expired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ConsentMethod v) noexcept {
+  switch (v) {
+    case ConsentMethod::checkbox:
+      return "checkbox";
+    case ConsentMethod::signature:
+      return "signature";
+    case ConsentMethod::verbal:
+      return "verbal";
+    case ConsentMethod::imported:
+      return "imported";
+    case ConsentMethod::other:
+      return "other";
+  }
+  return "unknown";
+}
+
+ConsentEvent ConsentRegistry::grant(const AccessContext& ctx, const CustomerId& id,
+                                    std::string_view purpose, const ConsentEvidence& evidence) {
+  return impl_->consents.grant(ctx, id, purpose, evidence);
+}
+ConsentEvent ConsentRegistry::withdraw(const AccessContext& ctx, const CustomerId& id,
+                                       std::string_view purpose, std::string_view source) {
+  return impl_->consents.withdraw(ctx, id, purpose, source);
+}
+ConsentState ConsentRegistry::state(const CustomerId& id, std::string_view purpose) const {
+  return impl_->consents.state(id, purpose, impl_->core->now());
+}
+ConsentState ConsentRegistry::state(const CustomerId& id, std::string_view purpose,
+                                    TimePoint at) const {
+  return impl_->consents.state(id, purpose, seconds(at));
+}
+std::vector<ConsentEvent> ConsentRegistry::history(const CustomerId& id) const {
+  return impl_->consents.history(id);
+}
+std::optional<ConsentEvent> ConsentRegistry::prove(const CustomerId& id, std::string_view purpose,
+                                                   TimePoint at) const {
+  return impl_->consents.prove(id, purpose, seconds(at));
+}
+SubjectScan ConsentRegistry::subjects_with_consent(std::string_view purpose, TimePoint at) const {
+  return impl_->consents.subjects_with_consent(purpose, seconds(at));
+}
+std::string ConsentRegistry::receipt(const CustomerId& id, std::string_view purpose) const {
+  return impl_->consents.receipt(id, purpose);
+}
+
+}  // namespace amanah
