@@ -1,6 +1,7 @@
 // One CustomerStore shared by threads (run under ThreadSanitizer by tools/run.sh test).
 #include <amanah/amanah.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -186,4 +187,73 @@ TEST_CASE("8 threads read while the store is rekeyed and unlock methods change",
   auto again = CustomerStore::open(tmp / "s", *key);
   CHECK((again.get(amanah::test::kDpo, ids[7]).fields.at("nik") ==
          "3171" + std::to_string(234567890007)));  // a failure prints no NIK
+}
+
+TEST_CASE("consent grants and withdrawals race marketing reads on 8 threads", "[concurrency]") {
+  using amanah::test::kMarketing;
+  using amanah::test::kSupport;
+  TempDir tmp;
+  auto store =
+      CustomerStore::create(tmp / "s", *amanah::test::app_key(), amanah::test::example_manifest());
+  constexpr int kCustomers = 40;
+  std::vector<amanah::FieldValues> batch;
+  for (int i = 0; i < kCustomers; ++i)
+    batch.push_back(amanah::test::customer(i));
+  const auto ids = store.insert_many(kSupport, batch);
+  const amanah::ConsentEvidence evidence{.source = "signup-form", .notice_version = "2026-01"};
+  // Even customers hold consent throughout; odd ones are granted and withdrawn over and over.
+  for (int i = 0; i < kCustomers; i += 2)
+    store.consents().grant(kSupport, ids[static_cast<std::size_t>(i)], "marketing", evidence);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0}, scans{0}, changes{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 5; ++t)
+    threads.emplace_back([&, t] {
+      while (!stop) {
+        try {
+          std::size_t even = 0;
+          for (const auto& r : store.scan(kMarketing)) {
+            if (r.fields.size() != 1 || !r.fields.contains("email")) ++errors;
+            const auto pos = std::find(ids.begin(), ids.end(), r.id) - ids.begin();
+            if (pos % 2 == 0) ++even;
+          }
+          if (even != kCustomers / 2) ++errors;  // the steady ones are always reached
+          const auto& id = ids[static_cast<std::size_t>((t * 7) % kCustomers)];
+          try {
+            (void)store.get(kMarketing, id);
+          } catch (const amanah::Error& e) {
+            // Only an odd customer, between a withdrawal and the next grant.
+            if (e.code() != amanah::ErrorCode::ConsentRequired || (t * 7) % 2 == 0) ++errors;
+          }
+          ++scans;
+        } catch (...) {
+          ++errors;
+        }
+      }
+    });
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 15 && errors == 0; ++round)
+        for (int i = 1 + 2 * t; i < kCustomers; i += 6) {
+          const auto& id = ids[static_cast<std::size_t>(i)];
+          store.consents().grant(kSupport, id, "marketing", evidence);
+          store.consents().withdraw(kSupport, id, "marketing", "unsubscribe-link");
+          changes += 2;
+        }
+    });
+  for (std::size_t t = 5; t < threads.size(); ++t)
+    threads[t].join();
+  stop = true;
+  for (std::size_t t = 0; t < 5; ++t)
+    threads[t].join();
+  CHECK(errors == 0);
+  CHECK(scans > 0);
+  // Every odd customer ended withdrawn: the next scan reaches exactly the even ones.
+  std::size_t reached = 0;
+  for (const auto& r : store.scan(kMarketing)) {
+    (void)r;
+    ++reached;
+  }
+  CHECK(reached == kCustomers / 2);
 }
