@@ -201,7 +201,8 @@ Decision Table::run(const AccessContext& ctx, Action action, const Names& fields
       }
     if (forbidden) {
       reasons |= bit(Reason::forbidden);
-    } else if (!permitted) {
+    } else if (!permitted && v->context_reasons == 0) {
+      // Only when the rules were consulted: an undeclared role or purpose skips them.
       reasons |= bit(Reason::no_permit);
     }
     if (reasons == 0) {
