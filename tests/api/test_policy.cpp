@@ -648,6 +648,15 @@ struct Spec {
   }
 };
 
+// How big a random manifest is.
+struct Size {
+  int fields_min = 3, fields_max = 6;
+  int roles_min = 2, roles_max = 4;
+  int rules_min = 0, rules_max = 12;
+  double forbid = 0.4;          // the share of forbids
+  bool narrow_forbids = false;  // forbids name one role, action and field
+};
+
 class Gen {
  public:
   explicit Gen(std::uint32_t seed) : rng_(seed) {}
@@ -672,16 +681,17 @@ class Gen {
     return some(v, n);
   }
 
-  Spec manifest() {
+  Spec manifest() { return manifest(Size{}); }
+  Spec manifest(const Size& size) {
     Spec s;
     const int np = between(2, 3);
     for (int i = 0; i < np; ++i)
       s.purposes.emplace_back("p" + std::to_string(i),
                               chance(0.5) ? LegalBasis::consent : LegalBasis::contract);
-    const int nr = between(2, 4);
+    const int nr = between(size.roles_min, size.roles_max);
     for (int i = 0; i < nr; ++i)
       s.roles.push_back("r" + std::to_string(i));
-    const int nf = between(3, 6);
+    const int nf = between(size.fields_min, size.fields_max);
     // Four categories only, so that fields share them.
     const std::vector<Category> cats{kCategories.begin(), kCategories.begin() + 4};
     for (int i = 0; i < nf; ++i) {
@@ -694,9 +704,17 @@ class Gen {
       if (f.mask == Mask::year_only && f.type != FieldType::date) f.mask = Mask::none;
       s.fields.push_back(std::move(f));
     }
-    const int nrules = between(0, 12);
-    for (int i = 0; i < nrules; ++i)
-      s.rules.push_back(rule(s, "rule-" + std::to_string(i), chance(0.4)));
+    const int nrules = between(size.rules_min, size.rules_max);
+    for (int i = 0; i < nrules; ++i) {
+      const bool forbid = chance(size.forbid);
+      s.rules.push_back(rule(s, "rule-" + std::to_string(i), forbid));
+      if (forbid && size.narrow_forbids) {
+        Rule& r = s.rules.back();
+        r.roles = some(s.roles, 1);
+        r.actions = some(std::vector<Action>(kActions.begin(), kActions.end()), 1);
+        r.fields = some(field_names(s), 1);
+      }
+    }
     return s;
   }
 
@@ -898,6 +916,43 @@ constexpr int kManifests = 300;
 constexpr int kRequests = 25;
 
 }  // namespace
+
+TEST_CASE("property: the reference model agrees on large rule sets (over 64 and 1024 rules)",
+          "[policy][property]") {
+  Gen g(31337);
+  for (const int rules : {65, 200, 1030, 1500}) {
+    INFO(rules << " rules or more");
+    const Size size{.fields_min = 20,
+                    .fields_max = 40,
+                    .roles_min = 6,
+                    .roles_max = 10,
+                    .rules_min = rules,
+                    .rules_max = rules + 20,
+                    .forbid = 0.1,
+                    .narrow_forbids = true};
+    const Spec s = g.manifest(size);
+    const AccessPolicy p(s.build());
+    int allowed = 0;
+    for (int i = 0; i < 100; ++i) {
+      INFO("request " << i);
+      const auto q = g.request(s);
+      const Decision d = decide(p, q);
+      const RefDecision r = reference(s, q);
+      CHECK(d.effect() == r.effect);
+      CHECK((d.rules() == r.rules));
+      const auto fs = d.fields();
+      REQUIRE(fs.size() == (q.store_level ? 0 : r.fields.size()));
+      for (std::size_t k = 0; k < fs.size(); ++k) {
+        CHECK(fs[k].effect == r.fields[k].effect);
+        CHECK(fs[k].mask == r.fields[k].mask);
+        CHECK((reasons(fs[k]) == r.fields[k].reasons));
+        CHECK((std::set<std::string>(fs[k].rules.begin(), fs[k].rules.end()) == r.fields[k].rules));
+        allowed += fs[k].effect == Effect::allow ? 1 : 0;
+      }
+    }
+    CHECK(allowed > 0);  // the rule set is not trivially all-deny
+  }
+}
 
 TEST_CASE("property: shuffling the rules never changes a decision", "[policy][property]") {
   Gen g(20260101);
