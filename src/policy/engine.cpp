@@ -130,13 +130,17 @@ Table::Table(std::shared_ptr<const Manifest> manifest) : manifest_(std::move(man
   }
   bucket_begin_.push_back(static_cast<std::uint32_t>(bucket_rules_.size()));
 
-  // Each field's purposes, as indices.
-  field_purposes_.resize(nf);
-  for (std::size_t fi = 0; fi < nf; ++fi)
+  // Each field's default mask and declared purposes.
+  const std::size_t np = m.purposes().size();
+  field_mask_.reserve(nf);
+  field_declares_.assign(nf * np, 0);
+  for (std::size_t fi = 0; fi < nf; ++fi) {
+    field_mask_.push_back(m.fields()[fi].mask);
     for (const auto& p : m.fields()[fi].purposes) {
       const int i = purposes_.find(p);
-      if (i >= 0) field_purposes_[fi].push_back(static_cast<std::uint16_t>(i));
+      if (i >= 0) field_declares_[fi * np + static_cast<std::size_t>(i)] = 1;
     }
+  }
 }
 
 int Table::field_index(std::string_view name) const noexcept {
@@ -260,10 +264,9 @@ Decision Table::run(const AccessContext& ctx, Action action, const Names& fields
     }
     const auto f = static_cast<std::size_t>(fi);
     std::uint8_t reasons = 0;
-    if (v->purpose >= 0 && !contains(field_purposes_[f], purpose))
+    if (v->purpose >= 0 && field_declares_[f * m.purposes().size() + purpose] == 0)
       reasons |= bit(Reason::purpose_not_declared);
-    decide_one(static_cast<std::uint16_t>(fi), field_bucket(action, f), reasons,
-               m.fields()[f].mask);
+    decide_one(static_cast<std::uint16_t>(fi), field_bucket(action, f), reasons, field_mask_[f]);
   };
 
   if (store_level) {

@@ -116,7 +116,9 @@ class Table : public std::enable_shared_from_this<Table> {
   std::vector<std::uint16_t> bucket_rules_;
   std::vector<std::uint32_t> bucket_begin_;  // one more than there are buckets
   std::vector<std::uint32_t> bucket_split_;
-  std::vector<std::vector<std::uint16_t>> field_purposes_;  // [field]: its purposes (indices)
+  // Per field: its default mask, and whether it declares each purpose.
+  std::vector<Mask> field_mask_;
+  std::vector<std::uint8_t> field_declares_;  // [field * purposes + purpose]: 1 if declared
   NameIndex fields_;
   NameIndex roles_;
   NameIndex purposes_;
