@@ -16,6 +16,8 @@ namespace {
 
 constexpr std::size_t kActions = 7;  // Action's enumerators
 constexpr std::uint16_t kStore = Outcome::kStore;
+// Deciding rules reserved per field asked about: one allocation for most requests.
+constexpr std::size_t kRulesPerField = 4;
 
 constexpr std::uint8_t bit(Reason r) {
   return static_cast<std::uint8_t>(1u << static_cast<unsigned>(r));
@@ -30,98 +32,119 @@ bool contains(const std::vector<T>& v, const T& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-// Sorted names and their original indices, for lookups without allocation.
-template <class Items, class Name>
-void index_names(const Items& items, Name name, std::vector<std::string_view>& sorted,
-                 std::vector<std::uint16_t>& order) {
-  std::vector<std::pair<std::string_view, std::uint16_t>> v;
-  for (std::size_t i = 0; i < items.size(); ++i)
-    v.emplace_back(name(items[i]), static_cast<std::uint16_t>(i));
-  std::sort(v.begin(), v.end());
-  for (const auto& [n, i] : v) {
-    sorted.push_back(n);
-    order.push_back(i);
+std::uint64_t hash_name(std::string_view s) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325u;  // FNV-1a
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3u;
   }
-}
-
-int find_name(const std::vector<std::string_view>& sorted, const std::vector<std::uint16_t>& order,
-              std::string_view name) noexcept {
-  const auto it = std::lower_bound(sorted.begin(), sorted.end(), name);
-  if (it == sorted.end() || *it != name) return -1;
-  return order[static_cast<std::size_t>(it - sorted.begin())];
+  return h;
 }
 
 }  // namespace
 
-struct Table::CompiledRule {
-  std::string_view id;
-  bool forbid = false;
-  std::optional<Mask> mask;
-  std::vector<std::uint16_t> roles;     // empty: any role
-  std::vector<std::uint16_t> purposes;  // empty: any purpose
-};
+template <class Items, class Name>
+void NameIndex::build(const Items& items, Name name) {
+  std::size_t size = 8;
+  while (size < 2 * items.size())
+    size *= 2;
+  slots_.assign(size, Slot{});
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string_view n = name(items[i]);
+    const std::uint64_t h = hash_name(n);
+    std::size_t at = h & (size - 1);
+    while (slots_[at].index >= 0 && slots_[at].name != n)
+      at = (at + 1) & (size - 1);
+    // A name listed twice (the validator does not let one through) keeps its first position.
+    if (slots_[at].index < 0) slots_[at] = Slot{h, n, static_cast<int>(i)};
+  }
+}
+
+int NameIndex::find(std::string_view name) const noexcept {
+  if (slots_.empty()) return -1;
+  const std::uint64_t h = hash_name(name);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t at = h & mask;; at = (at + 1) & mask) {
+    const Slot& s = slots_[at];
+    if (s.index < 0) return -1;
+    if (s.hash == h && s.name == name) return s.index;
+  }
+}
 
 Table::Table(std::shared_ptr<const Manifest> manifest) : manifest_(std::move(manifest)) {
   const Manifest& m = *manifest_;
   if (m.fields().size() >= kStore || m.rules().size() >= 0xffff || m.roles().size() >= 0xffff)
     throw Error(ErrorCode::InvalidManifest, "the manifest has too many fields, rules or roles");
-  index_names(
-      m.fields(), [](const Field& f) -> std::string_view { return f.name; }, field_names_sorted_,
-      field_order_);
-  index_names(
-      m.roles(), [](const Role& r) -> std::string_view { return r.id; }, role_names_sorted_,
-      role_order_);
-  index_names(
-      m.purposes(), [](const Purpose& p) -> std::string_view { return p.id; },
-      purpose_names_sorted_, purpose_order_);
-  for (const Rule& r : m.rules()) {
-    CompiledRule c;
-    c.id = r.id;
-    c.forbid = r.forbid;
-    c.mask = r.forbid ? std::nullopt : r.mask;
-    for (const auto& role : r.roles) {
-      const int i = find_name(role_names_sorted_, role_order_, role);
-      // The validator declares every role a rule names; one that is missing matches nobody.
-      c.roles.push_back(i < 0 ? std::uint16_t{0xffff} : static_cast<std::uint16_t>(i));
-    }
-    for (const auto& p : r.purposes) {
-      const int i = find_name(purpose_names_sorted_, purpose_order_, p);
-      c.purposes.push_back(i < 0 ? std::uint16_t{0xffff} : static_cast<std::uint16_t>(i));
-    }
-    rules_.push_back(std::move(c));
+  fields_.build(m.fields(), [](const Field& f) -> std::string_view { return f.name; });
+  roles_.build(m.roles(), [](const Role& r) -> std::string_view { return r.id; });
+  purposes_.build(m.purposes(), [](const Purpose& p) -> std::string_view { return p.id; });
+
+  // Which rules each role and each purpose can match. A role or purpose a rule names that is not
+  // declared (the validator does not let one through) matches nobody.
+  const std::size_t nr = m.rules().size();
+  words_ = (nr + 63) / 64;
+  role_rules_.assign(m.roles().size() * words_, 0);
+  purpose_rules_.assign(m.purposes().size() * words_, 0);
+  const auto set = [&](std::vector<std::uint64_t>& bits, std::size_t row, std::size_t ri) {
+    bits[row * words_ + ri / 64] |= std::uint64_t{1} << (ri % 64);
+  };
+  rule_mask_.reserve(nr);
+  for (std::size_t ri = 0; ri < nr; ++ri) {
+    const Rule& r = m.rules()[ri];
+    rule_mask_.push_back(!r.forbid && r.mask ? static_cast<std::uint8_t>(*r.mask) : kNoMask);
+    for (std::size_t k = 0; k < m.roles().size(); ++k)
+      if (r.roles.empty() || contains(r.roles, m.roles()[k].id)) set(role_rules_, k, ri);
+    for (std::size_t k = 0; k < m.purposes().size(); ++k)
+      if (r.purposes.empty() || contains(r.purposes, m.purposes()[k].id))
+        set(purpose_rules_, k, ri);
   }
+
+  // The buckets, in field_bucket() order: per action, each field, then the store as a whole.
   const std::size_t nf = m.fields().size();
-  buckets_.resize(kActions * nf);
-  store_buckets_.resize(kActions);
+  bucket_begin_.reserve(kActions * (nf + 1) + 1);
+  bucket_split_.reserve(kActions * (nf + 1));
   for (std::size_t a = 0; a < kActions; ++a) {
     const auto action = static_cast<Action>(a);
-    // Forbids first, so a bucket's walk sees them before the permits.
-    for (const bool forbid : {true, false})
-      for (std::size_t ri = 0; ri < m.rules().size(); ++ri) {
-        const Rule& r = m.rules()[ri];
-        if (r.forbid != forbid) continue;
-        if (!r.actions.empty() && !contains(r.actions, action)) continue;
-        const auto idx = static_cast<std::uint16_t>(ri);
-        if (r.fields.empty() && r.categories.empty()) store_buckets_[a].push_back(idx);
-        for (std::size_t fi = 0; fi < nf; ++fi) {
-          const Field& f = m.fields()[fi];
-          if (!r.fields.empty() && !contains(r.fields, f.name)) continue;
-          if (!r.categories.empty() && !contains(r.categories, f.category)) continue;
-          buckets_[a * nf + fi].push_back(idx);
+    for (std::size_t fi = 0; fi <= nf; ++fi) {
+      const Field* f = fi < nf ? &m.fields()[fi] : nullptr;
+      bucket_begin_.push_back(static_cast<std::uint32_t>(bucket_rules_.size()));
+      // Forbids first, so a bucket's walk sees them before the permits.
+      for (const bool forbid : {true, false}) {
+        if (!forbid) bucket_split_.push_back(static_cast<std::uint32_t>(bucket_rules_.size()));
+        for (std::size_t ri = 0; ri < nr; ++ri) {
+          const Rule& r = m.rules()[ri];
+          if (r.forbid != forbid) continue;
+          if (!r.actions.empty() && !contains(r.actions, action)) continue;
+          if (f == nullptr) {
+            if (!r.fields.empty() || !r.categories.empty()) continue;
+          } else {
+            if (!r.fields.empty() && !contains(r.fields, f->name)) continue;
+            if (!r.categories.empty() && !contains(r.categories, f->category)) continue;
+          }
+          bucket_rules_.push_back(static_cast<std::uint16_t>(ri));
         }
       }
-  }
-  // Each field's purposes, as indices.
-  field_purposes_.resize(nf);
-  for (std::size_t fi = 0; fi < nf; ++fi)
-    for (const auto& p : m.fields()[fi].purposes) {
-      const int i = find_name(purpose_names_sorted_, purpose_order_, p);
-      if (i >= 0) field_purposes_[fi].push_back(static_cast<std::uint16_t>(i));
+      if (bucket_rules_.size() > 0xffffffffu)
+        throw Error(ErrorCode::InvalidManifest, "the manifest has too many fields and rules");
     }
+  }
+  bucket_begin_.push_back(static_cast<std::uint32_t>(bucket_rules_.size()));
+
+  // Each field's default mask and declared purposes.
+  const std::size_t np = m.purposes().size();
+  field_mask_.reserve(nf);
+  field_declares_.assign(nf * np, 0);
+  for (std::size_t fi = 0; fi < nf; ++fi) {
+    field_mask_.push_back(m.fields()[fi].mask);
+    for (const auto& p : m.fields()[fi].purposes) {
+      const int i = purposes_.find(p);
+      if (i >= 0) field_declares_[fi * np + static_cast<std::size_t>(i)] = 1;
+    }
+  }
 }
 
 int Table::field_index(std::string_view name) const noexcept {
-  return find_name(field_names_sorted_, field_order_, name);
+  return fields_.find(name);
 }
 
 const Verdict& Table::verdict(const Decision& d) noexcept {
@@ -141,7 +164,7 @@ Decision Table::run(const AccessContext& ctx, Action action, const Names& fields
   v->action = action;
   v->roles.reserve(ctx.roles.size());
   for (const auto& r : ctx.roles) {
-    const int i = find_name(role_names_sorted_, role_order_, r);
+    const int i = roles_.find(r);
     if (i < 0) {
       v->context_reasons |= bit(Reason::undeclared_role);
       v->asked_roles.push_back(r);
@@ -149,7 +172,7 @@ Decision Table::run(const AccessContext& ctx, Action action, const Names& fields
       v->roles.push_back(static_cast<std::uint16_t>(i));
     }
   }
-  v->purpose = find_name(purpose_names_sorted_, purpose_order_, ctx.purpose);
+  v->purpose = purposes_.find(ctx.purpose);
   if (v->purpose < 0) {
     v->context_reasons |= bit(Reason::undeclared_purpose);
     v->asked_purpose = ctx.purpose;
@@ -161,23 +184,32 @@ Decision Table::run(const AccessContext& ctx, Action action, const Names& fields
   const auto purpose = static_cast<std::uint16_t>(v->purpose);
   const std::size_t nf = m.fields().size();
   const bool show_mask = masked_action(action);
-  const std::size_t ai = static_cast<std::size_t>(action);
 
-  auto matches = [&](const CompiledRule& r) {
-    if (!r.roles.empty()) {
-      bool any = false;
-      for (const auto role : v->roles)
-        if (contains(r.roles, role)) {
-          any = true;
-          break;
-        }
-      if (!any) return false;
+  // The rules the request's roles and purpose can match: a bit per rule.
+  constexpr std::size_t kInlineWords = 16;  // up to 1024 rules without an allocation
+  std::array<std::uint64_t, kInlineWords> inline_bits{};
+  std::vector<std::uint64_t> heap_bits;
+  std::uint64_t* can_match = inline_bits.data();
+  if (words_ > kInlineWords) {
+    heap_bits.assign(words_, 0);
+    can_match = heap_bits.data();
+  }
+  if (v->context_reasons == 0) {
+    for (const auto role : v->roles) {
+      const std::uint64_t* row = role_rules_.data() + role * words_;
+      for (std::size_t w = 0; w < words_; ++w)
+        can_match[w] |= row[w];
     }
-    return r.purposes.empty() || contains(r.purposes, purpose);
+    const std::uint64_t* row = purpose_rules_.data() + purpose * words_;
+    for (std::size_t w = 0; w < words_; ++w)
+      can_match[w] &= row[w];
+  }
+  const auto matches = [can_match](std::uint16_t ri) {
+    return ((can_match[ri >> 6] >> (ri & 63u)) & 1u) != 0;
   };
+  const std::uint16_t* bucket_rules = bucket_rules_.data();
   // One outcome from a bucket of rules (forbids first).
-  auto decide_one = [&](std::uint16_t field, const std::vector<std::uint16_t>& bucket,
-                        std::uint8_t reasons, Mask base) {
+  auto decide_one = [&](std::uint16_t field, std::size_t bucket, std::uint8_t reasons, Mask base) {
     Outcome o;
     o.field = field;
     o.rules_begin = static_cast<std::uint32_t>(v->rules.size());
@@ -185,23 +217,29 @@ Decision Table::run(const AccessContext& ctx, Action action, const Names& fields
     bool forbidden = false;
     bool permitted = false;
     Mask mask = Mask::none;
-    if (v->context_reasons == 0)
-      for (const auto ri : bucket) {
-        const CompiledRule& r = rules_[ri];
-        if (permitted && r.forbid) continue;
-        if (!r.forbid && forbidden) break;  // forbids come first: the rest are permits
-        if (!matches(r)) continue;
-        if (r.forbid) {
+    if (v->context_reasons == 0) {
+      const std::uint32_t begin = bucket_begin_[bucket];
+      const std::uint32_t split = bucket_split_[bucket];
+      const std::uint32_t end = bucket_begin_[bucket + 1];
+      for (std::uint32_t i = begin; i < split; ++i)
+        if (matches(bucket_rules[i])) {
           forbidden = true;
-        } else {
-          permitted = true;
-          mask = std::max(mask, r.mask.value_or(base));
+          v->rules.push_back(bucket_rules[i]);
         }
-        v->rules.push_back(ri);
-      }
+      if (!forbidden)
+        for (std::uint32_t i = split; i < end; ++i) {
+          const std::uint16_t ri = bucket_rules[i];
+          if (!matches(ri)) continue;
+          permitted = true;
+          const std::uint8_t own = rule_mask_[ri];
+          mask = std::max(mask, own == kNoMask ? base : static_cast<Mask>(own));
+          v->rules.push_back(ri);
+        }
+    }
     if (forbidden) {
       reasons |= bit(Reason::forbidden);
-    } else if (!permitted) {
+    } else if (!permitted && v->context_reasons == 0) {
+      // Only when the rules were consulted: an undeclared role or purpose skips them.
       reasons |= bit(Reason::no_permit);
     }
     if (reasons == 0) {
@@ -226,19 +264,21 @@ Decision Table::run(const AccessContext& ctx, Action action, const Names& fields
     }
     const auto f = static_cast<std::size_t>(fi);
     std::uint8_t reasons = 0;
-    if (v->purpose >= 0 && !contains(field_purposes_[f], purpose))
+    if (v->purpose >= 0 && field_declares_[f * m.purposes().size() + purpose] == 0)
       reasons |= bit(Reason::purpose_not_declared);
-    decide_one(static_cast<std::uint16_t>(fi), buckets_[ai * nf + f], reasons, m.fields()[f].mask);
+    decide_one(static_cast<std::uint16_t>(fi), field_bucket(action, f), reasons, field_mask_[f]);
   };
 
   if (store_level) {
-    decide_one(kStore, store_buckets_[ai], 0, Mask::none);
+    decide_one(kStore, store_bucket(action), 0, Mask::none);
   } else if (all) {
     v->outcomes.reserve(nf);
+    v->rules.reserve(kRulesPerField * nf);
     for (std::size_t fi = 0; fi < nf; ++fi)
       decide_field(static_cast<int>(fi));
   } else {
     v->outcomes.reserve(std::size(fields));
+    v->rules.reserve(kRulesPerField * std::size(fields));
     for (const auto& name : fields) {
       const int fi = field_index(name);
       if (fi < 0) v->asked_fields.emplace_back(name);

@@ -19,6 +19,24 @@ namespace amanah::detail::policy {
 
 class Table;
 
+// Names (views into a manifest that outlives the index) to their positions: an open-addressing
+// hash table, so a lookup costs one hash and, when found, one comparison.
+class NameIndex {
+ public:
+  template <class Items, class Name>
+  void build(const Items& items, Name name);
+  // The position of `name`, or -1.
+  [[nodiscard]] int find(std::string_view name) const noexcept;
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::string_view name;
+    int index = -1;  // -1: empty
+  };
+  std::vector<Slot> slots_;  // a power of two, at most half full
+};
+
 // One field's outcome, compact (names and rule ids stay in the table).
 struct Outcome {
   static constexpr std::uint16_t kUndeclared = 0xffff;
@@ -74,23 +92,36 @@ class Table : public std::enable_shared_from_this<Table> {
   [[nodiscard]] static const Verdict& verdict(const Decision& d) noexcept;
 
  private:
-  struct CompiledRule;
   template <class Names>
   Decision run(const AccessContext& ctx, Action action, const Names& fields, bool all,
                bool store_level) const;
+  [[nodiscard]] std::size_t field_bucket(Action a, std::size_t field) const noexcept {
+    return static_cast<std::size_t>(a) * (manifest_->fields().size() + 1) + field;
+  }
+  [[nodiscard]] std::size_t store_bucket(Action a) const noexcept {
+    return field_bucket(a, manifest_->fields().size());
+  }
 
   std::shared_ptr<const Manifest> manifest_;
-  std::vector<CompiledRule> rules_;
-  // Per action and field: the rules whose action, field and category match, forbids first.
-  std::vector<std::vector<std::uint16_t>> buckets_;         // [action * fields + field]
-  std::vector<std::vector<std::uint16_t>> store_buckets_;   // [action]: rules naming no field
-  std::vector<std::vector<std::uint16_t>> field_purposes_;  // [field]: its purposes (indices)
-  std::vector<std::string_view> field_names_sorted_;
-  std::vector<std::uint16_t> field_order_;  // field_names_sorted_ -> field index
-  std::vector<std::string_view> role_names_sorted_;
-  std::vector<std::uint16_t> role_order_;
-  std::vector<std::string_view> purpose_names_sorted_;
-  std::vector<std::uint16_t> purpose_order_;
+  // Per rule, its mask (kNoMask: the field's default). Per role and per purpose, the rules a
+  // request with that role (purpose) can match, as bit sets of words_ 64-bit words.
+  static constexpr std::uint8_t kNoMask = 0xff;
+  std::vector<std::uint8_t> rule_mask_;
+  std::size_t words_ = 0;
+  std::vector<std::uint64_t> role_rules_;     // [role * words_ + w]
+  std::vector<std::uint64_t> purpose_rules_;  // [purpose * words_ + w]
+  // Per bucket (an action and a field, or an action on the store as a whole): the rules whose
+  // action, field and category match, forbids first, each part in manifest order. Bucket b is
+  // bucket_rules_[bucket_begin_[b], bucket_begin_[b + 1]); its permits start at bucket_split_[b].
+  std::vector<std::uint16_t> bucket_rules_;
+  std::vector<std::uint32_t> bucket_begin_;  // one more than there are buckets
+  std::vector<std::uint32_t> bucket_split_;
+  // Per field: its default mask, and whether it declares each purpose.
+  std::vector<Mask> field_mask_;
+  std::vector<std::uint8_t> field_declares_;  // [field * purposes + purpose]: 1 if declared
+  NameIndex fields_;
+  NameIndex roles_;
+  NameIndex purposes_;
 };
 
 // The store's policy: the table of the manifest in force, compiled once per manifest.
