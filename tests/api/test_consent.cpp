@@ -296,6 +296,12 @@ TEST_CASE("a receipt names the store, the purpose, the event and its evidence", 
   CHECK(r2.at("event").at("id") == w.id);
   CHECK(r2.at("event").at("kind") == "withdraw");
   CHECK(r2.at("evidence").at("source") == "letter");
+  ConsentEvidence brief = form();
+  brief.expires = tp(kT0 + 5000);
+  (void)consents.grant(kSupport, id, "marketing", brief);
+  CHECK(json::parse(consents.receipt(id, "marketing")).at("state") == "granted");
+  f.clock->set(kT0 + 5000);
+  CHECK(json::parse(consents.receipt(id, "marketing")).at("state") == "expired");
   REQUIRE_AMANAH_ERROR((void)consents.receipt(id, "service"), ErrorCode::NotFound);
   REQUIRE_AMANAH_ERROR((void)consents.receipt(id, "no_such"), ErrorCode::InvalidArgument);
 }
