@@ -2,7 +2,7 @@
 //
 //   AMANAH_PASSPHRASE='correct horse battery staple' ./quickstart customers.amanah [privacy.toml]
 //
-// It grows as amanah does: consent, access policy, export and erasure come in later releases.
+// It grows as amanah does: export and erasure come in later releases.
 #include <amanah/amanah.hpp>
 
 #include <cstdlib>
@@ -32,6 +32,18 @@ void show_manifest(const amanah::Manifest& m) {
               << amanah::to_string(f.category) << (f.lookup ? ", lookup" : "")
               << (f.unique ? ", unique" : "")
               << (f.encrypted() ? ", sealed under the customer's own key" : "") << "\n";
+}
+
+// The emails a marketing campaign may reach: only customers who consented.
+void show_campaign(amanah::CustomerStore& store, const amanah::AccessContext& marketing) {
+  std::cout << "a marketing scan reaches:\n";
+  std::size_t n = 0;
+  for (const auto& r : store.scan(marketing)) {
+    for (const auto& [name, value] : r.fields)
+      std::cout << "    " << name << ": " << value << "\n";
+    ++n;
+  }
+  std::cout << "  " << n << " of " << store.size() << " customers (the others did not consent)\n";
 }
 
 void show_record(const amanah::Record& r) {
@@ -74,30 +86,43 @@ int main(int argc, char** argv) {
     std::cout << (exists ? "opened" : "created") << " store " << store.store_id() << " at "
               << store.path().string() << "\n";
 
-    // Every call says who is asking, in which role, and why.
+    // Every call says who is asking, in which role, and why; the policy decides each one.
     const amanah::AccessContext support{
         .actor = "agent-17", .roles = {"support"}, .purpose = "service"};
+    const amanah::AccessContext marketing{
+        .actor = "campaign-svc", .roles = {"marketing"}, .purpose = "marketing"};
 
     if (store.size() == 0) {
       std::vector<amanah::Warning> warnings;
-      (void)store.insert(support,
-                         {{"full_name", "Siti Rahma"},
-                          {"email", "siti@Example.CO.ID"},
-                          {"phone", "0812-3456-7890"},
-                          {"nik", "3171234105900001"},
-                          {"birth_date", "1990-05-01"}},
-                         &warnings);
-      (void)store.insert(support,
-                         {{"full_name", "Budi Santoso"},
-                          {"email", "budi@example.com"},
-                          {"phone", "+62 811 222 333"},
-                          {"card", "4111 1111 1111 1111"}},
-                         &warnings);
+      const auto siti = store.insert(support,
+                                     {{"full_name", "Siti Rahma"},
+                                      {"email", "siti@Example.CO.ID"},
+                                      {"phone", "0812-3456-7890"},
+                                      {"nik", "3171234105900001"},
+                                      {"birth_date", "1990-05-01"}},
+                                     &warnings);
+      const auto budi = store.insert(support,
+                                     {{"full_name", "Budi Santoso"},
+                                      {"email", "budi@example.com"},
+                                      {"phone", "+62 811 222 333"},
+                                      {"card", "4111 1111 1111 1111"}},
+                                     &warnings);
       (void)store.insert(support, {{"full_name", "Dewi Lestari"}, {"phone", "(021) 555-1234"}},
                          &warnings);
       for (const auto& w : warnings)
         std::cout << "  warning on " << w.field << ": " << w.message << "\n";
       std::cout << "inserted 3 customers\n";
+      // Siti and Budi tick the newsletter box at signup: one consent, one purpose, with proof.
+      const amanah::ConsentEvidence signup{.source = "signup-form",
+                                           .notice_version = "2026-01",
+                                           .language = "id",
+                                           .method = amanah::ConsentMethod::checkbox};
+      store.consents().grant(support, siti, "marketing", signup);
+      store.consents().grant(support, budi, "marketing", signup);
+      std::cout << "Siti and Budi consented to marketing\n";
+      show_campaign(store, marketing);
+      store.consents().withdraw(support, budi, "marketing", "unsubscribe-link");
+      std::cout << "Budi unsubscribed; the withdrawal takes effect at once\n";
       try {
         (void)store.insert(support, {{"full_name", "Siti again"}, {"email", "SITI@example.co.id"}});
       } catch (const amanah::Error& e) {
@@ -107,13 +132,22 @@ int main(int argc, char** argv) {
     }
     std::cout << "customers in the store: " << store.size() << "\n";
 
+    show_campaign(store, marketing);
+
     // Lookups go through a keyed blind index over the normalized value.
     const auto hits = store.find(support, "phone", "+62 (812) 3456.7890");
     std::cout << "find phone \"+62 (812) 3456.7890\": " << hits.size() << " match\n";
     if (!hits.empty()) {
-      const amanah::Record r = store.get(support, hits.front());
-      std::cout << "the record through its default masks:\n";
-      show_record(store.masked(r));
+      std::cout << "what a support agent sees (NIK, phone and birth date masked):\n";
+      show_record(store.get(support, hits.front()));
+      std::cout << "Siti's consent receipt:\n  "
+                << store.consents().receipt(hits.front(), "marketing") << "\n";
+      try {
+        (void)store.get(marketing, hits.front(), {"email", "nik"});
+      } catch (const amanah::AccessDenied& e) {
+        std::cout << "marketing asks for the NIK: " << amanah::to_string(e.code()) << "\n  "
+                  << e.decision().explain() << "\n";
+      }
     }
 
     try {

@@ -56,8 +56,8 @@ struct ConsentEvent {
   CustomerId subject{};
   std::string purpose{};
   ConsentEventKind kind = ConsentEventKind::grant;
-  TimePoint at{};          // from the store's clock
-  std::string actor{};     // who recorded it (AccessContext::actor)
+  TimePoint at{};              // from the store's clock
+  std::string actor{};         // who recorded it (AccessContext::actor)
   ConsentEvidence evidence{};  // a withdrawal keeps only its source
 };
 

@@ -13,6 +13,7 @@
 #include <amanah/export.hpp>
 #include <amanah/key_provider.hpp>
 #include <amanah/manifest.hpp>
+#include <amanah/policy.hpp>
 #include <amanah/record.hpp>
 #include <amanah/secret.hpp>
 
@@ -64,6 +65,8 @@ class AMANAH_EXPORT CustomerStore {
   [[nodiscard]] static CustomerStore open(const std::filesystem::path& dir, const KeyProvider& key,
                                           const OpenOptions& options);
   // Opens with a (possibly changed) manifest, which replaces the stored one; see OpenOptions.
+  // This is the key holder's act (whoever holds an unlock key could open the files anyway), so
+  // the policy does not decide it; change_manifest() on an open store is decided.
   [[nodiscard]] static CustomerStore open(const std::filesystem::path& dir, const KeyProvider& key,
                                           const Manifest& manifest,
                                           const OpenOptions& options = {});
@@ -79,43 +82,54 @@ class AMANAH_EXPORT CustomerStore {
 
   // The manifest in force.
   [[nodiscard]] const Manifest& manifest() const;
+  // Replaces the manifest of the open store (as open() with a manifest does). Needs the
+  // manage_manifest action, and erase on the fields it would erase (erase_removed_fields);
+  // recorded in the access log.
+  void change_manifest(const AccessContext& ctx, const Manifest& next,
+                       const OpenOptions& options = {});
 
-  // Records. Every call names who, in which role and why (AccessContext: roles and purpose must
-  // be declared in the manifest; the access is recorded). Values are validated and normalized by
-  // their field type; a bad value is Error(Validation) naming the field, an undeclared field
+  // The access policy of the manifest in force, and the consent registry. Both live as long as
+  // the store.
+  [[nodiscard]] const AccessPolicy& policy() const;
+  [[nodiscard]] ConsentRegistry& consents();
+
+  // Records. Every call names who, in which role and why (AccessContext), and the access policy
+  // decides it before any data is touched: a denial throws AccessDenied carrying the Decision,
+  // and is recorded like every access. Values are validated and normalized by their field type;
+  // a bad value is Error(Validation) naming the field, an undeclared field
   // Error(UndeclaredField), a clash on a unique field Error(Duplicate), and in each case nothing
   // is written. Sensitive and `encrypt` fields are sealed under the subject's own key.
+  // For a purpose whose basis is consent, a customer without a live consent is invisible: get
+  // and update give ConsentRequired, find and scan skip them (inserting needs no consent).
   [[nodiscard]] CustomerId insert(const AccessContext& ctx, const FieldValues& values,
                                   std::vector<Warning>* warnings = nullptr);
-  // Several inserts in one transaction: all or none.
+  // Needs `create` on every given field. Several inserts in one transaction: all or none.
   [[nodiscard]] std::vector<CustomerId> insert_many(const AccessContext& ctx,
                                                     const std::vector<FieldValues>& records,
                                                     std::vector<Warning>* warnings = nullptr);
-  // The subject's record, limited to `fields` if given. Error(NotFound) for an unknown id.
+  // The subject's record. With `fields`, needs `read` on each; without, returns exactly the
+  // fields the caller may read (AccessDenied if none). Each value is shown through the mask the
+  // decision gives (Mask::nullify leaves the field out). Error(NotFound) for an unknown id.
   [[nodiscard]] Record get(const AccessContext& ctx, const CustomerId& id,
                            const std::vector<std::string>& fields = {});
-  // Changes only the given fields (std::nullopt clears one).
+  // Changes only the given fields (std::nullopt clears one); needs `update` on each.
   void update(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
               std::vector<Warning>* warnings = nullptr);
-  // Subjects whose `field` (declared with lookup) equals `value` after normalization.
+  // Subjects whose `field` (declared with lookup) equals `value` after normalization; needs
+  // `read` on `field`.
   [[nodiscard]] std::vector<CustomerId> find(const AccessContext& ctx, std::string_view field,
                                              std::string_view value);
-  // Every record, streamed in batches, limited to `fields` if given.
+  // Every record the caller may see, streamed in batches; fields and masks as for get().
   [[nodiscard]] RecordScan scan(const AccessContext& ctx, std::vector<std::string> fields = {});
   // Groups of subjects sharing a normalized email, phone or NIK (each group sorted, size >= 2).
+  // Needs `read` on each email, phone and NIK field (the values are compared, never shown).
   [[nodiscard]] std::vector<std::vector<CustomerId>> find_duplicates(const AccessContext& ctx);
   // Folds `absorb` into `keep` in one transaction: fields `keep` lacks are taken from `absorb`,
-  // then `absorb` is deleted (its key destroyed).
+  // then `absorb` is deleted (its key destroyed, its consents with it). Needs `update` on the
+  // fields moved and `erase` on every field `absorb` holds.
   void merge(const AccessContext& ctx, const CustomerId& keep, const CustomerId& absorb);
-  // `record` seen through each field's default mask from the manifest (Mask::nullify drops the
-  // field). Until the access policy decides masks per role, this is how to show a record safely.
-  [[nodiscard]] Record masked(const Record& record) const;
   // Number of subjects.
   [[nodiscard]] std::size_t size() const;
-
-  // The consent registry (amanah/consent.hpp): grants, withdrawals, their history and proof.
-  // Lives as long as this store; shared by threads like it.
-  [[nodiscard]] ConsentRegistry& consents();
 
   // Unlock methods. Adding one wraps the root key for `key`; removing one deletes its slot.
   // The last method cannot be removed (InvalidOperation).

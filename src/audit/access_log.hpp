@@ -48,8 +48,7 @@ class AccessLog {
   // A write, recorded inside its transaction after the reads queued before it. If the
   // transaction rolls back, those reads go back to the queue.
   void record_write(db::Transaction& tx, const AccessContext& ctx, std::string_view action,
-                    std::string_view subject, std::string_view fields,
-                    std::string_view rules = {});
+                    std::string_view subject, std::string_view fields, std::string_view rules = {});
   // A read (any thread): queued; a full batch is written by whoever fills it, if the writer is
   // free, else with the next write.
   void record_read(const AccessContext& ctx, std::string_view subject, std::string_view fields,

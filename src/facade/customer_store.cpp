@@ -241,16 +241,18 @@ void CustomerStore::merge(const AccessContext& ctx, const CustomerId& keep,
                           const CustomerId& absorb) {
   live().records.merge(ctx, keep, absorb);
 }
-Record CustomerStore::masked(const Record& record) const {
-  Impl& s = live();
-  return s.masks.apply(*s.core->manifest(), record);
+void CustomerStore::change_manifest(const AccessContext& ctx, const Manifest& next,
+                                    const OpenOptions& options) {
+  live().records.change_manifest(ctx, next, options);
+}
+const AccessPolicy& CustomerStore::policy() const {
+  return live().access_policy;
+}
+ConsentRegistry& CustomerStore::consents() {
+  return live().consent_registry;
 }
 std::size_t CustomerStore::size() const {
   return live().records.size();
-}
-
-ConsentRegistry& CustomerStore::consents() {
-  return live().consent_registry;
 }
 
 namespace detail {

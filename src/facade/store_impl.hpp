@@ -5,6 +5,7 @@
 #include <memory>
 
 #include <amanah/consent.hpp>
+#include <amanah/policy.hpp>
 
 #include "audit/access_log.hpp"
 #include "consent/consents.hpp"
@@ -20,13 +21,15 @@ namespace amanah::detail {
 struct StoreImpl {
   explicit StoreImpl(std::unique_ptr<store::Core> c)
       : core(std::move(c)),
-        engine(std::make_shared<policy::Engine>([k = core.get()] { return k->manifest(); })),
+        engine(std::make_shared<policy::Engine>([core = core.get()] { return core->manifest(); })),
         subject_keys(core->keys_writer(), core->keys_readers(), core->kek(), core->store_id()),
         index(core->keys()),
         log(*core),
         masks(core->keys()),
-        records(*core, subject_keys, index, log),
-        consents(*core, subject_keys, log, *engine) {}
+        consents(*core, subject_keys, log, *engine),
+        records(*core, {subject_keys, index, log, *engine, masks, consents}),
+        access_policy(engine),
+        consent_registry(*this) {}
 
   StoreImpl(const StoreImpl&) = delete;
   StoreImpl& operator=(const StoreImpl&) = delete;
@@ -53,9 +56,10 @@ struct StoreImpl {
   index::BlindIndex index;
   audit::AccessLog log;
   policy::Masks masks;
-  records::Records records;
   consent::Consents consents;
-  ConsentRegistry consent_registry{*this};        // what store.consents() hands out
+  records::Records records;
+  AccessPolicy access_policy;
+  ConsentRegistry consent_registry;
   std::shared_ptr<const Manifest> held_manifest;  // what manifest() returned a reference into
 };
 

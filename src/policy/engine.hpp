@@ -22,10 +22,11 @@ class Table;
 // One field's outcome, compact (names and rule ids stay in the table).
 struct Outcome {
   static constexpr std::uint16_t kUndeclared = 0xffff;
-  std::uint16_t field = kUndeclared;  // index into the manifest's fields
+  static constexpr std::uint16_t kStore = 0xfffe;  // an action on the store as a whole
+  std::uint16_t field = kUndeclared;               // index into the manifest's fields
   Effect effect = Effect::deny;
   Mask mask = Mask::none;
-  std::uint8_t reasons = 0;  // bit (1 << Reason)
+  std::uint8_t reasons = 0;                      // bit (1 << Reason)
   std::uint32_t rules_begin = 0, rules_end = 0;  // into Verdict::rules
 };
 
@@ -38,9 +39,12 @@ struct Verdict {
   std::uint8_t context_reasons = 0;  // undeclared role / purpose: every field denied for it
   std::vector<Outcome> outcomes;
   std::vector<std::uint16_t> rules;  // rule indices, per outcome
-  std::vector<std::string> names;    // as asked: undeclared field names (by outcome order)
   std::vector<std::uint16_t> roles;  // the request's declared roles (indices)
   std::int32_t purpose = -1;         // the request's purpose (index), -1 if undeclared
+  // As asked, only when not declared (for explain(), which quotes only well-formed names).
+  std::vector<std::string> asked_fields;  // in outcome order
+  std::vector<std::string> asked_roles;
+  std::string asked_purpose;
 };
 
 class Table : public std::enable_shared_from_this<Table> {
@@ -61,6 +65,8 @@ class Table : public std::enable_shared_from_this<Table> {
                                 std::span<const std::string> fields) const;
   // `action` on every declared field (what a get or scan without a projection asks).
   [[nodiscard]] Decision decide_all(const AccessContext& ctx, Action action) const;
+  [[nodiscard]] Decision decide_one_field(const AccessContext& ctx, Action action,
+                                          std::string_view field) const;
   // An action on the store as a whole.
   [[nodiscard]] Decision decide_store(const AccessContext& ctx, Action action) const;
 
@@ -76,8 +82,9 @@ class Table : public std::enable_shared_from_this<Table> {
   std::shared_ptr<const Manifest> manifest_;
   std::vector<CompiledRule> rules_;
   // Per action and field: the rules whose action, field and category match, forbids first.
-  std::vector<std::vector<std::uint16_t>> buckets_;  // [action * fields + field]
-  std::vector<std::vector<std::uint16_t>> store_buckets_;  // [action]: rules naming no field
+  std::vector<std::vector<std::uint16_t>> buckets_;         // [action * fields + field]
+  std::vector<std::vector<std::uint16_t>> store_buckets_;   // [action]: rules naming no field
+  std::vector<std::vector<std::uint16_t>> field_purposes_;  // [field]: its purposes (indices)
   std::vector<std::string_view> field_names_sorted_;
   std::vector<std::uint16_t> field_order_;  // field_names_sorted_ -> field index
   std::vector<std::string_view> role_names_sorted_;

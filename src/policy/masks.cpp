@@ -1,27 +1,23 @@
 #include "policy/masks.hpp"
 
-#include "policy/context.hpp"
+#include <mutex>
+
 #include "values/values.hpp"
 
 namespace amanah::detail::policy {
 
-Record Masks::apply(const Manifest& manifest, const Record& record) {
-  Record out;
-  out.id = record.id;
-  for (const auto& [name, value] : record.fields) {
-    const Field& f = declared(manifest, name);
-    std::optional<std::string> shown;
-    if (f.mask == Mask::hash) {
-      std::lock_guard g(mu_);
-      auto it = keys_by_field_.find(name);
-      if (it == keys_by_field_.end()) it = keys_by_field_.emplace(name, keys_.mask(name)).first;
-      shown = values::apply_mask(f.type, f.mask, value, it->second.view());
-    } else {
-      shown = values::apply_mask(f.type, f.mask, value, {});
-    }
-    if (shown) out.fields.emplace(name, std::move(*shown));
+std::optional<std::string> Masks::show(const Field& f, Mask mask, std::string_view value) {
+  if (mask == Mask::none) return std::string(value);
+  if (mask != Mask::hash) return values::apply_mask(f.type, mask, value, {});
+  {
+    std::shared_lock g(mu_);
+    if (const auto it = keys_by_field_.find(f.name); it != keys_by_field_.end())
+      return values::apply_mask(f.type, mask, value, it->second.view());
   }
-  return out;
+  std::unique_lock g(mu_);
+  auto it = keys_by_field_.find(f.name);
+  if (it == keys_by_field_.end()) it = keys_by_field_.emplace(f.name, keys_.mask(f.name)).first;
+  return values::apply_mask(f.type, mask, value, it->second.view());
 }
 
 }  // namespace amanah::detail::policy

@@ -1,13 +1,16 @@
-// Masks: how a field is shown to someone who may see it only in part. Keyed-hash masks use a
-// key per field, derived on first use and kept for the store's life.
+// Masks: how a field is shown to someone the policy lets see it only in part (the decision
+// gives the mask). Keyed-hash masks use a key per field, derived on first use and kept for the
+// store's life.
 #pragma once
 
 #include <map>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <string>
+#include <string_view>
 
 #include <amanah/manifest.hpp>
-#include <amanah/record.hpp>
 
 #include "keys/hierarchy.hpp"
 
@@ -16,8 +19,8 @@ namespace amanah::detail::policy {
 class Masks {
  public:
   explicit Masks(const keys::KeyHierarchy& keys) : keys_(keys) {}
-  // `record` through each field's default mask (Mask::nullify drops the field).
-  [[nodiscard]] Record apply(const Manifest& manifest, const Record& record);
+  // `value` of field `f` through `mask`; std::nullopt when the mask leaves the field out.
+  [[nodiscard]] std::optional<std::string> show(const Field& f, Mask mask, std::string_view value);
 
   // Forgets the derived keys (the store closes).
   void clear() noexcept {
@@ -27,7 +30,7 @@ class Masks {
 
  private:
   const keys::KeyHierarchy& keys_;
-  std::mutex mu_;
+  std::shared_mutex mu_;
   std::map<std::string, keys::MaskKey, std::less<>> keys_by_field_;
 };
 

@@ -22,14 +22,15 @@ namespace amanah {
 struct RecordScan::State {
   detail::records::Records* records = nullptr;
   AccessContext ctx;
-  std::vector<std::string> fields;
+  Decision decision;  // taken when the scan began: its fields and masks hold for every batch
+  bool raw = false;   // unmasked (find_duplicates compares values, never shows them)
   std::vector<Record> batch;
   std::size_t pos = 0;
   std::int64_t last_row = 0;  // keyset pagination: no statement stays open between batches
   bool done = false;
 
   bool fetch() {
-    batch = records->scan_batch(ctx, fields, last_row);
+    batch = records->scan_batch(ctx, decision, last_row, raw);
     pos = 0;
     done = batch.empty();
     return !done;
@@ -41,6 +42,8 @@ namespace {
 
 using audit::join_names;
 using policy::declared;
+using policy::Outcome;
+using policy::Verdict;
 
 constexpr std::size_t kScanBatch = 256;
 
@@ -119,16 +122,84 @@ Doc load_doc(db::Statement& st, int col) {
   return decode(st.column_blob(col));
 }
 
+bool any_allowed(const Decision& d) {
+  const Verdict& v = policy::Table::verdict(d);
+  return std::any_of(v.outcomes.begin(), v.outcomes.end(),
+                     [](const Outcome& o) { return o.effect == Effect::allow; });
+}
+
+// The request as the access log may keep it: names the manifest does not declare (which could
+// be values passed by mistake) are not recorded.
+AccessContext loggable(const AccessContext& ctx, const Verdict& v) {
+  if (v.asked_roles.empty() && v.purpose >= 0) return ctx;
+  AccessContext out;
+  out.actor = ctx.actor;
+  for (const auto& r : ctx.roles)
+    out.roles.push_back(std::find(v.asked_roles.begin(), v.asked_roles.end(), r) ==
+                                v.asked_roles.end()
+                            ? r
+                            : "(undeclared)");
+  out.purpose = v.purpose >= 0 ? ctx.purpose : "(undeclared)";
+  return out;
+}
+
 }  // namespace
 
-std::shared_ptr<const Manifest> Records::checked(const AccessContext& ctx,
-                                                 const std::vector<std::string>& fields) {
+std::shared_ptr<const policy::Table> Records::table(const std::vector<std::string>& fields) {
   core_.require_open();
-  auto m = core_.manifest();
-  policy::check_context(*m, ctx);
+  auto t = policy_.current();
   for (const auto& f : fields)
-    (void)declared(*m, f);
-  return m;
+    (void)declared(t->manifest(), f);
+  return t;
+}
+
+void Records::require(const Decision& d, const AccessContext& ctx, std::string_view action,
+                      std::string_view subject, std::string_view fields) {
+  if (d.allowed()) return;
+  log_.record_denial(loggable(ctx, policy::Table::verdict(d)), action, subject, fields,
+                     policy::rule_list(d));
+  throw AccessDenied(d);
+}
+
+void Records::require_consent(db::Connection& c, const Decision& d, const AccessContext& ctx,
+                              std::string_view action, const std::string& subject,
+                              std::int64_t row) {
+  if (!d.requires_consent() || consents_.live(c, row, ctx.purpose, core_.now())) return;
+  deny_consent(ctx, action, subject);
+}
+
+void Records::deny_consent(const AccessContext& ctx, std::string_view action,
+                           std::string_view subject) {
+  log_.record_denial(ctx, action, subject, "", "(no live consent)");
+  throw Error(ErrorCode::ConsentRequired,
+              "the customer has no live consent to purpose " + policy::quoted(ctx.purpose, true));
+}
+
+Record Records::shown(const Verdict& v, const CustomerId& id, const Loaded& l,
+                      const keys::SubjectKey* key, bool raw) {
+  Record r;
+  r.id = id;
+  std::optional<keys::SubjectKey> own;
+  const Manifest& m = v.table->manifest();
+  for (const Outcome& o : v.outcomes) {
+    if (o.effect != Effect::allow || o.field >= Outcome::kStore) continue;
+    const Field& f = m.fields()[o.field];
+    const auto it = l.doc.find(f.name);
+    if (it == l.doc.end()) continue;
+    std::string plain;
+    if (it->second.sealed) {
+      if (key == nullptr) key = &own.emplace(keys_.get(l.key_id));
+      plain = open_value(*key, id.str(), f.name, l.key_id, it->second);
+    } else {
+      plain = it->second.text;
+    }
+    if (raw || o.mask == Mask::none) {
+      r.fields.insert_or_assign(f.name, std::move(plain));
+    } else if (auto masked = masks_.show(f, o.mask, plain)) {
+      r.fields.insert_or_assign(f.name, std::move(*masked));
+    }
+  }
+  return r;
 }
 
 std::string Records::plain_value(std::string_view subject, std::string_view key_id,
@@ -137,40 +208,40 @@ std::string Records::plain_value(std::string_view subject, std::string_view key_
   return open_value(keys_.get(key_id), subject, field, key_id, v);
 }
 
-std::vector<std::pair<std::string, std::string>> Records::tagged(db::Connection& c, const Field& f,
-                                                                 std::int64_t tag) {
+std::vector<Records::Holder> Records::tagged(db::Connection& c, const Field& f, std::int64_t tag) {
   // One statement for the index and the candidates' records (one read transaction, not 1 + n).
   std::vector<std::pair<std::string, Loaded>> candidates;
   {
     auto st = c.cached(
-        "SELECT s.id, s.key_id, s.doc FROM blind_index b JOIN subjects s ON s.row = b.subject_row "
-        "WHERE b.field = ?1 AND b.tag = ?2");
+        "SELECT s.id, s.key_id, s.doc, s.row FROM blind_index b JOIN subjects s "
+        "ON s.row = b.subject_row WHERE b.field = ?1 AND b.tag = ?2");
     st->bind(1, f.name).bind(2, tag);
     while (st->step())
-      candidates.emplace_back(st->column_text(0), Loaded{st->column_text(1), load_doc(*st, 2)});
+      candidates.emplace_back(st->column_text(0),
+                              Loaded{st->column_text(1), load_doc(*st, 2), st->column_int64(3)});
   }
-  std::vector<std::pair<std::string, std::string>> out;
+  std::vector<Holder> out;
   for (auto& [id, l] : candidates) {
     const auto it = l.doc.find(f.name);
     if (it == l.doc.end()) continue;
     std::string form = stored_index_form(f, plain_value(id, l.key_id, f.name, it->second));
-    out.emplace_back(std::move(id), std::move(form));
+    out.push_back({std::move(id), l.row, std::move(form)});
   }
   return out;
 }
 
-std::vector<std::string> Records::holders(db::Connection& c, const Field& f,
-                                          const std::string& form) {
-  std::vector<std::string> out;
-  for (auto& [id, stored] : tagged(c, f, index_.tag(f, form)))
-    if (stored == form) out.push_back(std::move(id));
+std::vector<Records::Holder> Records::holders(db::Connection& c, const Field& f,
+                                              const std::string& form) {
+  std::vector<Holder> out;
+  for (auto& h : tagged(c, f, index_.tag(f, form)))
+    if (h.form == form) out.push_back(std::move(h));
   return out;
 }
 
 void Records::check_unique(db::Connection& c, const Field& f, const std::string& form,
                            std::string_view self) {
   for (const auto& h : holders(c, f, form))
-    if (h != self)
+    if (h.id != self)
       throw Error(ErrorCode::Duplicate,
                   "field '" + f.name + "' already holds this value for another customer");
 }
@@ -179,9 +250,22 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
                                              const std::vector<FieldValues>& records,
                                              std::vector<Warning>* warnings) {
   std::shared_lock gate(core_.gate);
-  core_.require_open();
-  const auto m = core_.manifest();
-  policy::check_context(*m, ctx);
+  std::vector<std::string> names;  // every field given, once
+  {
+    std::set<std::string, std::less<>> given;
+    for (const auto& r : records) {
+      if (r.empty()) throw Error(ErrorCode::InvalidArgument, "a record to insert names no field");
+      for (const auto& [k, v] : r)
+        given.insert(k);
+    }
+    names.assign(given.begin(), given.end());
+  }
+  const auto t = table(names);
+  const Manifest* m = &t->manifest();
+  if (records.empty()) return {};
+  const Decision d = t->decide(ctx, Action::create, names);
+  require(d, ctx, "create", "", join_names(names));
+  const std::string rules = policy::rule_list(d);
   // Everything is validated before anything is written.
   std::vector<Prepared> prepared;
   prepared.reserve(records.size());
@@ -222,7 +306,7 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
       const Field& f = *m->field(name);
       if (f.lookup) index_.add(c, row, f, n->index_form);
     }
-    log_.record_write(tx, ctx, "create", id.str(), join_names(names_of(p)));
+    log_.record_write(tx, ctx, "create", id.str(), join_names(names_of(p)), rules);
   }
   tx.commit();
   return ids;
@@ -231,98 +315,116 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
 Record Records::get(const AccessContext& ctx, const CustomerId& id,
                     const std::vector<std::string>& fields) {
   std::shared_lock gate(core_.gate);
-  const auto m = checked(ctx, fields);
+  const auto t = table(fields);
+  // Without a projection: every field the caller may read (denied only if that is none).
+  const Decision d =
+      fields.empty() ? t->decide_all(ctx, Action::read) : t->decide(ctx, Action::read, fields);
+  if (!fields.empty() || !any_allowed(d)) require(d, ctx, "read", id.str(), join_names(fields));
   Loaded l;
   {
     store::DataReader lease(core_);
-    auto st = lease->cached("SELECT key_id, doc FROM subjects WHERE id = ?1");
+    auto st = lease->cached("SELECT key_id, doc, row FROM subjects WHERE id = ?1");
     st->bind(1, id.str());
     if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
-    l = Loaded{st->column_text(0), load_doc(*st, 1)};
+    l = Loaded{st->column_text(0), load_doc(*st, 1), st->column_int64(2)};
+    require_consent(*lease, d, ctx, "read", id.str(), l.row);
   }
-  Record r;
-  r.id = id;
-  for (const auto& [name, v] : l.doc) {
-    if (!fields.empty() && std::find(fields.begin(), fields.end(), name) == fields.end()) continue;
-    if (m->field(name) == nullptr) continue;
-    r.fields.emplace(name, plain_value(id.str(), l.key_id, name, v));
-  }
-  log_.record_read(ctx, id.str(), join_names(names_of(r.fields)));
+  Record r = shown(policy::Table::verdict(d), id, l, nullptr, false);
+  log_.record_read(ctx, id.str(), join_names(names_of(r.fields)), policy::rule_list(d));
   return r;
 }
 
 void Records::update(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
                      std::vector<Warning>* warnings) {
   std::shared_lock gate(core_.gate);
-  core_.require_open();
-  const auto m = core_.manifest();
-  policy::check_context(*m, ctx);
+  if (changes.empty()) throw Error(ErrorCode::InvalidArgument, "an update names no field");
+  const std::vector<std::string> names = names_of(changes);
+  const auto t = table(names);
+  const Manifest* m = &t->manifest();
+  const Decision d = t->decide(ctx, Action::update, names);
+  require(d, ctx, "update", id.str(), join_names(names));
   const Prepared p = prepare(*m, changes, warnings);
-  std::lock_guard w(core_.write_mu);
-  db::Connection& c = core_.data_writer();
-  db::Transaction tx(c);
-  Loaded l;
+  bool consented = true;
   {
-    auto st = c.cached("SELECT key_id, doc, row FROM subjects WHERE id = ?1");
-    st->bind(1, id.str());
-    if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
-    l = Loaded{st->column_text(0), load_doc(*st, 1), st->column_int64(2)};
+    std::lock_guard w(core_.write_mu);
+    consented = [&] {
+      db::Connection& c = core_.data_writer();
+      db::Transaction tx(c);
+      Loaded l;
+      {
+        auto st = c.cached("SELECT key_id, doc, row FROM subjects WHERE id = ?1");
+        st->bind(1, id.str());
+        if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
+        l = Loaded{st->column_text(0), load_doc(*st, 1), st->column_int64(2)};
+      }
+      if (d.requires_consent() && !consents_.live(c, l.row, ctx.purpose, core_.now())) return false;
+      for (const auto& [name, n] : p) {
+        const Field& f = *m->field(name);
+        if (n && f.unique) check_unique(c, f, n->index_form, id.str());
+      }
+      const keys::SubjectKey key = keys_.get(l.key_id);
+      // The index forms of the values replaced, to remove their index rows.
+      std::map<std::string, std::string, std::less<>> old_forms;
+      for (const auto& [name, n] : p) {
+        const Field& f = *m->field(name);
+        const auto it = l.doc.find(name);
+        if (f.lookup && it != l.doc.end())
+          old_forms.emplace(
+              name, stored_index_form(f, plain_value(id.str(), l.key_id, name, it->second)));
+      }
+      for (const auto& [name, n] : p) {
+        const Field& f = *m->field(name);
+        if (n)
+          l.doc.insert_or_assign(name, stored_value(f, id.str(), l.key_id, key, *n));
+        else
+          l.doc.erase(name);
+        if (f.lookup) {
+          if (const auto before = old_forms.find(name); before != old_forms.end())
+            index_.remove(c, l.row, f, before->second);
+          if (n) index_.add(c, l.row, f, n->index_form);
+        }
+      }
+      c.cached("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
+          ->bind(1, encode(l.doc))
+          .bind(2, core_.now())
+          .bind(3, id.str())
+          .run();
+      log_.record_write(tx, ctx, "update", id.str(), join_names(names_of(p)), policy::rule_list(d));
+      tx.commit();
+      return true;
+    }();
   }
-  for (const auto& [name, n] : p) {
-    const Field& f = *m->field(name);
-    if (n && f.unique) check_unique(c, f, n->index_form, id.str());
-  }
-  const keys::SubjectKey key = keys_.get(l.key_id);
-  // The index forms of the values replaced, to remove their index rows.
-  std::map<std::string, std::string, std::less<>> old_forms;
-  for (const auto& [name, n] : p) {
-    const Field& f = *m->field(name);
-    const auto it = l.doc.find(name);
-    if (f.lookup && it != l.doc.end())
-      old_forms.emplace(name,
-                        stored_index_form(f, plain_value(id.str(), l.key_id, name, it->second)));
-  }
-  for (const auto& [name, n] : p) {
-    const Field& f = *m->field(name);
-    if (n)
-      l.doc.insert_or_assign(name, stored_value(f, id.str(), l.key_id, key, *n));
-    else
-      l.doc.erase(name);
-    if (f.lookup) {
-      if (const auto before = old_forms.find(name); before != old_forms.end())
-        index_.remove(c, l.row, f, before->second);
-      if (n) index_.add(c, l.row, f, n->index_form);
-    }
-  }
-  c.cached("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
-      ->bind(1, encode(l.doc))
-      .bind(2, core_.now())
-      .bind(3, id.str())
-      .run();
-  log_.record_write(tx, ctx, "update", id.str(), join_names(names_of(p)));
-  tx.commit();
+  // Recorded and thrown once the write lock is released (recording may need it).
+  if (!consented) deny_consent(ctx, "update", id.str());
 }
 
 std::vector<CustomerId> Records::find(const AccessContext& ctx, std::string_view field,
                                       std::string_view value) {
   std::shared_lock gate(core_.gate);
-  core_.require_open();
-  const auto m = core_.manifest();
-  policy::check_context(*m, ctx);
-  const Field& f = declared(*m, field);
+  const auto t = table({});
+  const Field& f = declared(t->manifest(), field);
   if (!f.lookup)
     throw Error(ErrorCode::InvalidArgument,
                 "field '" + f.name + "' is not declared with lookup = true");
+  const Decision d = t->decide_one_field(ctx, Action::read, f.name);
+  require(d, ctx, "read", "", f.name);
   const values::Normalized n = normalize(f, value);
-  std::vector<std::string> found;
+  std::vector<Holder> found;
   {
     store::DataReader lease(core_);
     found = holders(*lease, f, n.index_form);
+    // A consent-based purpose finds only the customers who consented to it.
+    if (d.requires_consent()) {
+      const std::int64_t now = core_.now();
+      std::erase_if(
+          found, [&](const Holder& h) { return !consents_.live(*lease, h.row, ctx.purpose, now); });
+    }
   }
+  const std::string rules = policy::rule_list(d);
   std::vector<CustomerId> out;
   for (const auto& h : found) {
-    out.push_back(CustomerId::parse(h));
-    log_.record_read(ctx, h, f.name);
+    out.push_back(CustomerId::parse(h.id));
+    log_.record_read(ctx, h.id, f.name, rules);
   }
   return out;
 }
@@ -349,23 +451,33 @@ std::unordered_set<std::string> Records::claimed_keys(const std::vector<std::str
   return out;
 }
 
-std::vector<Record> Records::scan_batch(const AccessContext& ctx,
-                                        const std::vector<std::string>& fields,
-                                        std::int64_t& after) {
+std::vector<Record> Records::scan_batch(const AccessContext& ctx, const Decision& d,
+                                        std::int64_t& after, bool raw) {
   std::shared_lock gate(core_.gate);
   core_.require_open();
-  const auto m = core_.manifest();
+  const Verdict& v = policy::Table::verdict(d);
   std::vector<std::pair<std::string, Loaded>> rows;
-  {
+  while (rows.empty()) {
     store::DataReader lease(core_);
     // In row order: the table is read page after page (id order would visit its pages at
     // random, decrypting each again and again once the store outgrows the page cache).
     auto st = lease->cached(
         "SELECT row, id, key_id, doc FROM subjects WHERE row > ?1 ORDER BY row LIMIT ?2");
     st->bind(1, after).bind(2, static_cast<std::int64_t>(kScanBatch));
+    const std::int64_t first = after + 1;
     while (st->step()) {
       after = st->column_int64(0);
-      rows.emplace_back(st->column_text(1), Loaded{st->column_text(2), load_doc(*st, 3)});
+      rows.emplace_back(st->column_text(1),
+                        Loaded{st->column_text(2), load_doc(*st, 3), st->column_int64(0)});
+    }
+    if (rows.empty()) return {};
+    // A consent-based purpose reaches only the customers who consented to it (one statement
+    // for the batch's rows).
+    if (d.requires_consent()) {
+      const auto live = consents_.live_rows(*lease, ctx.purpose, first, after, core_.now());
+      std::erase_if(rows, [&](const auto& r) {
+        return !std::binary_search(live.begin(), live.end(), r.second.row);
+      });
     }
   }
   // The keys of the batch's sealed values, under one keys.db snapshot.
@@ -374,47 +486,56 @@ std::vector<Record> Records::scan_batch(const AccessContext& ctx,
     if (std::any_of(l.doc.begin(), l.doc.end(), [](const auto& kv) { return kv.second.sealed; }))
       key_ids.push_back(l.key_id);
   const auto batch_keys = keys_.get_many(key_ids);
+  const std::string rules = policy::rule_list(d);
   std::vector<Record> out;
   out.reserve(rows.size());
   for (auto& [id, l] : rows) {
-    Record r;
-    r.id = CustomerId::parse(id);
-    for (const auto& [name, v] : l.doc) {
-      if (!fields.empty() && std::find(fields.begin(), fields.end(), name) == fields.end())
-        continue;
-      if (m->field(name) == nullptr) continue;
-      r.fields.emplace(
-          name,
-          v.sealed ? open_value(batch_keys.find(l.key_id)->second, id, name, l.key_id, v) : v.text);
-    }
-    log_.record_read(ctx, id, join_names(names_of(r.fields)));
+    const auto key = batch_keys.find(l.key_id);
+    Record r =
+        shown(v, CustomerId::parse(id), l, key == batch_keys.end() ? nullptr : &key->second, raw);
+    log_.record_read(ctx, id, join_names(names_of(r.fields)), rules);
     out.push_back(std::move(r));
   }
   return out;
 }
 
 RecordScan Records::scan(const AccessContext& ctx, std::vector<std::string> fields) {
+  Decision d;
   {
     std::shared_lock gate(core_.gate);
-    (void)checked(ctx, fields);
+    const auto t = table(fields);
+    d = fields.empty() ? t->decide_all(ctx, Action::read) : t->decide(ctx, Action::read, fields);
+    if (!fields.empty() || !any_allowed(d)) require(d, ctx, "read", "", join_names(fields));
   }
+  return make_scan(ctx, std::move(d), false);
+}
+
+RecordScan Records::make_scan(const AccessContext& ctx, Decision d, bool raw) {
   auto st = std::make_unique<RecordScan::State>();
   st->records = this;
   st->ctx = ctx;
-  st->fields = std::move(fields);
+  st->decision = std::move(d);
+  st->raw = raw;
   return RecordScan(std::move(st));
 }
 
 std::vector<std::vector<CustomerId>> Records::find_duplicates(const AccessContext& ctx) {
-  const auto m = core_.manifest();
-  std::vector<const Field*> keyed;
-  if (m)
-    for (const auto& f : m->fields())
-      if (f.type == FieldType::email || f.type == FieldType::phone || f.type == FieldType::nik)
-        keyed.push_back(&f);
+  std::shared_ptr<const policy::Table> t;
+  Decision d;
   std::vector<std::string> names;
-  for (const Field* f : keyed)
-    names.push_back(f->name);
+  {
+    std::shared_lock gate(core_.gate);
+    t = table({});
+    for (const auto& f : t->manifest().fields())
+      if (f.type == FieldType::email || f.type == FieldType::phone || f.type == FieldType::nik)
+        names.push_back(f.name);
+    if (names.empty()) return {};
+    // Reads every email, phone and NIK: needs read on each (masks do not matter: the values
+    // are compared inside, never shown).
+    d = t->decide(ctx, Action::read, names);
+    require(d, ctx, "read", "", join_names(names));
+  }
+  const Manifest* m = &t->manifest();
 
   // Digests of the normalized values under a one-off random key, never the values themselves,
   // are kept in memory; they only have to be equal within this call.
@@ -422,7 +543,7 @@ std::vector<std::vector<CustomerId>> Records::find_duplicates(const AccessContex
   std::map<std::array<std::byte, 32>, std::vector<std::size_t>> by_digest;
   std::vector<std::string> ids;
   {
-    RecordScan sc = scan(ctx, names);
+    RecordScan sc = make_scan(ctx, d, true);
     for (const Record& r : sc) {
       const std::size_t idx = ids.size();
       ids.push_back(r.id.str());
@@ -441,7 +562,7 @@ std::vector<std::vector<CustomerId>> Records::find_duplicates(const AccessContex
       x = parent[x] = parent[parent[x]];
     return x;
   };
-  for (const auto& [d, members] : by_digest)
+  for (const auto& [digest_value, members] : by_digest)
     for (std::size_t i = 1; i < members.size(); ++i)
       parent[root(members[i])] = root(members[0]);
   std::map<std::size_t, std::vector<CustomerId>> groups;
@@ -459,15 +580,18 @@ std::vector<std::vector<CustomerId>> Records::find_duplicates(const AccessContex
 
 void Records::merge(const AccessContext& ctx, const CustomerId& keep, const CustomerId& absorb) {
   std::shared_lock gate(core_.gate);
-  core_.require_open();
-  const auto m = core_.manifest();
-  policy::check_context(*m, ctx);
+  const auto t = table({});
+  const Manifest* m = &t->manifest();
   if (keep == absorb)
     throw Error(ErrorCode::InvalidArgument, "cannot merge a customer into itself");
-  std::lock_guard w(core_.write_mu);
+  // Decided on what the two records hold: `update` on the fields moved into `keep`, `erase` on
+  // every field `absorb` holds (on every declared field if it holds none). A denial is recorded
+  // and thrown once the write lock is released.
+  std::optional<std::pair<Decision, std::string>> denied;
+  std::unique_lock w(core_.write_mu);
   db::Connection& c = core_.data_writer();
   std::string absorbed_key;
-  {
+  [&] {
     db::Transaction tx(c);
     auto load = [&](const CustomerId& id) {
       auto st = c.cached("SELECT key_id, doc, row FROM subjects WHERE id = ?1");
@@ -477,6 +601,28 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
     };
     Loaded k = load(keep);
     const Loaded a = load(absorb);
+    std::vector<std::string> moved, held;
+    for (const auto& [name, v] : a.doc) {
+      if (m->field(name) == nullptr) continue;
+      held.push_back(name);
+      if (!k.doc.contains(name)) moved.push_back(name);
+    }
+    std::string rules;
+    if (!moved.empty()) {
+      Decision du = t->decide(ctx, Action::update, moved);
+      if (!du.allowed()) {
+        denied.emplace(std::move(du), "update");
+        return;
+      }
+      rules = policy::rule_list(du);
+    }
+    Decision de =
+        held.empty() ? t->decide_all(ctx, Action::erase) : t->decide(ctx, Action::erase, held);
+    if (!de.allowed()) {
+      denied.emplace(std::move(de), "erase");
+      return;
+    }
+    const std::string erase_rules = policy::rule_list(de);
     const keys::SubjectKey keep_key = keys_.get(k.key_id);
     std::vector<std::string> taken;
     for (const auto& [name, v] : a.doc) {
@@ -502,16 +648,43 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
                       stored_index_form(*f, plain_value(absorb.str(), a.key_id, name, v)));
     }
     c.cached("DELETE FROM subjects WHERE id = ?1")->bind(1, absorb.str()).run();
-    log_.record_write(tx, ctx, "merge", keep.str(), join_names(taken));
-    log_.record_write(tx, ctx, "erase", absorb.str(), "");
+    // The absorbed subject is erased: its consents go with it (the kept subject's stay).
+    consents_.erase_subject(tx, a.row);
+    log_.record_write(tx, ctx, "merge", keep.str(), join_names(taken), rules);
+    log_.record_write(tx, ctx, "erase", absorb.str(), join_names(held), erase_rules);
     tx.commit();
     absorbed_key = a.key_id;
-  }
+  }();
+  w.unlock();
+  if (denied) require(denied->first, ctx, denied->second, "", "");
   // After the data commit: the absorbed subject's key protects nothing any more.
   keys_.destroy(absorbed_key);
 }
 
-void Records::adopt_manifest(const Manifest& next, const OpenOptions& options) {
+void Records::change_manifest(const AccessContext& ctx, const Manifest& next,
+                              const OpenOptions& options) {
+  std::shared_lock gate(core_.gate);
+  const auto t = table({});
+  const Decision d = t->decide_store(ctx, Action::manage_manifest);
+  require(d, ctx, "manage_manifest", "", "");
+  std::string rules = policy::rule_list(d);
+  if (options.erase_removed_fields) {
+    std::vector<std::string> removed;
+    for (const Field& f : t->manifest().fields())
+      if (next.field(f.name) == nullptr) removed.push_back(f.name);
+    if (!removed.empty()) {
+      const Decision de = t->decide(ctx, Action::erase, removed);
+      require(de, ctx, "erase", "", join_names(removed));
+      for (const auto& id : de.rules())
+        rules += "," + id;
+    }
+  }
+  std::lock_guard w(core_.write_mu);
+  adopt_manifest(next, options, &ctx, rules);
+}
+
+void Records::adopt_manifest(const Manifest& next, const OpenOptions& options,
+                             const AccessContext* ctx, std::string_view rules) {
   core_.require_open();
   const auto current = core_.manifest();
   const Manifest& manifest = *current;
@@ -594,8 +767,8 @@ void Records::adopt_manifest(const Manifest& next, const OpenOptions& options) {
     for (const auto tag : index_.shared_tags(data, name)) {
       std::set<std::string> forms;
       const auto holders = tagged(data, f, tag);
-      for (const auto& [id, form] : holders)
-        forms.insert(form);
+      for (const auto& h : holders)
+        forms.insert(h.form);
       if (forms.size() < holders.size())
         throw Error(ErrorCode::InvalidManifest,
                     "field '" + name +
@@ -604,6 +777,9 @@ void Records::adopt_manifest(const Manifest& next, const OpenOptions& options) {
     }
   }
   manifest::store(data, next);
+  if (ctx != nullptr)
+    log_.record_write(tx, *ctx, "manage_manifest", "", join_names({removed.begin(), removed.end()}),
+                      rules);
   tx.commit();
   core_.set_manifest(next);
   if (!removed.empty()) {

@@ -1,5 +1,7 @@
 // The records service: customers' field values in data.db (the subjects table), validated,
 // normalized, sealed where the manifest says, indexed for lookup, and recorded in the access log.
+// Every call is decided by the policy before any data is touched (records/records.cpp says which
+// action each call needs); consent-based purposes reach only subjects with a live consent.
 // Reads run on reader connections (shared gate only); writes on the writer (write lock).
 #pragma once
 
@@ -16,9 +18,12 @@
 #include <amanah/store.hpp>
 
 #include "audit/access_log.hpp"
+#include "consent/consents.hpp"
 #include "db/db.hpp"
 #include "index/blind_index.hpp"
 #include "keys/subject_keys.hpp"
+#include "policy/engine.hpp"
+#include "policy/masks.hpp"
 #include "records/doc.hpp"
 #include "store/core.hpp"
 
@@ -26,9 +31,22 @@ namespace amanah::detail::records {
 
 class Records {
  public:
-  Records(store::Core& core, keys::SubjectKeys& keys, index::BlindIndex& index,
-          audit::AccessLog& log)
-      : core_(core), keys_(keys), index_(index), log_(log) {}
+  struct Services {
+    keys::SubjectKeys& keys;
+    index::BlindIndex& index;
+    audit::AccessLog& log;
+    policy::Engine& policy;
+    policy::Masks& masks;
+    consent::Consents& consents;
+  };
+  Records(store::Core& core, const Services& s)
+      : core_(core),
+        keys_(s.keys),
+        index_(s.index),
+        log_(s.log),
+        policy_(s.policy),
+        masks_(s.masks),
+        consents_(s.consents) {}
   Records(const Records&) = delete;
   Records& operator=(const Records&) = delete;
 
@@ -46,14 +64,21 @@ class Records {
   void merge(const AccessContext& ctx, const CustomerId& keep, const CustomerId& absorb);
   [[nodiscard]] std::size_t size();
 
-  // The batch of a scan after row `after` (row order), which it advances.
-  [[nodiscard]] std::vector<Record> scan_batch(const AccessContext& ctx,
-                                               const std::vector<std::string>& fields,
-                                               std::int64_t& after);
+  // The batch of a scan after row `after` (row order), which it advances: the records `d` lets
+  // the caller see, masked (unmasked with `raw`: find_duplicates compares, never shows). Empty
+  // only at the end (a batch in which no subject has consent is skipped).
+  [[nodiscard]] std::vector<Record> scan_batch(const AccessContext& ctx, const Decision& d,
+                                               std::int64_t& after, bool raw = false);
 
   // Makes `next` the manifest in force: checks what it would do to stored values, erases or
-  // re-indexes as it says, and keeps it in data.db (one transaction). Write lock held.
-  void adopt_manifest(const Manifest& next, const OpenOptions& options);
+  // re-indexes as it says, and keeps it in data.db (one transaction). Write lock held. With a
+  // context (change_manifest on an open store) the change is decided and recorded; without one
+  // it is the key holder's, at open.
+  void adopt_manifest(const Manifest& next, const OpenOptions& options,
+                      const AccessContext* ctx = nullptr, std::string_view rules = {});
+  // change_manifest on an open store: needs manage_manifest, and erase on the fields it would
+  // erase; recorded.
+  void change_manifest(const AccessContext& ctx, const Manifest& next, const OpenOptions& options);
   // Which of `key_ids` a subject's record refers to (the orphan-key sweep at open).
   [[nodiscard]] std::unordered_set<std::string> claimed_keys(
       const std::vector<std::string>& key_ids);
@@ -64,17 +89,33 @@ class Records {
     Doc doc;
     std::int64_t row = 0;  // the subject's row (what the blind index refers to)
   };
-  // The manifest in force, once `ctx` and the requested `fields` are checked against it (the
-  // store open, gate held).
-  std::shared_ptr<const Manifest> checked(const AccessContext& ctx,
-                                          const std::vector<std::string>& fields);
+  [[nodiscard]] RecordScan make_scan(const AccessContext& ctx, Decision d, bool raw);
+  struct Holder {
+    std::string id;
+    std::int64_t row = 0;
+    std::string form;  // the index form of its stored value
+  };
+  // The policy table in force, once every name in `fields` is checked as declared
+  // (UndeclaredField) and the store is open (gate held).
+  std::shared_ptr<const policy::Table> table(const std::vector<std::string>& fields);
+  // Throws AccessDenied, after recording the denial, unless `d` allows.
+  void require(const Decision& d, const AccessContext& ctx, std::string_view action,
+               std::string_view subject, std::string_view fields);
+  // Throws ConsentRequired, after recording the denial, unless subject `row` has a live consent
+  // to the context's purpose (for decisions that require one).
+  void require_consent(db::Connection& c, const Decision& d, const AccessContext& ctx,
+                       std::string_view action, const std::string& subject, std::int64_t row);
+  [[noreturn]] void deny_consent(const AccessContext& ctx, std::string_view action,
+                                std::string_view subject);
+  // `l`'s fields that `d` allows, opened and masked (unmasked with `raw`).
+  Record shown(const policy::Verdict& v, const CustomerId& id, const Loaded& l,
+               const keys::SubjectKey* key, bool raw);
   std::string plain_value(std::string_view subject, std::string_view key_id, std::string_view field,
                           const DocValue& v);
   // Subjects whose lookup field `f` has tag `tag`, each with the index form of its stored value
   // (the index is truncated on purpose: callers compare the forms). One statement.
-  std::vector<std::pair<std::string, std::string>> tagged(db::Connection& c, const Field& f,
-                                                          std::int64_t tag);
-  std::vector<std::string> holders(db::Connection& c, const Field& f, const std::string& form);
+  std::vector<Holder> tagged(db::Connection& c, const Field& f, std::int64_t tag);
+  std::vector<Holder> holders(db::Connection& c, const Field& f, const std::string& form);
   void check_unique(db::Connection& c, const Field& f, const std::string& form,
                     std::string_view self);
 
@@ -82,6 +123,9 @@ class Records {
   keys::SubjectKeys& keys_;
   index::BlindIndex& index_;
   audit::AccessLog& log_;
+  policy::Engine& policy_;
+  policy::Masks& masks_;
+  consent::Consents& consents_;
 };
 
 }  // namespace amanah::detail::records

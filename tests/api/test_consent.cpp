@@ -51,8 +51,8 @@ TimePoint tp(std::int64_t s) {
   return TestClock::tp(s);
 }
 
-// The example manifest, plus a consent purpose with a description, a role that may record
-// consents and one that may not.
+// The example manifest (support may record consents: rule support-records-consent; marketing
+// may not), plus a consent purpose with a description and a role with no rule at all.
 amanah::Manifest consent_manifest() {
   return amanah::Manifest::from_toml(std::string(amanah::test::kManifestToml) + R"toml(
 [purposes.newsletter]
@@ -60,11 +60,6 @@ basis = "consent"
 description = "Send the monthly newsletter"
 
 [roles.clerk]
-
-[[permit]]
-id = "support-records-consent"
-roles = ["support"]
-actions = ["manage_consent"]
 )toml",
                                      "consent.toml");
 }

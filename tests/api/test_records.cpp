@@ -207,18 +207,6 @@ TEST_CASE("forensic: real customer values appear in no file of the store", "[rec
       CHECK(amanah::test::read_file(f).find(p) == std::string::npos);
 }
 
-TEST_CASE("masked() applies each field's default mask", "[records]") {
-  TempDir tmp;
-  auto store = CustomerStore::create(tmp / "s", *app_key(), amanah::test::example_manifest());
-  const auto id = store.insert(kSupport, kSiti);
-  const auto m = store.masked(store.get(kSupport, id));
-  CHECK(m.id == id);
-  CHECK(m.fields.at("phone") == "+*********7890");
-  CHECK(m.fields.at("nik") == "************0123");
-  CHECK(m.fields.at("birth_date") == "1990");
-  CHECK(m.fields.at("full_name") == "Siti Rahma");  // mask none
-}
-
 TEST_CASE("a field cannot become unique while customers share a value", "[records]") {
   TempDir tmp;
   const auto dir = tmp / "s";

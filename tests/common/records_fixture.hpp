@@ -24,6 +24,7 @@ basis = "consent"
 [roles.support]
 [roles.marketing]
 [roles.dpo]
+[roles.break_glass]
 
 [fields]
 full_name  = { type = "text",  category = "identity",    purposes = ["service"] }
@@ -42,6 +43,29 @@ roles = ["support"]
 actions = ["read", "update", "create"]
 categories = ["identity", "contact", "sensitive", "account", "transaction", "behavioral"]
 purposes = ["service"]
+
+[[permit]]
+id = "support-records-consent"
+roles = ["support"]
+actions = ["manage_consent"]
+
+[[permit]]
+id = "marketing-reads-email"
+roles = ["marketing"]
+actions = ["read"]
+fields = ["email"]
+purposes = ["marketing"]
+
+[[permit]]
+id = "dpo-sees-all"
+roles = ["dpo"]
+mask = "none"
+
+[[permit]]
+id = "break-glass"
+roles = ["break_glass"]
+actions = ["read"]
+mask = "none"
 
 [[forbid]]
 id = "marketing-never-sees-sensitive"
@@ -74,7 +98,13 @@ inline const FieldValues kSiti = {{"full_name", "Siti Rahma"},
                                   {"nik", "3171234567890123"},
                                   {"birth_date", "1990-05-17"}};
 
+// Support agents: read and write every field for the service, through the fields' default masks.
 inline const AccessContext kSupport{
     .actor = "agent-17", .roles = {"support"}, .purpose = "service"};
+// The data-protection officer: everything, unmasked (what tests that compare stored values use).
+inline const AccessContext kDpo{.actor = "dpo-1", .roles = {"dpo"}, .purpose = "service"};
+// Marketing: the email of customers who consented to marketing, nothing else.
+inline const AccessContext kMarketing{
+    .actor = "campaign-svc", .roles = {"marketing"}, .purpose = "marketing"};
 
 }  // namespace amanah::test

@@ -1,7 +1,10 @@
 // Test helpers: temporary directories, file scanning, error assertions.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -11,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include <amanah/clock.hpp>
 #include <amanah/error.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_exception.hpp>
@@ -68,6 +72,21 @@ inline std::map<std::string, std::string> snapshot(const std::filesystem::path& 
     out.emplace(std::filesystem::relative(f, dir).string(), read_file(f));
   return out;
 }
+
+// A clock the test moves by hand (unix seconds).
+class ManualClock final : public amanah::Clock {
+ public:
+  explicit ManualClock(std::int64_t at = 1'767'225'600) : at_(at) {}  // 2026-01-01T00:00:00Z
+  std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(at_.load()));
+  }
+  void set(std::int64_t at) { at_ = at; }
+  void advance(std::int64_t seconds) { at_ += seconds; }
+  std::int64_t seconds() const { return at_.load(); }
+
+ private:
+  std::atomic<std::int64_t> at_;
+};
 
 // Matches an amanah::Error with the given code.
 struct ErrorCodeIs : Catch::Matchers::MatcherBase<amanah::Error> {

@@ -20,14 +20,15 @@ inline std::int64_t count_rows(detail::db::Connection& c, const char* table) {
 }
 
 struct Counts {
-  std::int64_t subjects, index, keys, log;
+  std::int64_t subjects, index, keys, log, consents;
   bool operator==(const Counts&) const = default;
 };
 
 inline Counts counts(CustomerStore& s) {
   auto& d = detail::StoreAccess::data_db(s);
   return {count_rows(d, "subjects"), count_rows(d, "blind_index"),
-          count_rows(detail::StoreAccess::keys_db(s), "subject_keys"), count_rows(d, "access_log")};
+          count_rows(detail::StoreAccess::keys_db(s), "subject_keys"), count_rows(d, "access_log"),
+          count_rows(d, "consents")};
 }
 
 }  // namespace amanah::test

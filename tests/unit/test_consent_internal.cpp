@@ -31,13 +31,9 @@ class FixedClock final : public amanah::Clock {
   }
 };
 
+// The example manifest: support may record consents (rule support-records-consent).
 amanah::Manifest manifest() {
-  return amanah::Manifest::from_toml(std::string(amanah::test::kManifestToml) + R"toml(
-[[permit]]
-id = "support-records-consent"
-roles = ["support"]
-actions = ["manage_consent"]
-)toml");
+  return amanah::test::example_manifest();
 }
 
 std::int64_t row_of(CustomerStore& s, const CustomerId& id) {

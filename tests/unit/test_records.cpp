@@ -213,6 +213,36 @@ TEST_CASE("every access is recorded with field names, never values", "[records]"
   CHECK(everything.find("+62") == std::string::npos);
 }
 
+TEST_CASE("denials are recorded with the deciding rules; undeclared names are not kept",
+          "[records][enforcement]") {
+  TempDir tmp;
+  auto store = CustomerStore::create(tmp / "s", *app_key(), amanah::test::example_manifest());
+  const auto id = store.insert(kSupport, kSiti);
+  const amanah::AccessContext marketing{
+      .actor = "campaign-svc", .roles = {"marketing"}, .purpose = "marketing"};
+  REQUIRE_AMANAH_ERROR(store.get(marketing, id, {"nik"}), ErrorCode::AccessDenied);
+  REQUIRE_AMANAH_ERROR(store.get(marketing, id), ErrorCode::ConsentRequired);
+  // A value passed where a role belongs is refused and not written to the log.
+  const amanah::AccessContext wrong{
+      .actor = "agent-17", .roles = {"3171234567890123"}, .purpose = "service"};
+  REQUIRE_AMANAH_ERROR(store.get(wrong, id), ErrorCode::AccessDenied);
+  store.update(kSupport, id, {{"phone", "0813 1111 2222"}});  // flushes the queued records
+  auto& d = Access::data_db(store);
+  auto st = d.prepare(
+      "SELECT action, roles, purpose, fields, decision, rules FROM access_log ORDER BY seq");
+  std::vector<std::string> rows;
+  while (st.step())
+    rows.push_back(st.column_text(0) + "|" + st.column_text(1) + "|" + st.column_text(2) + "|" +
+                   st.column_text(3) + "|" + st.column_text(4) + "|" + st.column_text(5));
+  REQUIRE(rows.size() == 5);
+  CHECK(rows[0] == "create|support|service|birth_date,email,full_name,nik,phone|allow|"
+                   "support-reads-contact");
+  CHECK(rows[1] == "read|marketing|marketing|nik|deny|marketing-never-sees-sensitive");
+  CHECK(rows[2] == "read|marketing|marketing||deny|(no live consent)");
+  CHECK(rows[3] == "read|(undeclared)|service||deny|");
+  CHECK(rows[4] == "update|support|service|phone|allow|support-reads-contact");
+}
+
 TEST_CASE("reads are recorded in batches: every 256, at close, and writes stay fully synced",
           "[records]") {
   TempDir tmp;
