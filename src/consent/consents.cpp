@@ -295,6 +295,22 @@ ConsentState state_of(const std::vector<B>& events, std::int64_t at) {
   if (!e->grant) return ConsentState::withdrawn;
   return e->expires <= at ? ConsentState::expired : ConsentState::granted;
 }
+
+// The request as the access log may keep it: role and purpose names the manifest does not declare
+// (which could be values passed by mistake) are not recorded. As records/ does.
+AccessContext loggable(const AccessContext& ctx, const Decision& d) {
+  const policy::Verdict& v = policy::Table::verdict(d);
+  if (v.asked_roles.empty() && v.purpose >= 0) return ctx;
+  AccessContext out;
+  out.actor = ctx.actor;
+  for (const auto& r : ctx.roles)
+    out.roles.push_back(std::find(v.asked_roles.begin(), v.asked_roles.end(), r) ==
+                                v.asked_roles.end()
+                            ? r
+                            : "(undeclared)");
+  out.purpose = v.purpose >= 0 ? ctx.purpose : "(undeclared)";
+  return out;
+}
 }  // namespace
 
 struct Consents::Decided {
@@ -318,7 +334,7 @@ Consents::Decided Consents::decide_write(const AccessContext& ctx, const Custome
   d.decision = d.table->decide_store(ctx, Action::manage_consent);
   if (!d.decision.allowed()) {
     // The purpose goes into the log only if it has a name's shape (it may be anything).
-    log_.record_denial(ctx, action, id.str(),
+    log_.record_denial(loggable(ctx, d.decision), action, id.str(),
                        manifest::valid_id(purpose, true) ? purpose : std::string_view{},
                        policy::rule_list(d.decision));
     policy::require(d.decision);

@@ -2,7 +2,6 @@
 // the streamed scan, receipts, evidence validation (messages never carry a value), who may
 // record consents, persistence, the forensic scan, and grants racing reads.
 #include <amanah/amanah.hpp>
-#include <amanah/policy.hpp>
 
 #include <atomic>
 #include <chrono>
