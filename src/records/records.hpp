@@ -106,7 +106,7 @@ class Records {
   void require_consent(db::Connection& c, const Decision& d, const AccessContext& ctx,
                        std::string_view action, const std::string& subject, std::int64_t row);
   [[noreturn]] void deny_consent(const AccessContext& ctx, std::string_view action,
-                                std::string_view subject);
+                                 std::string_view subject);
   // `l`'s fields that `d` allows, opened and masked (unmasked with `raw`).
   Record shown(const policy::Verdict& v, const CustomerId& id, const Loaded& l,
                const keys::SubjectKey* key, bool raw);

@@ -1,6 +1,7 @@
 // One CustomerStore shared by threads (run under ThreadSanitizer by tools/run.sh test).
 #include <amanah/amanah.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -89,7 +90,7 @@ TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost
               {{"full_name", "T " + n}, {"email", "t" + n + "@example.com"}, {"phone", phone}});
           owned[t].emplace_back(id, phone);
           auto& [some, some_phone] = owned[t][static_cast<std::size_t>(i) / 2];
-          if (store.get(amanah::test::kSupport, some).fields.at("phone") != some_phone) ++errors;
+          if (store.get(amanah::test::kDpo, some).fields.at("phone") != some_phone) ++errors;
           if (store.find(amanah::test::kSupport, "email", "T" + n + "@EXAMPLE.com") !=
               std::vector{id})
             ++errors;
@@ -98,7 +99,7 @@ TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost
           some_phone = updated;
           if (i % 10 == 0) {
             std::size_t seen = 0;
-            for (const auto& r : store.scan(amanah::test::kSupport, {"email"}))
+            for (const auto& r : store.scan(amanah::test::kDpo, {"email"}))
               seen += r.fields.size();
             if (seen == 0) ++errors;
           }
@@ -114,7 +115,7 @@ TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost
   for (int t = 0; t < kThreads; ++t) {
     total += owned[t].size();
     for (const auto& [id, phone] : owned[t])
-      CHECK(store.get(amanah::test::kSupport, id, {"phone"}).fields.at("phone") == phone);
+      CHECK(store.get(amanah::test::kDpo, id, {"phone"}).fields.at("phone") == phone);
   }
   CHECK(total > 0);
   CHECK(store.size() == total);
@@ -141,7 +142,7 @@ TEST_CASE("8 threads read while the store is rekeyed and unlock methods change",
       while (!stop) {
         try {
           const int c = i % kCustomers;
-          const auto r = store.get(amanah::test::kSupport, ids[static_cast<std::size_t>(c)]);
+          const auto r = store.get(amanah::test::kDpo, ids[static_cast<std::size_t>(c)]);
           if (r.fields.at("nik") != "3171" + std::to_string(234567890000 + c)) ++errors;
           if (store.find(amanah::test::kSupport, "email",
                          "R" + std::to_string(c) + "@example.com") !=
@@ -149,7 +150,7 @@ TEST_CASE("8 threads read while the store is rekeyed and unlock methods change",
             ++errors;
           if (t == 0 && i % 50 == 0) {
             std::size_t n = 0;
-            for (const auto& rec : store.scan(amanah::test::kSupport, {"nik"}))
+            for (const auto& rec : store.scan(amanah::test::kDpo, {"nik"}))
               n += rec.fields.size();
             if (n < kCustomers) ++errors;  // the writer adds a few
           }
@@ -184,6 +185,75 @@ TEST_CASE("8 threads read while the store is rekeyed and unlock methods change",
   CHECK(store.size() == kCustomers + 3);
   store.close();
   auto again = CustomerStore::open(tmp / "s", *key);
-  CHECK((again.get(amanah::test::kSupport, ids[7]).fields.at("nik") ==
+  CHECK((again.get(amanah::test::kDpo, ids[7]).fields.at("nik") ==
          "3171" + std::to_string(234567890007)));  // a failure prints no NIK
+}
+
+TEST_CASE("consent grants and withdrawals race marketing reads on 8 threads", "[concurrency]") {
+  using amanah::test::kMarketing;
+  using amanah::test::kSupport;
+  TempDir tmp;
+  auto store =
+      CustomerStore::create(tmp / "s", *amanah::test::app_key(), amanah::test::example_manifest());
+  constexpr int kCustomers = 40;
+  std::vector<amanah::FieldValues> batch;
+  for (int i = 0; i < kCustomers; ++i)
+    batch.push_back(amanah::test::customer(i));
+  const auto ids = store.insert_many(kSupport, batch);
+  const amanah::ConsentEvidence evidence{.source = "signup-form", .notice_version = "2026-01"};
+  // Even customers hold consent throughout; odd ones are granted and withdrawn over and over.
+  for (int i = 0; i < kCustomers; i += 2)
+    store.consents().grant(kSupport, ids[static_cast<std::size_t>(i)], "marketing", evidence);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0}, scans{0}, changes{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 5; ++t)
+    threads.emplace_back([&, t] {
+      while (!stop) {
+        try {
+          std::size_t even = 0;
+          for (const auto& r : store.scan(kMarketing)) {
+            if (r.fields.size() != 1 || !r.fields.contains("email")) ++errors;
+            const auto pos = std::find(ids.begin(), ids.end(), r.id) - ids.begin();
+            if (pos % 2 == 0) ++even;
+          }
+          if (even != kCustomers / 2) ++errors;  // the steady ones are always reached
+          const auto& id = ids[static_cast<std::size_t>((t * 7) % kCustomers)];
+          try {
+            (void)store.get(kMarketing, id);
+          } catch (const amanah::Error& e) {
+            // Only an odd customer, between a withdrawal and the next grant.
+            if (e.code() != amanah::ErrorCode::ConsentRequired || (t * 7) % 2 == 0) ++errors;
+          }
+          ++scans;
+        } catch (...) {
+          ++errors;
+        }
+      }
+    });
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 15 && errors == 0; ++round)
+        for (int i = 1 + 2 * t; i < kCustomers; i += 6) {
+          const auto& id = ids[static_cast<std::size_t>(i)];
+          store.consents().grant(kSupport, id, "marketing", evidence);
+          store.consents().withdraw(kSupport, id, "marketing", "unsubscribe-link");
+          changes += 2;
+        }
+    });
+  for (std::size_t t = 5; t < threads.size(); ++t)
+    threads[t].join();
+  stop = true;
+  for (std::size_t t = 0; t < 5; ++t)
+    threads[t].join();
+  CHECK(errors == 0);
+  CHECK(scans > 0);
+  // Every odd customer ended withdrawn: the next scan reaches exactly the even ones.
+  std::size_t reached = 0;
+  for (const auto& r : store.scan(kMarketing)) {
+    (void)r;
+    ++reached;
+  }
+  CHECK(reached == kCustomers / 2);
 }

@@ -16,6 +16,7 @@ using amanah::ErrorCode;
 using amanah::FieldValues;
 using amanah::SecretBytes;
 using amanah::test::app_key;
+using amanah::test::kDpo;
 using amanah::test::kSiti;
 using amanah::test::kSupport;
 using amanah::test::TempDir;
@@ -25,7 +26,7 @@ TEST_CASE("insert validates and normalizes; get returns canonical values", "[rec
   auto store = CustomerStore::create(tmp / "s", *app_key(), amanah::test::example_manifest());
   const CustomerId id = store.insert(kSupport, kSiti);
   CHECK(id.str().size() == 32);
-  const amanah::Record r = store.get(kSupport, id);
+  const amanah::Record r = store.get(kDpo, id);
   CHECK(r.id == id);
   CHECK(r.fields.at("full_name") == "Siti Rahma");
   CHECK(r.fields.at("email") == "siti@example.co.id");
@@ -33,13 +34,13 @@ TEST_CASE("insert validates and normalizes; get returns canonical values", "[rec
   CHECK(r.fields.at("nik") == "3171234567890123");
   CHECK(r.fields.size() == 5);
 
-  const amanah::Record only = store.get(kSupport, id, {"phone", "npwp"});
+  const amanah::Record only = store.get(kDpo, id, {"phone", "npwp"});
   CHECK(only.fields.size() == 1);
   CHECK(only.fields.at("phone") == "+6281234567890");
 
-  REQUIRE_AMANAH_ERROR(store.get(kSupport, CustomerId::parse(std::string(32, 'a'))),
+  REQUIRE_AMANAH_ERROR(store.get(kDpo, CustomerId::parse(std::string(32, 'a'))),
                        ErrorCode::NotFound);
-  REQUIRE_AMANAH_ERROR(store.get(kSupport, id, {"shoe_size"}), ErrorCode::UndeclaredField);
+  REQUIRE_AMANAH_ERROR(store.get(kDpo, id, {"shoe_size"}), ErrorCode::UndeclaredField);
   REQUIRE_AMANAH_ERROR(CustomerId::parse("not-an-id"), ErrorCode::InvalidArgument);
   CHECK(store.size() == 1);
 }
@@ -67,7 +68,7 @@ TEST_CASE("update changes only the given fields and keeps indexes right", "[reco
   auto store = CustomerStore::create(tmp / "s", *app_key(), amanah::test::example_manifest());
   const CustomerId id = store.insert(kSupport, kSiti);
   store.update(kSupport, id, {{"phone", "0813 1111 2222"}, {"birth_date", std::nullopt}});
-  const auto r = store.get(kSupport, id);
+  const auto r = store.get(kDpo, id);
   CHECK(r.fields.at("phone") == "+6281311112222");
   CHECK_FALSE(r.fields.contains("birth_date"));
   CHECK(r.fields.at("email") == "siti@example.co.id");
@@ -95,7 +96,7 @@ TEST_CASE("scan streams every record once, in batches, with projection", "[recor
     (void)store.insert(kSupport, {{"full_name", "Customer " + std::to_string(i)}});
   std::set<std::string> seen;
   std::size_t with_email = 0;
-  for (const amanah::Record& r : store.scan(kSupport, {"email"})) {
+  for (const amanah::Record& r : store.scan(kDpo, {"email"})) {
     CHECK(seen.insert(r.id.str()).second);  // each record once, across batch boundaries
     CHECK_FALSE(r.fields.contains("full_name"));
     with_email += r.fields.count("email");
@@ -107,7 +108,7 @@ TEST_CASE("scan streams every record once, in batches, with projection", "[recor
   // An empty store scans to nothing.
   TempDir tmp2;
   auto empty = CustomerStore::create(tmp2 / "s", *app_key(), amanah::test::example_manifest());
-  auto sc = empty.scan(kSupport);
+  auto sc = empty.scan(kDpo);
   CHECK(sc.begin() == sc.end());
 }
 
@@ -148,12 +149,12 @@ TEST_CASE("the manifest is kept in the store; changes that would lose data are r
                        ErrorCode::InvalidManifest);
   {
     auto store = CustomerStore::open(dir, *app_key());
-    CHECK(store.get(kSupport, id).fields.at("birth_date") == "1990-05-17");
+    CHECK(store.get(kDpo, id).fields.at("birth_date") == "1990-05-17");
   }
   {
     auto store =
         CustomerStore::open(dir, *app_key(), without_birth, {.erase_removed_fields = true});
-    CHECK_FALSE(store.get(kSupport, id).fields.contains("birth_date"));
+    CHECK_FALSE(store.get(kDpo, id).fields.contains("birth_date"));
     CHECK(store.manifest() == without_birth);
   }
   for (const auto& f : amanah::test::files_below(dir))
@@ -182,7 +183,7 @@ TEST_CASE("the manifest is kept in the store; changes that would lose data are r
   auto store = CustomerStore::open(dir, *app_key(), grown_m, {.erase_removed_fields = true});
   CHECK(store.find(kSupport, "full_name", "  siti   RAHMA ") == std::vector{id});
   store.update(kSupport, id, {{"city", "Jakarta"}});
-  CHECK(store.get(kSupport, id, {"city"}).fields.at("city") == "Jakarta");
+  CHECK(store.get(kDpo, id, {"city"}).fields.at("city") == "Jakarta");
 }
 
 TEST_CASE("forensic: real customer values appear in no file of the store", "[records][forensic]") {
@@ -196,7 +197,7 @@ TEST_CASE("forensic: real customer values appear in no file of the store", "[rec
     for (int i = 0; i < 50; ++i)
       (void)store.insert(kSupport, {{"full_name", "Filler " + std::to_string(i)}});
     const auto id = store.insert(kSupport, kSiti);
-    (void)store.get(kSupport, id);
+    (void)store.get(kDpo, id);
     (void)store.find(kSupport, "phone", "0812-3456-7890");
     for (const auto& f : amanah::test::files_below(dir))
       for (const auto& p : planted)
@@ -214,6 +215,8 @@ TEST_CASE("a field cannot become unique while customers share a value", "[record
     return amanah::Manifest::builder()
         .purpose("service", amanah::LegalBasis::contract)
         .role("support")
+        .role("dpo")
+        .permit(amanah::test::permit_all())
         .field({.name = "email",
                 .type = amanah::FieldType::email,
                 .category = amanah::Category::contact,
@@ -235,7 +238,7 @@ TEST_CASE("a field cannot become unique while customers share a value", "[record
     CHECK_FALSE(store.manifest().field("email")->unique);  // the old manifest stays
     const auto shared = store.find(kSupport, "email", "shared@example.com");
     REQUIRE(shared.size() == 2);
-    store.merge(kSupport, shared[0], shared[1]);
+    store.merge(kDpo, shared[0], shared[1]);
   }
   auto store = CustomerStore::open(dir, *app_key(), build(true));
   CHECK(store.manifest().field("email")->unique);
@@ -254,7 +257,7 @@ full_name = { type = "text", category = "identity", purposes = ["service"] }
 [[permit]]
 id = "support-reads"
 roles = ["support"]
-actions = ["read"]
+actions = ["read", "create"]
 )");
   auto store = CustomerStore::create(tmp / "s", *app_key(), m);
   const auto id = store.insert(kSupport, {{"full_name", "Siti"}});

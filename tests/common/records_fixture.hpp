@@ -73,6 +73,18 @@ roles = ["marketing"]
 categories = ["sensitive"]
 )toml";
 
+// For tests about records rather than policy: a rule that lets support and the DPO do
+// everything, unmasked (a manifest that uses it declares both roles, or none).
+inline constexpr const char* kPermitAllToml = R"toml(
+[[permit]]
+id = "test-permits-all"
+roles = ["support", "dpo"]
+mask = "none"
+)toml";
+inline Rule permit_all() {
+  return {.id = "test-permits-all", .roles = {"support", "dpo"}, .mask = Mask::none};
+}
+
 inline Manifest example_manifest() {
   return Manifest::from_toml(kManifestToml, "example.toml");
 }

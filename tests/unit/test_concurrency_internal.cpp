@@ -33,9 +33,9 @@ TEST_CASE("reads do not wait for the writer's lock and see only committed data",
 
   auto reader = std::async(std::launch::async, [&] {
     std::size_t scanned = 0;
-    for (const auto& r : store.scan(amanah::test::kSupport))
+    for (const auto& r : store.scan(amanah::test::kDpo))
       scanned += r.fields.empty() ? 0 : 1;
-    return std::tuple{store.get(amanah::test::kSupport, id).fields.size(),
+    return std::tuple{store.get(amanah::test::kDpo, id).fields.size(),
                       store.find(amanah::test::kSupport, "email", "r1@example.com").size(), scanned,
                       store.size()};
   });

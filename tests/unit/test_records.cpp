@@ -15,6 +15,7 @@ using amanah::ErrorCode;
 using amanah::FieldValues;
 using amanah::SecretBytes;
 using amanah::test::app_key;
+using amanah::test::kDpo;
 using amanah::test::kSiti;
 using amanah::test::kSupport;
 using amanah::test::TempDir;
@@ -116,8 +117,8 @@ TEST_CASE("sensitive and encrypt fields are sealed under the subject's key", "[r
       .bind(1, amanah::detail::records::encode(db_))
       .bind(2, b.str())
       .run();
-  REQUIRE_AMANAH_ERROR(store.get(kSupport, b), ErrorCode::Corrupt);
-  CHECK(store.get(kSupport, a).fields.at("nik") == "3171234567890123");
+  REQUIRE_AMANAH_ERROR(store.get(kDpo, b), ErrorCode::Corrupt);
+  CHECK(store.get(kDpo, a).fields.at("nik") == "3171234567890123");
 }
 
 TEST_CASE("an NPWP equal to a NIK is protected like one; cards keep only brand and last 4",
@@ -131,7 +132,7 @@ TEST_CASE("an NPWP equal to a NIK is protected like one; cards keep only brand a
   REQUIRE(st.step());
   const auto doc = amanah::detail::records::decode(st.column_blob(0));
   CHECK(doc.at("npwp").sealed);
-  const auto r = store.get(kSupport, id);
+  const auto r = store.get(kDpo, id);
   CHECK(r.fields.at("card") == "VISA ****1111");
   CHECK(r.fields.at("npwp") == "3171234105900001");
   REQUIRE_AMANAH_ERROR(store.insert(kSupport, {{"card", "4111 1111 1111 1112"}}),
@@ -145,6 +146,8 @@ TEST_CASE("find_duplicates groups subjects sharing an email, phone or NIK; merge
   auto m = amanah::Manifest::builder()
                .purpose("service", amanah::LegalBasis::contract)
                .role("support")
+               .role("dpo")
+               .permit(amanah::test::permit_all())
                .field({.name = "full_name",
                        .type = amanah::FieldType::text,
                        .category = amanah::Category::identity,
@@ -174,17 +177,17 @@ TEST_CASE("find_duplicates groups subjects sharing an email, phone or NIK; merge
   (void)d;
 
   const auto keys_before = amanah::test::counts(store).keys;
-  store.merge(kSupport, a, b);
-  REQUIRE_AMANAH_ERROR(store.get(kSupport, b), ErrorCode::NotFound);
-  const auto r = store.get(kSupport, a);
+  store.merge(kDpo, a, b);
+  REQUIRE_AMANAH_ERROR(store.get(kDpo, b), ErrorCode::NotFound);
+  const auto r = store.get(kDpo, a);
   CHECK(r.fields.at("full_name") == "Siti");
   CHECK(r.fields.at("phone") == "+6281234567890");
   CHECK(store.find(kSupport, "phone", "0812 3456 7890").size() == 2);  // a and c
   CHECK(amanah::test::counts(store).keys == keys_before - 1);
-  store.merge(kSupport, a, c);
+  store.merge(kDpo, a, c);
   CHECK(store.find_duplicates(kSupport).empty());
   CHECK(store.size() == 2);
-  REQUIRE_AMANAH_ERROR(store.merge(kSupport, a, a), ErrorCode::InvalidArgument);
+  REQUIRE_AMANAH_ERROR(store.merge(kDpo, a, a), ErrorCode::InvalidArgument);
 }
 
 TEST_CASE("every access is recorded with field names, never values", "[records]") {
@@ -235,8 +238,9 @@ TEST_CASE("denials are recorded with the deciding rules; undeclared names are no
     rows.push_back(st.column_text(0) + "|" + st.column_text(1) + "|" + st.column_text(2) + "|" +
                    st.column_text(3) + "|" + st.column_text(4) + "|" + st.column_text(5));
   REQUIRE(rows.size() == 5);
-  CHECK(rows[0] == "create|support|service|birth_date,email,full_name,nik,phone|allow|"
-                   "support-reads-contact");
+  CHECK(rows[0] ==
+        "create|support|service|birth_date,email,full_name,nik,phone|allow|"
+        "support-reads-contact");
   CHECK(rows[1] == "read|marketing|marketing|nik|deny|marketing-never-sees-sensitive");
   CHECK(rows[2] == "read|marketing|marketing||deny|(no live consent)");
   CHECK(rows[3] == "read|(undeclared)|service||deny|");
@@ -257,9 +261,9 @@ TEST_CASE("reads are recorded in batches: every 256, at close, and writes stay f
     const auto id = store.insert(kSupport, kSiti);
     auto& d = Access::data_db(store);
     for (int i = 0; i < 255; ++i)
-      (void)store.get(kSupport, id, {"full_name"});
+      (void)store.get(kDpo, id, {"full_name"});
     CHECK(read_records(d) == 0);  // still queued
-    (void)store.get(kSupport, id, {"full_name"});
+    (void)store.get(kDpo, id, {"full_name"});
     CHECK(read_records(d) == 256);  // the 256th read wrote the batch, with no write around it
     // That batch was committed without a sync of its own; the setting must be back to FULL so
     // the next change is durable when insert() returns.

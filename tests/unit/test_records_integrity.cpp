@@ -27,6 +27,7 @@ using amanah::CustomerStore;
 using amanah::ErrorCode;
 using amanah::FieldValues;
 using amanah::SecretBytes;
+using amanah::test::kDpo;
 using amanah::test::kSupport;
 using amanah::test::TempDir;
 using Access = amanah::detail::StoreAccess;
@@ -146,12 +147,12 @@ TEST_CASE("a sealed value and its key id moved to another customer are Corrupt, 
     tx.commit();
   });
 
-  REQUIRE_AMANAH_ERROR(store.get(kSupport, a), ErrorCode::Corrupt);
-  REQUIRE_AMANAH_ERROR(store.get(kSupport, b), ErrorCode::Corrupt);
-  REQUIRE_AMANAH_ERROR(store.get(kSupport, a, {"nik"}), ErrorCode::Corrupt);
+  REQUIRE_AMANAH_ERROR(store.get(kDpo, a), ErrorCode::Corrupt);
+  REQUIRE_AMANAH_ERROR(store.get(kDpo, b), ErrorCode::Corrupt);
+  REQUIRE_AMANAH_ERROR(store.get(kDpo, a, {"nik"}), ErrorCode::Corrupt);
   // The fields that were not moved still read.
-  CHECK(store.get(kSupport, a, {"full_name"}).fields.at("full_name") == "Synthetic A");
-  CHECK(store.get(kSupport, b, {"full_name"}).fields.at("full_name") == "Synthetic B");
+  CHECK(store.get(kDpo, a, {"full_name"}).fields.at("full_name") == "Synthetic A");
+  CHECK(store.get(kDpo, b, {"full_name"}).fields.at("full_name") == "Synthetic B");
 }
 
 TEST_CASE("a sealed value moved to another sealed field of the same customer is Corrupt",
@@ -162,6 +163,8 @@ TEST_CASE("a sealed value moved to another sealed field of the same customer is 
   const auto m = amanah::Manifest::builder()
                      .purpose("service", amanah::LegalBasis::contract)
                      .role("support")
+                     .role("dpo")
+                     .permit(amanah::test::permit_all())
                      .field(field("full_name", FieldType::text, Category::identity))
                      .field(field("nik", FieldType::nik, Category::sensitive))
                      .field(field("religion", FieldType::text, Category::sensitive))
@@ -180,10 +183,10 @@ TEST_CASE("a sealed value moved to another sealed field of the same customer is 
     write_doc(c, id, r.doc);
   });
 
-  REQUIRE_AMANAH_ERROR(store.get(kSupport, id), ErrorCode::Corrupt);
-  REQUIRE_AMANAH_ERROR(store.get(kSupport, id, {"religion"}), ErrorCode::Corrupt);
+  REQUIRE_AMANAH_ERROR(store.get(kDpo, id), ErrorCode::Corrupt);
+  REQUIRE_AMANAH_ERROR(store.get(kDpo, id, {"religion"}), ErrorCode::Corrupt);
   // The box left in place still opens where it belongs.
-  CHECK((store.get(kSupport, id, {"nik"}).fields.at("nik") == "3171234567890133"));
+  CHECK((store.get(kDpo, id, {"nik"}).fields.at("nik") == "3171234567890133"));
 }
 
 TEST_CASE("blind-index tags are truncated to the field's index_bits", "[records][index]") {
@@ -192,10 +195,11 @@ TEST_CASE("blind-index tags are truncated to the field's index_bits", "[records]
 [purposes.service]
 basis = "contract"
 [roles.support]
+[roles.dpo]
 [fields]
 email = { type = "email", category = "contact", purposes = ["service"], lookup = true, index_bits = 8 }
 phone = { type = "phone", category = "contact", purposes = ["service"], lookup = true }
-)");
+)" + std::string(amanah::test::kPermitAllToml));
   REQUIRE(m.field("email")->index_bits == 8);
   REQUIRE(m.field("phone")->index_bits == 16);
   auto store = CustomerStore::create(tmp / "s", *app_key(), m);
@@ -234,9 +238,10 @@ TEST_CASE("find confirms blind-index holders: colliding tags return only the mat
 [purposes.service]
 basis = "contract"
 [roles.support]
+[roles.dpo]
 [fields]
 email = { type = "email", category = "contact", purposes = ["service"], lookup = true, index_bits = 8 }
-)");
+)" + std::string(amanah::test::kPermitAllToml));
   auto store = CustomerStore::create(tmp / "s", *app_key(), m);
   // 600 values in 256 tags: collisions are certain.
   constexpr int kCustomers = 600;
@@ -304,7 +309,7 @@ TEST_CASE("insert_many failing on its 3rd row changes nothing and leaves the key
   CHECK(store.size() == size_before + 5);
   CHECK(amanah::test::counts(store).index == before.index + 5 * 3);  // email, phone, nik
   for (std::size_t i = 0; i < 5; ++i) {
-    const auto r = store.get(kSupport, ids[i]);
+    const auto r = store.get(kDpo, ids[i]);
     CHECK((r.fields.at("nik") == "317123456789014" + std::to_string(i)));  // value not printed
     CHECK(store.find(kSupport, "email", "row" + std::to_string(i) + "@example.com") ==
           std::vector{ids[i]});

@@ -192,7 +192,7 @@ TEST_CASE("a value passed where a name belongs is never repeated in the message"
       message_of([&] {
         (void)store.insert(bad_purpose, {{"full_name", "x"}});
       }),
-      message_of([&] { (void)store.scan(amanah::test::kSupport, {pii}); }),
+      message_of([&] { (void)store.scan(amanah::test::kDpo, {pii}); }),
   };
   for (const auto& m : messages) {
     CHECK((m != "(no error)"));  // doubled parentheses: a failure never prints the message
@@ -240,6 +240,13 @@ DROP TABLE subjects;
 ALTER TABLE s2 RENAME TO subjects;
 ALTER TABLE b2 RENAME TO blind_index;
 CREATE INDEX blind_index_subject ON blind_index(subject_id);
+CREATE TABLE a2(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
+  roles TEXT NOT NULL, purpose TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
+  fields TEXT NOT NULL) STRICT;
+INSERT INTO a2 SELECT seq, at, actor, roles, purpose, action, subject, fields FROM access_log;
+DROP TABLE access_log;
+ALTER TABLE a2 RENAME TO access_log;
+DROP TABLE consents;
 COMMIT;
 )sql");
     d.set_user_version(2);
@@ -251,7 +258,7 @@ COMMIT;
     k.set_user_version(2);
   }
   auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()));
-  CHECK(Access::data_db(store).user_version() == 3);
+  CHECK(Access::data_db(store).user_version() == 4);
   CHECK(Access::keys_db(store).user_version() == 3);
   {
     // Only the customer id of subjects is indexed (no key_id, no blind_index(subject_id)).
@@ -266,7 +273,7 @@ COMMIT;
   CHECK(c.keys == 5);  // the orphan is gone, every subject's key kept
   for (int i = 0; i < 5; ++i) {
     // Doubled parentheses: a failure says false, never the values.
-    CHECK((store.get(amanah::test::kSupport, ids[static_cast<std::size_t>(i)]).fields.at("nik") ==
+    CHECK((store.get(amanah::test::kDpo, ids[static_cast<std::size_t>(i)]).fields.at("nik") ==
            "317123456789000" + std::to_string(i)));
     CHECK(store.find(amanah::test::kSupport, "email", "M" + std::to_string(i) + "@example.com") ==
           std::vector{ids[static_cast<std::size_t>(i)]});
@@ -274,7 +281,7 @@ COMMIT;
   // Updates and merges keep the index exact without the subject index.
   store.update(amanah::test::kSupport, ids[0], {{"email", "changed@example.com"}});
   CHECK(store.find(amanah::test::kSupport, "email", "m0@example.com").empty());
-  store.merge(amanah::test::kSupport, ids[1], ids[2]);
+  store.merge(amanah::test::kDpo, ids[1], ids[2]);
   CHECK(store.find(amanah::test::kSupport, "email", "m2@example.com").empty());
   CHECK(amanah::test::counts(store).index == 8);  // 4 subjects × (email, nik)
 }
@@ -338,7 +345,7 @@ TEST_CASE("a scan opens the sealed values of sparse subjects, in one key range o
   // Reopened: the key cache is cold, so the scan reads every key from keys.db.
   auto store = CustomerStore::open(tmp / "s", *amanah::raw_key(raw.clone()));
   std::size_t opened = 0, records = 0;
-  for (const auto& r : store.scan(amanah::test::kSupport, {"nik"})) {
+  for (const auto& r : store.scan(amanah::test::kDpo, {"nik"})) {
     ++records;
     const auto it = r.fields.find("nik");
     if (it == r.fields.end()) continue;
