@@ -289,3 +289,28 @@ TEST_CASE("break-glass access is a rule like any other", "[enforcement]") {
   CHECK(store.policy().decide(breakglass, Action::read, "nik").rules() ==
         std::vector<std::string>{"break-glass"});
 }
+
+TEST_CASE("an update for a consent-based purpose needs the customer's live consent",
+          "[enforcement][consent]") {
+  std::string toml = amanah::test::kManifestToml;
+  toml += R"toml(
+[[permit]]
+id = "marketing-keeps-email-current"
+roles = ["marketing"]
+actions = ["update"]
+fields = ["email"]
+purposes = ["marketing"]
+)toml";
+  TempDir tmp;
+  auto store = CustomerStore::create(tmp / "s", *app_key(), amanah::Manifest::from_toml(toml));
+  const CustomerId id = store.insert(kSupport, kSiti);
+  REQUIRE_AMANAH_ERROR(store.update(kMarketing, id, {{"email", "new@example.com"}}),
+                       ErrorCode::ConsentRequired);
+  CHECK(store.get(kDpo, id).fields.at("email") == "siti@example.co.id");  // unchanged
+  store.consents().grant(kSupport, id, "marketing", kSignup);
+  store.update(kMarketing, id, {{"email", "new@example.com"}});
+  CHECK(store.get(kDpo, id).fields.at("email") == "new@example.com");
+  store.consents().withdraw(kSupport, id, "marketing", "unsubscribe-link");
+  REQUIRE_AMANAH_ERROR(store.update(kMarketing, id, {{"email", "other@example.com"}}),
+                       ErrorCode::ConsentRequired);
+}
