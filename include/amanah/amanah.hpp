@@ -6,6 +6,7 @@
 #include <amanah/error.hpp>
 #include <amanah/key_provider.hpp>
 #include <amanah/manifest.hpp>
+#include <amanah/policy.hpp>
 #include <amanah/record.hpp>
 #include <amanah/secret.hpp>
 #include <amanah/store.hpp>

@@ -295,6 +295,22 @@ ConsentState state_of(const std::vector<B>& events, std::int64_t at) {
   if (!e->grant) return ConsentState::withdrawn;
   return e->expires <= at ? ConsentState::expired : ConsentState::granted;
 }
+
+// The request as the access log may keep it: role and purpose names the manifest does not declare
+// (which could be values passed by mistake) are not recorded. As records/ does.
+AccessContext loggable(const AccessContext& ctx, const Decision& d) {
+  const policy::Verdict& v = policy::Table::verdict(d);
+  if (v.asked_roles.empty() && v.purpose >= 0) return ctx;
+  AccessContext out;
+  out.actor = ctx.actor;
+  for (const auto& r : ctx.roles)
+    out.roles.push_back(std::find(v.asked_roles.begin(), v.asked_roles.end(), r) ==
+                                v.asked_roles.end()
+                            ? r
+                            : "(undeclared)");
+  out.purpose = v.purpose >= 0 ? ctx.purpose : "(undeclared)";
+  return out;
+}
 }  // namespace
 
 struct Consents::Decided {
@@ -318,7 +334,7 @@ Consents::Decided Consents::decide_write(const AccessContext& ctx, const Custome
   d.decision = d.table->decide_store(ctx, Action::manage_consent);
   if (!d.decision.allowed()) {
     // The purpose goes into the log only if it has a name's shape (it may be anything).
-    log_.record_denial(ctx, action, id.str(),
+    log_.record_denial(loggable(ctx, d.decision), action, id.str(),
                        manifest::valid_id(purpose, true) ? purpose : std::string_view{},
                        policy::rule_list(d.decision));
     policy::require(d.decision);
@@ -560,25 +576,33 @@ ConsentState Consents::state(const CustomerId& id, std::string_view purpose, std
   return state_of(briefs(*lease, s->row, p), at);
 }
 
-ConsentEvent Consents::open_event(db::Statement& st, const CustomerId& id, const Subject& s,
-                                  const keys::SubjectKey& key) {
+Consents::Stored Consents::stored(db::Statement& st) {
   // Columns: id, purpose, kind, at, expires, evidence.
-  ConsentEvent ev;
-  ev.id = st.column_int64(0);
-  ev.subject = id;
-  ev.purpose = st.column_text(1);
-  const std::int64_t code = st.column_int64(2);
-  ev.kind = code == kGrant ? ConsentEventKind::grant : ConsentEventKind::withdraw;
-  const std::int64_t at = st.column_int64(3);
-  ev.at = time_point(at);
-  const std::int64_t expires = st.is_null(4) ? kNoExpiry : st.column_int64(4);
-  if (expires != kNoExpiry) ev.evidence.expires = time_point(expires);
+  Stored out;
+  out.id = st.column_int64(0);
+  out.purpose = st.column_text(1);
+  out.kind = st.column_int64(2);
+  out.at = st.column_int64(3);
+  out.expires = st.is_null(4) ? kNoExpiry : st.column_int64(4);
   const auto box = st.column_blob(5);
+  out.box.assign(box.begin(), box.end());
+  return out;
+}
+
+ConsentEvent Consents::open_event(const Stored& e, const CustomerId& id, const Subject& s,
+                                  const keys::SubjectKey& key) const {
+  ConsentEvent ev;
+  ev.id = e.id;
+  ev.subject = id;
+  ev.purpose = e.purpose;
+  ev.kind = e.kind == kGrant ? ConsentEventKind::grant : ConsentEventKind::withdraw;
+  ev.at = time_point(e.at);
+  if (e.expires != kNoExpiry) ev.evidence.expires = time_point(e.expires);
   crypto::Bytes plain;
-  if (box.empty() || box[0] != kSealedV1 ||
-      !key.open(box.subspan(1),
-                crypto::as_bytes(evidence_aad(core_.store_id(), id.str(), s.key_id, ev.purpose,
-                                              ev.id, code, at, expires)),
+  if (e.box.empty() || e.box[0] != kSealedV1 ||
+      !key.open(std::span<const std::byte>(e.box).subspan(1),
+                crypto::as_bytes(evidence_aad(core_.store_id(), id.str(), s.key_id, e.purpose, e.id,
+                                              e.kind, e.at, e.expires)),
                 plain))
     throw Error(ErrorCode::Corrupt, "a consent's evidence does not open (damaged or moved)");
   std::string text(reinterpret_cast<const char*>(plain.data()), plain.size());
@@ -592,20 +616,25 @@ std::vector<ConsentEvent> Consents::history(const CustomerId& id) {
   std::shared_lock gate(core_.gate);
   core_.require_open();
   std::optional<Subject> s;
-  std::vector<ConsentEvent> out;
-  store::DataReader lease(core_);
-  db::ReadSnapshot snap(*lease);
-  s = find_subject(*lease, id);
-  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
-  auto st = lease->cached(
-      "SELECT id, purpose, kind, at, expires, evidence FROM consents WHERE subject_row = ?1 "
-      "ORDER BY id");
-  st->bind(1, s->row);
-  std::optional<keys::SubjectKey> key;
-  while (st->step()) {
-    if (!key) key.emplace(keys_.get(s->key_id));
-    out.push_back(open_event(*st, id, *s, *key));
+  std::vector<Stored> events;
+  {
+    store::DataReader lease(core_);
+    db::ReadSnapshot snap(*lease);
+    s = find_subject(*lease, id);
+    if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+    auto st = lease->cached(
+        "SELECT id, purpose, kind, at, expires, evidence FROM consents WHERE subject_row = ?1 "
+        "ORDER BY id");
+    st->bind(1, s->row);
+    while (st->step())
+      events.push_back(stored(*st));
   }
+  std::vector<ConsentEvent> out;
+  if (events.empty()) return out;
+  const keys::SubjectKey key = keys_.get(s->key_id);
+  out.reserve(events.size());
+  for (const Stored& e : events)
+    out.push_back(open_event(e, id, *s, key));
   return out;
 }
 
@@ -616,16 +645,21 @@ std::optional<ConsentEvent> Consents::prove(const CustomerId& id, std::string_vi
   // A purpose the manifest no longer declares may still have events to prove.
   if (!manifest::valid_id(purpose, true))
     invalid("purpose " + policy::quoted(purpose, true) + " is not a purpose name");
-  store::DataReader lease(core_);
-  db::ReadSnapshot snap(*lease);
-  const auto s = find_subject(*lease, id);
-  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
-  auto st = lease->cached(
-      "SELECT id, purpose, kind, at, expires, evidence FROM consents WHERE subject_row = ?1 AND "
-      "purpose = ?2 AND at <= ?3 ORDER BY id DESC LIMIT 1");
-  st->bind(1, s->row).bind(2, purpose).bind(3, at);
-  if (!st->step()) return std::nullopt;
-  return open_event(*st, id, *s, keys_.get(s->key_id));
+  std::optional<Subject> s;
+  std::optional<Stored> event;
+  {
+    store::DataReader lease(core_);
+    db::ReadSnapshot snap(*lease);
+    s = find_subject(*lease, id);
+    if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+    auto st = lease->cached(
+        "SELECT id, purpose, kind, at, expires, evidence FROM consents WHERE subject_row = ?1 "
+        "AND purpose = ?2 AND at <= ?3 ORDER BY id DESC LIMIT 1");
+    st->bind(1, s->row).bind(2, purpose).bind(3, at);
+    if (st->step()) event = stored(*st);
+  }
+  if (!event) return std::nullopt;
+  return open_event(*event, id, *s, keys_.get(s->key_id));
 }
 
 std::vector<CustomerId> Consents::scan_batch(const std::string& purpose, std::int64_t at,
@@ -673,7 +707,11 @@ std::string Consents::receipt(const CustomerId& id, std::string_view purpose) {
   if (!ev)
     throw Error(ErrorCode::NotFound,
                 "this customer has no consent event for purpose " + policy::quoted(purpose, true));
-  const ConsentState state = this->state(id, purpose, now);
+  // The state now, from the event in force now (one read: the two cannot disagree).
+  const ConsentState state = ev->kind == ConsentEventKind::withdraw ? ConsentState::withdrawn
+                             : ev->evidence.expires && seconds(*ev->evidence.expires) <= now
+                                 ? ConsentState::expired
+                                 : ConsentState::granted;
   const Purpose& p = *m->purpose(purpose);
 
   json evidence;

@@ -110,8 +110,15 @@ class Consents {
   static Briefs read_briefs(db::Connection& c, std::int64_t row, std::string_view purpose);
   // Drops (row, purpose)'s entry, or with an empty purpose every entry of `row` (cache_mu_ held).
   void drop(std::int64_t row, std::string_view purpose);
-  ConsentEvent open_event(db::Statement& st, const CustomerId& id, const Subject& s,
-                          const keys::SubjectKey& key);
+  // An event as stored (read under the lease, opened after it is released).
+  struct Stored {
+    std::int64_t id = 0, kind = 0, at = 0, expires = 0;
+    std::string purpose;
+    std::vector<std::byte> box;
+  };
+  static Stored stored(db::Statement& st);  // columns: id, purpose, kind, at, expires, evidence
+  ConsentEvent open_event(const Stored& e, const CustomerId& id, const Subject& s,
+                          const keys::SubjectKey& key) const;
 
   store::Core& core_;
   keys::SubjectKeys& keys_;

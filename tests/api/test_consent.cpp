@@ -2,7 +2,6 @@
 // the streamed scan, receipts, evidence validation (messages never carry a value), who may
 // record consents, persistence, the forensic scan, and grants racing reads.
 #include <amanah/amanah.hpp>
-#include <amanah/policy.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -51,8 +50,8 @@ TimePoint tp(std::int64_t s) {
   return TestClock::tp(s);
 }
 
-// The example manifest (support may record consents), plus a consent purpose with a
-// description and a role that may not record consents.
+// The example manifest (support may record consents: rule support-records-consent; marketing
+// may not), plus a consent purpose with a description and a role with no rule at all.
 amanah::Manifest consent_manifest() {
   return amanah::Manifest::from_toml(std::string(amanah::test::kManifestToml) + R"toml(
 [purposes.newsletter]
@@ -291,6 +290,12 @@ TEST_CASE("a receipt names the store, the purpose, the event and its evidence", 
   CHECK(r2.at("event").at("id") == w.id);
   CHECK(r2.at("event").at("kind") == "withdraw");
   CHECK(r2.at("evidence").at("source") == "letter");
+  ConsentEvidence brief = form();
+  brief.expires = tp(kT0 + 5000);
+  (void)consents.grant(kSupport, id, "marketing", brief);
+  CHECK(json::parse(consents.receipt(id, "marketing")).at("state") == "granted");
+  f.clock->set(kT0 + 5000);
+  CHECK(json::parse(consents.receipt(id, "marketing")).at("state") == "expired");
   REQUIRE_AMANAH_ERROR((void)consents.receipt(id, "service"), ErrorCode::NotFound);
   REQUIRE_AMANAH_ERROR((void)consents.receipt(id, "no_such"), ErrorCode::InvalidArgument);
 }

@@ -31,8 +31,9 @@ class FixedClock final : public amanah::Clock {
   }
 };
 
+// The example manifest: support may record consents (rule support-records-consent).
 amanah::Manifest manifest() {
-  return amanah::test::example_manifest();  // support may manage consent
+  return amanah::test::example_manifest();
 }
 
 std::int64_t row_of(CustomerStore& s, const CustomerId& id) {
@@ -158,4 +159,37 @@ TEST_CASE("erase_subject deletes a subject's events on commit only, and its row 
   // Not cached: an event written behind the service's back is seen at once.
   sneak(f.store, row, 1);
   CHECK(f.svc.live(f.writer, row, "marketing", kT0));
+}
+
+TEST_CASE("a refused grant is in the access log without the caller's undeclared names",
+          "[consent]") {
+  Fixture f;
+  const CustomerId id = f.store.insert(kSupport, amanah::test::customer(1));
+  const std::string planted = "PLANTED-9137";
+  const amanah::AccessContext odd{
+      .actor = "x-1", .roles = {planted + "@role"}, .purpose = planted + " purpose"};
+  REQUIRE_THROWS_AS(f.store.consents().grant(odd, id, planted + "@example.com",
+                                             {.source = "form", .notice_version = "1"}),
+                    amanah::AccessDenied);
+  const amanah::AccessContext marketing{
+      .actor = "m-1", .roles = {"marketing"}, .purpose = "marketing"};
+  REQUIRE_THROWS_AS(f.store.consents().withdraw(marketing, id, "marketing", "app"),
+                    amanah::AccessDenied);
+  // A write takes the queued denials with it.
+  (void)f.store.consents().grant(kSupport, id, "marketing",
+                                 {.source = "form", .notice_version = "1"});
+  auto st = f.writer.prepare(
+      "SELECT action, roles, purpose, fields, decision FROM access_log WHERE action LIKE "
+      "'consent_%' ORDER BY seq");
+  std::vector<std::vector<std::string>> rows;
+  while (st.step())
+    rows.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),
+                    st.column_text(4)});
+  REQUIRE(rows.size() == 3);
+  CHECK((rows[0] ==
+         std::vector<std::string>{"consent_grant", "(undeclared)", "(undeclared)", "", "deny"}));
+  CHECK((rows[1] == std::vector<std::string>{"consent_withdraw", "marketing", "marketing",
+                                             "marketing", "deny"}));
+  CHECK((rows[2] ==
+         std::vector<std::string>{"consent_grant", "support", "service", "marketing", "allow"}));
 }
