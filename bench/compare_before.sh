@@ -45,11 +45,15 @@ def times(which):
     out = {}
     for r in range(1, rounds + 1):
         for b in json.load(open(f"{work}/{which}-build-{r}.json"))["benchmarks"]:
-            out.setdefault(b["name"], []).append(b["real_time"])
+            # Benchmarks with repetitions report aggregates: keep their medians.
+            if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+                continue
+            name = b.get("run_name", b["name"])
+            out.setdefault(name, []).append(b["real_time"])
     return {k: statistics.median(v) for k, v in out.items()}
 before, after = times("before"), times("after")
-print(f"{'benchmark':<40}{'before':>12}{'after':>12}{'after/before':>14}")
+print(f"{'benchmark (median of medians)':<56}{'before':>10}{'after':>10}{'after/before':>14}")
 for name in before:
     if name in after:
-        print(f"{name:<40}{before[name]:>12.1f}{after[name]:>12.1f}{after[name] / before[name]:>14.3f}")
+        print(f"{name:<56}{before[name]:>10.1f}{after[name]:>10.1f}{after[name] / before[name]:>14.3f}")
 PY

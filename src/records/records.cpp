@@ -161,13 +161,6 @@ void Records::require(const Decision& d, const AccessContext& ctx, std::string_v
   throw AccessDenied(d);
 }
 
-void Records::require_consent(db::Connection& c, const Decision& d, const AccessContext& ctx,
-                              std::string_view action, const std::string& subject,
-                              std::int64_t row) {
-  if (!d.requires_consent() || consents_.live(c, row, ctx.purpose, core_.now())) return;
-  deny_consent(ctx, action, subject);
-}
-
 void Records::deny_consent(const AccessContext& ctx, std::string_view action,
                            std::string_view subject) {
   log_.record_denial(ctx, action, subject, "", "(no live consent)");
@@ -321,14 +314,17 @@ Record Records::get(const AccessContext& ctx, const CustomerId& id,
       fields.empty() ? t->decide_all(ctx, Action::read) : t->decide(ctx, Action::read, fields);
   if (!fields.empty() || !any_allowed(d)) require(d, ctx, "read", id.str(), join_names(fields));
   Loaded l;
+  bool consented = true;
   {
     store::DataReader lease(core_);
     auto st = lease->cached("SELECT key_id, doc, row FROM subjects WHERE id = ?1");
     st->bind(1, id.str());
     if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
     l = Loaded{st->column_text(0), load_doc(*st, 1), st->column_int64(2)};
-    require_consent(*lease, d, ctx, "read", id.str(), l.row);
+    consented = !d.requires_consent() || consents_.live(*lease, l.row, ctx.purpose, core_.now());
   }
+  // Recorded once the reader is released: it may hold the write lock, which recording may need.
+  if (!consented) deny_consent(ctx, "read", id.str());
   Record r = shown(policy::Table::verdict(d), id, l, nullptr, false);
   log_.record_read(ctx, id.str(), join_names(names_of(r.fields)), policy::rule_list(d));
   return r;

@@ -101,10 +101,8 @@ class Records {
   // Throws AccessDenied, after recording the denial, unless `d` allows.
   void require(const Decision& d, const AccessContext& ctx, std::string_view action,
                std::string_view subject, std::string_view fields);
-  // Throws ConsentRequired, after recording the denial, unless subject `row` has a live consent
-  // to the context's purpose (for decisions that require one).
-  void require_consent(db::Connection& c, const Decision& d, const AccessContext& ctx,
-                       std::string_view action, const std::string& subject, std::int64_t row);
+  // Records a read or update refused for want of consent, and throws ConsentRequired. Never
+  // while holding a reader or the write lock: recording may need the write lock.
   [[noreturn]] void deny_consent(const AccessContext& ctx, std::string_view action,
                                  std::string_view subject);
   // `l`'s fields that `d` allows, opened and masked (unmasked with `raw`).

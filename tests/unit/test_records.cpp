@@ -4,6 +4,11 @@
 #include <amanah/amanah.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include "records/doc.hpp"
 #include "records_fixture.hpp"
@@ -300,4 +305,43 @@ TEST_CASE("a damaged stored record is Corrupt, never a crash or a silently short
   auto bad_kind = bytes;
   bad_kind[1 + 1 + 1 + 5] = std::byte{9};  // count, name length, "email", kind
   REQUIRE_AMANAH_ERROR(rec::decode(bad_kind), ErrorCode::Corrupt);
+}
+
+// Regression: a get refused for want of consent recorded its denial while its reader still held
+// the write lock (a DataReader on the writer's connection); with the read-record queue full, the
+// recording waited for that same lock, for ever.
+TEST_CASE("a consent denial with a full read-record queue does not wait on its own lock",
+          "[records][consent]") {
+  TempDir tmp;
+  auto store = CustomerStore::create(tmp / "s", *app_key(), amanah::test::example_manifest());
+  const auto id = store.insert(kSupport, kSiti);
+  const amanah::AccessContext marketing{
+      .actor = "campaign-svc", .roles = {"marketing"}, .purpose = "marketing"};
+  {
+    // With the writer busy, reads queue their records up to one short of the limit.
+    std::unique_lock w(Access::write_mutex(store));
+    std::thread reader([&] {
+      for (int i = 0; i < 1023; ++i)
+        (void)store.get(kSupport, id, {"full_name"});
+    });
+    reader.join();
+  }
+  // The writer is free again: this get reads on the writer's connection, holding its lock.
+  std::atomic<int> outcome{0};  // 1: ConsentRequired, 2: something else
+  std::thread denied([&] {
+    try {
+      (void)store.get(marketing, id);
+      outcome = 2;
+    } catch (const amanah::Error& e) {
+      outcome = e.code() == ErrorCode::ConsentRequired ? 1 : 2;
+    }
+  });
+  for (int i = 0; i < 1000 && outcome == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (outcome == 0) {
+    FAIL_CHECK("the denied get did not return within 10 s (deadlock)");
+    std::_Exit(1);  // the stuck thread holds the store's locks: nothing can be cleaned up
+  }
+  denied.join();
+  CHECK(outcome == 1);
 }
