@@ -180,41 +180,11 @@ ConsentEvidence checked_evidence(const ConsentEvidence& in, std::int64_t now) {
   return out;
 }
 
-constexpr std::string_view method_name(ConsentMethod m) noexcept {
-  switch (m) {
-    case ConsentMethod::checkbox:
-      return "checkbox";
-    case ConsentMethod::signature:
-      return "signature";
-    case ConsentMethod::verbal:
-      return "verbal";
-    case ConsentMethod::imported:
-      return "imported";
-    case ConsentMethod::other:
-      return "other";
-  }
-  return "other";
-}
-
 ConsentMethod method_from(std::string_view s) {
   for (auto m : {ConsentMethod::checkbox, ConsentMethod::signature, ConsentMethod::verbal,
                  ConsentMethod::imported, ConsentMethod::other})
-    if (method_name(m) == s) return m;
+    if (to_string(m) == s) return m;
   throw Error(ErrorCode::Corrupt, "a consent's evidence is damaged");
-}
-
-constexpr std::string_view state_name(ConsentState s) noexcept {
-  switch (s) {
-    case ConsentState::never:
-      return "never";
-    case ConsentState::granted:
-      return "granted";
-    case ConsentState::withdrawn:
-      return "withdrawn";
-    case ConsentState::expired:
-      return "expired";
-  }
-  return "never";
 }
 
 // What is sealed: the evidence (a withdrawal's is its source only) and who recorded it.
@@ -228,7 +198,7 @@ std::string encode_evidence(ConsentEventKind kind, const ConsentEvidence& e,
     j["notice_version"] = e.notice_version;
     j["notice_sha256"] = e.notice_sha256;
     j["language"] = e.language;
-    j["method"] = method_name(e.method);
+    j["method"] = to_string(e.method);
     if (e.guardian)
       j["guardian"] = {{"name", e.guardian->name}, {"relationship", e.guardian->relationship}};
   }
@@ -298,19 +268,6 @@ ConsentState state_of(const std::vector<B>& events, std::int64_t at) {
 
 // The request as the access log may keep it: role and purpose names the manifest does not declare
 // (which could be values passed by mistake) are not recorded. As records/ does.
-AccessContext loggable(const AccessContext& ctx, const Decision& d) {
-  const policy::Verdict& v = policy::Table::verdict(d);
-  if (v.asked_roles.empty() && v.purpose >= 0) return ctx;
-  AccessContext out;
-  out.actor = ctx.actor;
-  for (const auto& r : ctx.roles)
-    out.roles.push_back(std::find(v.asked_roles.begin(), v.asked_roles.end(), r) ==
-                                v.asked_roles.end()
-                            ? r
-                            : "(undeclared)");
-  out.purpose = v.purpose >= 0 ? ctx.purpose : "(undeclared)";
-  return out;
-}
 }  // namespace
 
 struct Consents::Decided {
@@ -334,7 +291,7 @@ Consents::Decided Consents::decide_write(const AccessContext& ctx, const Custome
   d.decision = d.table->decide_store(ctx, Action::manage_consent);
   if (!d.decision.allowed()) {
     // The purpose goes into the log only if it has a name's shape (it may be anything).
-    log_.record_denial(loggable(ctx, d.decision), action, id.str(),
+    log_.record_denial(policy::loggable(ctx, d.decision), action, id.str(),
                        manifest::valid_id(purpose, true) ? purpose : std::string_view{},
                        policy::rule_list(d.decision));
     policy::require(d.decision);
@@ -722,7 +679,7 @@ std::string Consents::receipt(const CustomerId& id, std::string_view purpose) {
         ev->evidence.notice_sha256.empty() ? json(nullptr) : json(ev->evidence.notice_sha256);
     evidence["language"] =
         ev->evidence.language.empty() ? json(nullptr) : json(ev->evidence.language);
-    evidence["method"] = method_name(ev->evidence.method);
+    evidence["method"] = to_string(ev->evidence.method);
     evidence["expires"] =
         ev->evidence.expires ? json(iso8601(seconds(*ev->evidence.expires))) : json(nullptr);
     evidence["guardian"] = ev->evidence.guardian
@@ -737,7 +694,7 @@ std::string Consents::receipt(const CustomerId& id, std::string_view purpose) {
   r["subject"] = id.str();
   r["purpose"] = {
       {"id", p.id}, {"description", p.description}, {"basis", std::string(to_string(p.basis))}};
-  r["state"] = state_name(state);
+  r["state"] = to_string(state);
   r["event"] = {{"id", ev->id},
                 {"kind", ev->kind == ConsentEventKind::grant ? "grant" : "withdraw"},
                 {"time", iso8601(seconds(ev->at))},
@@ -747,6 +704,38 @@ std::string Consents::receipt(const CustomerId& id, std::string_view purpose) {
 }
 
 }  // namespace detail::consent
+
+// --- the public names of states and methods
+
+std::string_view to_string(ConsentState v) noexcept {
+  switch (v) {
+    case ConsentState::never:
+      return "never";
+    case ConsentState::granted:
+      return "granted";
+    case ConsentState::withdrawn:
+      return "withdrawn";
+    case ConsentState::expired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ConsentMethod v) noexcept {
+  switch (v) {
+    case ConsentMethod::checkbox:
+      return "checkbox";
+    case ConsentMethod::signature:
+      return "signature";
+    case ConsentMethod::verbal:
+      return "verbal";
+    case ConsentMethod::imported:
+      return "imported";
+    case ConsentMethod::other:
+      return "other";
+  }
+  return "unknown";
+}
 
 // --- the public scan, served by the consent service
 

@@ -15,36 +15,6 @@ std::int64_t seconds(TimePoint t) {
 
 }  // namespace
 
-std::string_view to_string(ConsentState v) noexcept {
-  switch (v) {
-    case ConsentState::never:
-      return "never";
-    case ConsentState::granted:
-      return "granted";
-    case ConsentState::withdrawn:
-      return "withdrawn";
-    case ConsentState::expired:
-      return "expired";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(ConsentMethod v) noexcept {
-  switch (v) {
-    case ConsentMethod::checkbox:
-      return "checkbox";
-    case ConsentMethod::signature:
-      return "signature";
-    case ConsentMethod::verbal:
-      return "verbal";
-    case ConsentMethod::imported:
-      return "imported";
-    case ConsentMethod::other:
-      return "other";
-  }
-  return "unknown";
-}
-
 ConsentEvent ConsentRegistry::grant(const AccessContext& ctx, const CustomerId& id,
                                     std::string_view purpose, const ConsentEvidence& evidence) {
   return impl_->consents.grant(ctx, id, purpose, evidence);

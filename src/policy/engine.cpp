@@ -333,11 +333,36 @@ void require(const Decision& d) {
   if (!d.allowed()) throw AccessDenied(d);
 }
 
+AccessContext loggable(const AccessContext& ctx, const Decision& d) {
+  const Verdict& v = Engine::unwrap(d);
+  if (v.asked_roles.empty() && v.purpose >= 0) return ctx;
+  AccessContext out;
+  out.actor = ctx.actor;
+  for (const auto& r : ctx.roles) {
+    const bool undeclared =
+        std::find(v.asked_roles.begin(), v.asked_roles.end(), r) != v.asked_roles.end();
+    out.roles.push_back(undeclared ? std::string("(undeclared)") : r);
+  }
+  out.purpose = v.purpose >= 0 ? ctx.purpose : "(undeclared)";
+  return out;
+}
+
 std::string rule_list(const Decision& d) {
+  return rule_list(d, d.effect());
+}
+
+std::string rule_list(const Decision& d, Effect side) {
+  const Verdict& v = Engine::unwrap(d);
+  std::vector<std::uint16_t> idx;
+  for (const Outcome& o : v.outcomes)
+    if (o.effect == side)
+      idx.insert(idx.end(), v.rules.begin() + o.rules_begin, v.rules.begin() + o.rules_end);
+  std::sort(idx.begin(), idx.end());
+  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
   std::string out;
-  for (const auto& id : d.rules()) {
+  for (const auto i : idx) {
     if (!out.empty()) out += ',';
-    out += id;
+    out += v.table->manifest().rules()[i].id;
   }
   return out;
 }

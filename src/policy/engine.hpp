@@ -147,7 +147,13 @@ class Engine {
 // Throws AccessDenied unless `d` allows.
 void require(const Decision& d);
 
-// "id1,id2": the deciding rule ids as the access log writes them.
+// The request as an access record may keep it: a role or purpose the manifest does not declare
+// (which could be a value passed by mistake) becomes "(undeclared)".
+[[nodiscard]] AccessContext loggable(const AccessContext& ctx, const Decision& d);
+
+// "id1,id2": the deciding rule ids as the access log writes them (Decision::rules()), or those
+// of the fields with outcome `side` (a read of the fields allowed: the permits that allowed them).
 [[nodiscard]] std::string rule_list(const Decision& d);
+[[nodiscard]] std::string rule_list(const Decision& d, Effect side);
 
 }  // namespace amanah::detail::policy

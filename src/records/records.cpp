@@ -128,21 +128,6 @@ bool any_allowed(const Decision& d) {
                      [](const Outcome& o) { return o.effect == Effect::allow; });
 }
 
-// The request as the access log may keep it: names the manifest does not declare (which could
-// be values passed by mistake) are not recorded.
-AccessContext loggable(const AccessContext& ctx, const Verdict& v) {
-  if (v.asked_roles.empty() && v.purpose >= 0) return ctx;
-  AccessContext out;
-  out.actor = ctx.actor;
-  for (const auto& r : ctx.roles)
-    out.roles.push_back(std::find(v.asked_roles.begin(), v.asked_roles.end(), r) ==
-                                v.asked_roles.end()
-                            ? r
-                            : "(undeclared)");
-  out.purpose = v.purpose >= 0 ? ctx.purpose : "(undeclared)";
-  return out;
-}
-
 }  // namespace
 
 std::shared_ptr<const policy::Table> Records::table(const std::vector<std::string>& fields) {
@@ -156,8 +141,7 @@ std::shared_ptr<const policy::Table> Records::table(const std::vector<std::strin
 void Records::require(const Decision& d, const AccessContext& ctx, std::string_view action,
                       std::string_view subject, std::string_view fields) {
   if (d.allowed()) return;
-  log_.record_denial(loggable(ctx, policy::Table::verdict(d)), action, subject, fields,
-                     policy::rule_list(d));
+  log_.record_denial(policy::loggable(ctx, d), action, subject, fields, policy::rule_list(d));
   throw AccessDenied(d);
 }
 
@@ -326,7 +310,8 @@ Record Records::get(const AccessContext& ctx, const CustomerId& id,
   // Recorded once the reader is released: it may hold the write lock, which recording may need.
   if (!consented) deny_consent(ctx, "read", id.str());
   Record r = shown(policy::Table::verdict(d), id, l, nullptr, false);
-  log_.record_read(ctx, id.str(), join_names(names_of(r.fields)), policy::rule_list(d));
+  log_.record_read(ctx, id.str(), join_names(names_of(r.fields)),
+                   policy::rule_list(d, Effect::allow));
   return r;
 }
 
@@ -482,7 +467,7 @@ std::vector<Record> Records::scan_batch(const AccessContext& ctx, const Decision
     if (std::any_of(l.doc.begin(), l.doc.end(), [](const auto& kv) { return kv.second.sealed; }))
       key_ids.push_back(l.key_id);
   const auto batch_keys = keys_.get_many(key_ids);
-  const std::string rules = policy::rule_list(d);
+  const std::string rules = policy::rule_list(d, Effect::allow);
   std::vector<Record> out;
   out.reserve(rows.size());
   for (auto& [id, l] : rows) {

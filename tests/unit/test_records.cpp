@@ -234,6 +234,11 @@ TEST_CASE("denials are recorded with the deciding rules; undeclared names are no
   const amanah::AccessContext wrong{
       .actor = "agent-17", .roles = {"3171234567890123"}, .purpose = "service"};
   REQUIRE_AMANAH_ERROR(store.get(wrong, id), ErrorCode::AccessDenied);
+  store.consents().grant(kSupport, id, "marketing",
+                         {.source = "signup-form", .notice_version = "2026-01"});
+  // Marketing may read only the email: the record names the permit that allowed it, not the
+  // forbid that kept the NIK out.
+  CHECK(store.get(marketing, id).fields.size() == 1);
   store.update(kSupport, id, {{"phone", "0813 1111 2222"}});  // flushes the queued records
   auto& d = Access::data_db(store);
   auto st = d.prepare(
@@ -242,14 +247,16 @@ TEST_CASE("denials are recorded with the deciding rules; undeclared names are no
   while (st.step())
     rows.push_back(st.column_text(0) + "|" + st.column_text(1) + "|" + st.column_text(2) + "|" +
                    st.column_text(3) + "|" + st.column_text(4) + "|" + st.column_text(5));
-  REQUIRE(rows.size() == 5);
+  REQUIRE(rows.size() == 7);
   CHECK(rows[0] ==
         "create|support|service|birth_date,email,full_name,nik,phone|allow|"
         "support-reads-contact");
   CHECK(rows[1] == "read|marketing|marketing|nik|deny|marketing-never-sees-sensitive");
   CHECK(rows[2] == "read|marketing|marketing||deny|(no live consent)");
   CHECK(rows[3] == "read|(undeclared)|service||deny|");
-  CHECK(rows[4] == "update|support|service|phone|allow|support-reads-contact");
+  CHECK(rows[4] == "consent_grant|support|service|marketing|allow|support-records-consent");
+  CHECK(rows[5] == "read|marketing|marketing|email|allow|marketing-reads-email");
+  CHECK(rows[6] == "update|support|service|phone|allow|support-reads-contact");
 }
 
 TEST_CASE("reads are recorded in batches: every 256, at close, and writes stay fully synced",
