@@ -329,6 +329,32 @@ void Engine::clear() noexcept {
   table_.reset();
 }
 
+std::shared_ptr<const Asked> ask(const Table& table, const AccessContext& ctx, Action action,
+                                 std::span<const std::string> fields, bool all) {
+  struct Memo {
+    std::shared_ptr<const Asked> asked;  // keeps `table` alive (through its verdict)
+    const Table* table = nullptr;
+    Action action = Action::read;
+    bool all = false;
+    std::vector<std::string> roles, fields;
+    std::string purpose;
+  };
+  thread_local Memo memo;
+  if (memo.asked && memo.table == &table && memo.action == action && memo.all == all &&
+      memo.roles == ctx.roles && memo.purpose == ctx.purpose &&
+      std::equal(fields.begin(), fields.end(), memo.fields.begin(), memo.fields.end())) {
+    if (ctx.actor.empty())
+      throw Error(ErrorCode::InvalidArgument, "the access context names no actor");
+    return memo.asked;
+  }
+  auto a = std::make_shared<Asked>();
+  a->decision = all ? table.decide_all(ctx, action) : table.decide(ctx, action, fields);
+  a->rules = rule_list(a->decision);
+  a->allow_rules = rule_list(a->decision, Effect::allow);
+  memo = Memo{a, &table, action, all, ctx.roles, {fields.begin(), fields.end()}, ctx.purpose};
+  return a;
+}
+
 void require(const Decision& d) {
   if (!d.allowed()) throw AccessDenied(d);
 }

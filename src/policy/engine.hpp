@@ -144,6 +144,22 @@ class Engine {
   mutable std::shared_ptr<const Table> table_;
 };
 
+// A decision with its rule lists joined for access records.
+struct Asked {
+  Decision decision;
+  std::string rules;        // rule_list(decision)
+  std::string allow_rules;  // rule_list(decision, Effect::allow)
+};
+
+// `ctx` asking `action` of `fields` (of every declared field with `all`), answered from the
+// calling thread's previous question when it was the same one of the same table: a service reading
+// customer after customer with one context asks the same each time, and a decision does not
+// depend on the actor. (The memo keeps that one decision, and so its table, until the thread asks
+// something else or ends.)
+[[nodiscard]] std::shared_ptr<const Asked> ask(const Table& table, const AccessContext& ctx,
+                                               Action action, std::span<const std::string> fields,
+                                               bool all = false);
+
 // Throws AccessDenied unless `d` allows.
 void require(const Decision& d);
 

@@ -240,9 +240,10 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
   const auto t = table(names);
   const Manifest* m = &t->manifest();
   if (records.empty()) return {};
-  const Decision d = t->decide(ctx, Action::create, names);
+  const auto asked = policy::ask(*t, ctx, Action::create, names);
+  const Decision& d = asked->decision;
   require(d, ctx, "create", "", join_names(names));
-  const std::string rules = policy::rule_list(d);
+  const std::string& rules = asked->rules;
   // Everything is validated before anything is written.
   std::vector<Prepared> prepared;
   prepared.reserve(records.size());
@@ -294,8 +295,8 @@ Record Records::get(const AccessContext& ctx, const CustomerId& id,
   std::shared_lock gate(core_.gate);
   const auto t = table(fields);
   // Without a projection: every field the caller may read (denied only if that is none).
-  const Decision d =
-      fields.empty() ? t->decide_all(ctx, Action::read) : t->decide(ctx, Action::read, fields);
+  const auto asked = policy::ask(*t, ctx, Action::read, fields, fields.empty());
+  const Decision& d = asked->decision;
   if (!fields.empty() || !any_allowed(d)) require(d, ctx, "read", id.str(), join_names(fields));
   Loaded l;
   bool consented = true;
@@ -310,8 +311,7 @@ Record Records::get(const AccessContext& ctx, const CustomerId& id,
   // Recorded once the reader is released: it may hold the write lock, which recording may need.
   if (!consented) deny_consent(ctx, "read", id.str());
   Record r = shown(policy::Table::verdict(d), id, l, nullptr, false);
-  log_.record_read(ctx, id.str(), join_names(names_of(r.fields)),
-                   policy::rule_list(d, Effect::allow));
+  log_.record_read(ctx, id.str(), join_names(names_of(r.fields)), asked->allow_rules);
   return r;
 }
 
@@ -322,7 +322,8 @@ void Records::update(const AccessContext& ctx, const CustomerId& id, const Field
   const std::vector<std::string> names = names_of(changes);
   const auto t = table(names);
   const Manifest* m = &t->manifest();
-  const Decision d = t->decide(ctx, Action::update, names);
+  const auto asked = policy::ask(*t, ctx, Action::update, names);
+  const Decision& d = asked->decision;
   require(d, ctx, "update", id.str(), join_names(names));
   const Prepared p = prepare(*m, changes, warnings);
   bool consented = true;
@@ -370,7 +371,7 @@ void Records::update(const AccessContext& ctx, const CustomerId& id, const Field
           .bind(2, core_.now())
           .bind(3, id.str())
           .run();
-      log_.record_write(tx, ctx, "update", id.str(), join_names(names_of(p)), policy::rule_list(d));
+      log_.record_write(tx, ctx, "update", id.str(), join_names(names_of(p)), asked->rules);
       tx.commit();
       return true;
     }();
@@ -387,7 +388,8 @@ std::vector<CustomerId> Records::find(const AccessContext& ctx, std::string_view
   if (!f.lookup)
     throw Error(ErrorCode::InvalidArgument,
                 "field '" + f.name + "' is not declared with lookup = true");
-  const Decision d = t->decide_one_field(ctx, Action::read, f.name);
+  const auto asked = policy::ask(*t, ctx, Action::read, std::span<const std::string>(&f.name, 1));
+  const Decision& d = asked->decision;
   require(d, ctx, "read", "", f.name);
   const values::Normalized n = normalize(f, value);
   std::vector<Holder> found;
@@ -401,7 +403,7 @@ std::vector<CustomerId> Records::find(const AccessContext& ctx, std::string_view
           found, [&](const Holder& h) { return !consents_.live(*lease, h.row, ctx.purpose, now); });
     }
   }
-  const std::string rules = policy::rule_list(d);
+  const std::string& rules = asked->rules;
   std::vector<CustomerId> out;
   for (const auto& h : found) {
     out.push_back(CustomerId::parse(h.id));
