@@ -13,18 +13,19 @@ namespace {
 constexpr std::size_t kQueueLimit = 4 * AccessLog::kReadBatch;
 
 void insert(db::Connection& c, const AccessEntry& e) {
+  // `e` outlives the statement's run: its text is bound without copies.
   c.cached(
        "INSERT INTO access_log(at, actor, roles, purpose, action, subject, fields, decision, "
        "rules) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
       ->bind(1, e.at)
-      .bind(2, e.actor)
-      .bind(3, e.roles)
-      .bind(4, e.purpose)
-      .bind(5, e.action)
-      .bind(6, e.subject)
-      .bind(7, e.fields)
-      .bind(8, e.decision)
-      .bind(9, e.rules)
+      .bind_unowned(2, e.actor)
+      .bind_unowned(3, e.roles)
+      .bind_unowned(4, e.purpose)
+      .bind_unowned(5, e.action)
+      .bind_unowned(6, e.subject)
+      .bind_unowned(7, e.fields)
+      .bind_unowned(8, e.decision)
+      .bind_unowned(9, e.rules)
       .run();
 }
 

@@ -90,6 +90,9 @@ class Statement {
 
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, std::string_view text);
+  // Binds `text` without copying it: it must stay alive and unchanged until the statement is
+  // stepped to completion or reset (e.g. bound and run in one expression).
+  Statement& bind_unowned(int index, std::string_view text);
   Statement& bind(int index, std::span<const std::byte> blob);
   Statement& bind_null(int index);
 

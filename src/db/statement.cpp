@@ -56,6 +56,15 @@ Statement& Statement::bind(int index, std::string_view text) {
   return *this;
 }
 
+Statement& Statement::bind_unowned(int index, std::string_view text) {
+  require_stmt(stmt_);
+  const char* data = text.data() != nullptr ? text.data() : "";
+  const int rc = sqlite3_bind_text64(stmt_, index, data, static_cast<sqlite3_uint64>(text.size()),
+                                     SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "binding a parameter");
+  return *this;
+}
+
 Statement& Statement::bind(int index, std::span<const std::byte> blob) {
   require_stmt(stmt_);
   static constexpr std::byte kEmpty{};
