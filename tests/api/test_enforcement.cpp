@@ -314,3 +314,23 @@ purposes = ["marketing"]
   REQUIRE_AMANAH_ERROR(store.update(kMarketing, id, {{"email", "other@example.com"}}),
                        ErrorCode::ConsentRequired);
 }
+
+TEST_CASE("a changed manifest changes the next decision on the same thread", "[enforcement]") {
+  TempDir tmp;
+  auto store = CustomerStore::create(tmp / "s", *app_key(), amanah::test::example_manifest());
+  const CustomerId id = store.insert(kSupport, kSiti);
+  CHECK(store.get(kSupport, id).fields.contains("phone"));
+  CHECK(store.get(kSupport, id).fields.contains("phone"));  // asked twice: the same answer
+  std::string toml = amanah::test::kManifestToml;
+  toml += R"toml(
+[[forbid]]
+id = "support-no-phone"
+roles = ["support"]
+fields = ["phone"]
+)toml";
+  store.change_manifest(kDpo, amanah::Manifest::from_toml(toml));
+  const auto after = store.get(kSupport, id);
+  CHECK_FALSE(after.fields.contains("phone"));
+  CHECK(after.fields.contains("email"));
+  (void)denial([&] { (void)store.find(kSupport, "phone", "0812-3456-7890"); });
+}
