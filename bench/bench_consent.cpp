@@ -72,9 +72,9 @@ struct ConsentStore {
   ConsentStore() {
     dir = fs::temp_directory_path() / ("amanah-bench-consent-" + std::to_string(::getpid()));
     fs::remove_all(dir);
-    store = std::make_unique<amanah::CustomerStore>(amanah::CustomerStore::create(
-        dir, *amanah::raw_key(amanah::SecretBytes::random(32)),
-        amanah::Manifest::from_toml(kManifestToml)));
+    store = std::make_unique<amanah::CustomerStore>(
+        amanah::CustomerStore::create(dir, *amanah::raw_key(amanah::SecretBytes::random(32)),
+                                      amanah::Manifest::from_toml(kManifestToml)));
     std::vector<amanah::FieldValues> batch;
     for (std::size_t i = 0; i < kCustomers; ++i) {
       batch.push_back(field_values(customer(i)));
@@ -105,10 +105,9 @@ void BM_ConsentCheck_Cached(benchmark::State& state) {
   auto& s = consent_store();
   auto& svc = amanah::detail::StoreAccess::consents(*s.store);
   auto lease = amanah::detail::StoreAccess::data_readers(*s.store).acquire();
-  const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
   constexpr std::int64_t kRows = 2'000;  // rows 1..kRows, warmed into the cache
   std::int64_t live = 0;
   for (std::int64_t row = 1; row <= kRows; ++row)
