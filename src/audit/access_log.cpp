@@ -4,6 +4,7 @@
 
 #include <amanah/error.hpp>
 
+#include "policy/engine.hpp"
 #include "store/core.hpp"
 
 namespace amanah::detail::audit {
@@ -108,6 +109,12 @@ void AccessLog::record_denial(const AccessContext& ctx, std::string_view action,
   AccessEntry e = entry(ctx, action, subject, fields, rules);
   e.decision = "deny";
   enqueue(std::move(e));
+}
+
+void AccessLog::record_denial(const AccessContext& ctx, std::string_view action,
+                              std::string_view subject, std::string_view fields,
+                              const Decision& d) {
+  record_denial(policy::loggable(ctx, d), action, subject, fields, policy::rule_list(d));
 }
 
 void AccessLog::enqueue(AccessEntry e) {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include <amanah/policy.hpp>
 #include <amanah/record.hpp>
 
 #include "db/db.hpp"
@@ -56,6 +57,10 @@ class AccessLog {
   // A denied request (any action; nothing was read or written): queued like a read.
   void record_denial(const AccessContext& ctx, std::string_view action, std::string_view subject,
                      std::string_view fields, std::string_view rules);
+  // A request the policy denied, with the rules that denied it; a role or purpose the manifest
+  // does not declare (possibly a value passed by mistake) is kept as "(undeclared)".
+  void record_denial(const AccessContext& ctx, std::string_view action, std::string_view subject,
+                     std::string_view fields, const Decision& d);
   // Writes what is queued in a transaction of its own (write lock held), e.g. at close.
   void flush() noexcept;
   // Flushes, then forgets the audit key (the store closes; write lock held).

@@ -284,17 +284,15 @@ std::string Consents::checked_purpose(const Manifest& m, std::string_view purpos
 
 Consents::Decided Consents::decide_write(const AccessContext& ctx, const CustomerId& id,
                                          std::string_view purpose, std::string_view action) {
-  if (ctx.actor.empty()) invalid("the access context names no actor");
-  if (ctx.roles.empty()) invalid("the access context names no role");
-  Decided d;
+  Decided d;  // a context with no actor or role is InvalidArgument from the decision
   d.table = policy_.current();
   d.decision = d.table->decide_store(ctx, Action::manage_consent);
   if (!d.decision.allowed()) {
     // The purpose goes into the log only if it has a name's shape (it may be anything).
-    log_.record_denial(policy::loggable(ctx, d.decision), action, id.str(),
+    log_.record_denial(ctx, action, id.str(),
                        manifest::valid_id(purpose, true) ? purpose : std::string_view{},
-                       policy::rule_list(d.decision));
-    policy::require(d.decision);
+                       d.decision);
+    throw AccessDenied(d.decision);
   }
   const Manifest& m = d.table->manifest();
   d.purpose = checked_purpose(m, purpose);

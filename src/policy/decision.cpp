@@ -58,10 +58,6 @@ std::string rules_phrase(const std::vector<std::string>& ids) {
   return (ids.size() == 1 ? "rule " : "rules ") + quoted_list(ids, true);
 }
 
-bool masked_action(Action a) {
-  return a == Action::read || a == Action::export_data;
-}
-
 }  // namespace
 
 std::string_view to_string(Effect v) noexcept {
@@ -106,15 +102,7 @@ bool Decision::requires_consent() const noexcept {
 std::vector<std::string> Decision::rules() const {
   std::vector<std::string> out;
   if (!v_) return out;
-  const bool allow = v_->effect == Effect::allow;
-  std::vector<std::uint16_t> idx;
-  for (const Outcome& o : v_->outcomes) {
-    if ((o.effect == Effect::allow) != allow) continue;
-    idx.insert(idx.end(), v_->rules.begin() + o.rules_begin, v_->rules.begin() + o.rules_end);
-  }
-  std::sort(idx.begin(), idx.end());
-  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
-  for (const auto i : idx)
+  for (const auto i : detail::policy::deciding_rules(*v_, v_->effect))
     out.push_back(v_->table->manifest().rules()[i].id);
   return out;
 }
@@ -208,7 +196,7 @@ std::string Decision::explain() const {
     const auto ids = rule_ids(v, o);
     if (o.effect == Effect::allow) {
       out += " is permitted by " + rules_phrase(ids);
-      if (masked_action(v.action))
+      if (detail::policy::masked_action(v.action))
         out += o.mask == Mask::none ? ", shown unmasked."
                                     : ", shown with mask " + std::string(to_string(o.mask)) + ".";
       else

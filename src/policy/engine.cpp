@@ -23,10 +23,6 @@ constexpr std::uint8_t bit(Reason r) {
   return static_cast<std::uint8_t>(1u << static_cast<unsigned>(r));
 }
 
-bool masked_action(Action a) {
-  return a == Action::read || a == Action::export_data;
-}
-
 template <class T>
 bool contains(const std::vector<T>& v, const T& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
@@ -318,10 +314,11 @@ std::shared_ptr<const Table> Engine::current() const {
     std::shared_lock g(mu_);
     if (table_ && table_->manifest_ptr() == m) return table_;
   }
-  auto t = std::make_shared<const Table>(m);
+  auto t = std::make_shared<const Table>(m);  // compiled outside the lock
   std::unique_lock g(mu_);
-  if (!table_ || table_->manifest_ptr() != m) table_ = t;
-  return table_->manifest_ptr() == m ? table_ : t;
+  if (table_ && table_->manifest_ptr() == m) return table_;  // another thread was first
+  table_ = t;
+  return t;
 }
 
 void Engine::clear() noexcept {
@@ -355,10 +352,6 @@ std::shared_ptr<const Asked> ask(const Table& table, const AccessContext& ctx, A
   return a;
 }
 
-void require(const Decision& d) {
-  if (!d.allowed()) throw AccessDenied(d);
-}
-
 AccessContext loggable(const AccessContext& ctx, const Decision& d) {
   const Verdict& v = Engine::unwrap(d);
   if (v.asked_roles.empty() && v.purpose >= 0) return ctx;
@@ -377,16 +370,20 @@ std::string rule_list(const Decision& d) {
   return rule_list(d, d.effect());
 }
 
-std::string rule_list(const Decision& d, Effect side) {
-  const Verdict& v = Engine::unwrap(d);
+std::vector<std::uint16_t> deciding_rules(const Verdict& v, Effect side) {
   std::vector<std::uint16_t> idx;
   for (const Outcome& o : v.outcomes)
     if (o.effect == side)
       idx.insert(idx.end(), v.rules.begin() + o.rules_begin, v.rules.begin() + o.rules_end);
   std::sort(idx.begin(), idx.end());
   idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+  return idx;
+}
+
+std::string rule_list(const Decision& d, Effect side) {
+  const Verdict& v = Engine::unwrap(d);
   std::string out;
-  for (const auto i : idx) {
+  for (const auto i : deciding_rules(v, side)) {
     if (!out.empty()) out += ',';
     out += v.table->manifest().rules()[i].id;
   }

@@ -160,12 +160,17 @@ struct Asked {
                                                Action action, std::span<const std::string> fields,
                                                bool all = false);
 
-// Throws AccessDenied unless `d` allows.
-void require(const Decision& d);
-
 // The request as an access record may keep it: a role or purpose the manifest does not declare
 // (which could be a value passed by mistake) becomes "(undeclared)".
 [[nodiscard]] AccessContext loggable(const AccessContext& ctx, const Decision& d);
+
+// Whether `action` shows values (and so has masks).
+[[nodiscard]] inline bool masked_action(Action a) noexcept {
+  return a == Action::read || a == Action::export_data;
+}
+
+// The rule indices behind the outcomes with effect `side`, each once, ascending (manifest order).
+[[nodiscard]] std::vector<std::uint16_t> deciding_rules(const Verdict& v, Effect side);
 
 // "id1,id2": the deciding rule ids as the access log writes them (Decision::rules()), or those
 // of the fields with outcome `side` (a read of the fields allowed: the permits that allowed them).

@@ -141,7 +141,7 @@ std::shared_ptr<const policy::Table> Records::table(const std::vector<std::strin
 void Records::require(const Decision& d, const AccessContext& ctx, std::string_view action,
                       std::string_view subject, std::string_view fields) {
   if (d.allowed()) return;
-  log_.record_denial(policy::loggable(ctx, d), action, subject, fields, policy::rule_list(d));
+  log_.record_denial(ctx, action, subject, fields, d);
   throw AccessDenied(d);
 }
 
