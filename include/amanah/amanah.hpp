@@ -1,6 +1,7 @@
 // amanah — one include for the whole public API.
 #pragma once
 
+#include <amanah/audit.hpp>
 #include <amanah/clock.hpp>
 #include <amanah/consent.hpp>
 #include <amanah/error.hpp>

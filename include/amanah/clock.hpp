@@ -9,6 +9,8 @@
 
 namespace amanah {
 
+using TimePoint = std::chrono::system_clock::time_point;  // kept to whole seconds
+
 class AMANAH_EXPORT Clock {
  public:
   virtual ~Clock();

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <amanah/clock.hpp>
 #include <amanah/export.hpp>
 #include <amanah/record.hpp>
 
@@ -22,7 +23,6 @@ namespace detail {
 struct StoreImpl;
 }
 
-using TimePoint = std::chrono::system_clock::time_point;  // kept to whole seconds
 
 enum class ConsentState { never, granted, withdrawn, expired };
 enum class ConsentMethod { checkbox, signature, verbal, imported, other };

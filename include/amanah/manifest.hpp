@@ -39,10 +39,19 @@ enum class Mask {
   nullify,     // the field is left out
 };
 
-// What a request does. manage_consent (granting or withdrawing a consent) and manage_manifest
-// (changing the manifest of an open store) act on the store as a whole: only rules that name no
+// What a request does. manage_consent (granting or withdrawing a consent), manage_manifest
+// (changing the manifest of an open store) and read_audit act on the store as a whole: only rules that name no
 // field and no category decide them.
-enum class Action { read, create, update, erase, export_data, manage_consent, manage_manifest };
+enum class Action {
+  read,
+  create,
+  update,
+  erase,
+  export_data,
+  manage_consent,
+  manage_manifest,
+  read_audit,  // query the audit log (trail, accesses, breach scope)
+};
 
 // Names as written in TOML ("legal_obligation", "email", "last4", "export", ...).
 [[nodiscard]] AMANAH_EXPORT std::string_view to_string(LegalBasis v) noexcept;
@@ -98,6 +107,15 @@ struct RetentionRule {
   Category category = Category::behavioral;
   std::string keep{};                 // "365d", "10y", "6m", "52w"
   std::optional<LegalBasis> basis{};  // e.g. legal_obligation: a legal hold against erasure
+};
+
+// Alert limits per actor (the manifest's [alerts]; AuditOptions::alerts overrides each one set).
+// An empty limit raises no alert of that kind.
+struct AlertLimits {
+  std::optional<std::uint64_t> subjects_read_per_minute{};  // distinct customers read
+  std::optional<std::uint64_t> exports_per_hour{};          // scans and exports
+  std::optional<std::uint64_t> denials_per_minute{};        // denied requests
+  friend bool operator==(const AlertLimits&, const AlertLimits&) = default;
 };
 
 class AMANAH_EXPORT Manifest {

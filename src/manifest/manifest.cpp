@@ -109,6 +109,8 @@ std::string_view to_string(Action v) noexcept {
       return "manage_consent";
     case Action::manage_manifest:
       return "manage_manifest";
+    case Action::read_audit:
+      return "read_audit";
   }
   return "unknown";
 }
@@ -158,7 +160,8 @@ std::optional<Mask> parse_mask(std::string_view s) {
 std::optional<Action> parse_action(std::string_view s) {
   using enum Action;
   return parse_name(
-      std::array{read, create, update, erase, export_data, manage_consent, manage_manifest}, s);
+      std::array{read, create, update, erase, export_data, manage_consent, manage_manifest, read_audit},
+      s);
 }
 
 std::string key_text(std::string_view key) {

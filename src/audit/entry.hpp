@@ -1,0 +1,47 @@
+// One audit entry and how it is hashed into the chain. The encoding is the log's format: change
+// it only with a new version byte (verify() must keep reading old entries).
+//
+//   header  = 0x01 ‖ seq (u64 BE) ‖ at (i64 BE) ‖ allowed (u8) ‖ len8 ‖ action ‖ len8 ‖ subject
+//   payload = 0x01 ‖ len32 ‖ actor ‖ len32 ‖ roles ‖ len32 ‖ purpose ‖ len32 ‖ fields ‖ len32 ‖ rules
+//   leaf_i  = SHA-256(header_i ‖ SHA-256(payload_i))
+//   chain_i = SHA-256(chain_{i-1} ‖ leaf_i),  chain_0 = SHA-256("amanah audit v1" ‖ store id)
+//
+// The header holds what the log is searched by (time, action, decision, subject pseudonym); the
+// payload the rest, so that a later issue can erase a payload (keeping its hash) without breaking
+// the chain. Roles, fields and rules are comma-joined names.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace amanah::detail::audit {
+
+using Hash = std::array<std::byte, 32>;
+inline constexpr std::size_t kPseudonymSize = 16;  // bytes of the subject's HMAC kept
+
+struct Entry {
+  std::uint64_t seq = 0;  // assigned when written
+  std::int64_t at = 0;    // unix seconds, the store's clock
+  std::string action;     // "read", "create", ...
+  bool allowed = true;
+  std::string subject;  // kPseudonymSize raw bytes, or empty (about no one customer)
+  std::string actor, roles, purpose, fields, rules;
+};
+
+// The chain value before the first entry of store `store_id`.
+[[nodiscard]] Hash genesis(std::string_view store_id);
+
+// The bytes of an entry's payload, and of its header (seq included).
+[[nodiscard]] std::string payload_bytes(const Entry& e);
+[[nodiscard]] std::string header_bytes(const Entry& e);
+
+// leaf = SHA-256(header ‖ payload_hash)
+[[nodiscard]] Hash leaf(const Entry& e, const Hash& payload_hash);
+[[nodiscard]] Hash leaf(const Entry& e);  // payload hashed here
+// chain_i = SHA-256(previous ‖ leaf)
+[[nodiscard]] Hash link(const Hash& previous, const Hash& leaf);
+
+}  // namespace amanah::detail::audit
