@@ -40,8 +40,8 @@ enum class Mask {
 };
 
 // What a request does. manage_consent (granting or withdrawing a consent), manage_manifest
-// (changing the manifest of an open store) and read_audit act on the store as a whole: only rules that name no
-// field and no category decide them.
+// (changing the manifest of an open store) and read_audit act on the store as a whole: only rules
+// that name no field and no category decide them.
 enum class Action {
   read,
   create,
