@@ -109,4 +109,12 @@ struct Argon2idInput {
 // False (and `out` empty) on odd length or a non-hex character.
 [[nodiscard]] bool from_hex_secret(std::span<const std::byte> hex, SecretBytes& out);
 
+// Ed25519 (RFC 8032, pure). Private keys are the 32-byte seed; InvalidArgument if not 32 bytes.
+[[nodiscard]] std::array<std::byte, 32> ed25519_public_key(const SecretBytes& private_key);
+[[nodiscard]] std::array<std::byte, 64> ed25519_sign(const SecretBytes& private_key,
+                                                     ByteView message);
+// False on a wrong signature and on any other failure (never throws).
+[[nodiscard]] bool ed25519_verify(std::span<const std::byte, 32> public_key, ByteView message,
+                                  std::span<const std::byte, 64> signature) noexcept;
+
 }  // namespace amanah::detail::crypto
