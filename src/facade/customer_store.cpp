@@ -283,6 +283,9 @@ consent::Consents& StoreAccess::consents(CustomerStore& s) {
 db::ReaderPool& StoreAccess::data_readers(CustomerStore& s) {
   return s.impl_->core->data_readers();
 }
+audit::Log& StoreAccess::audit_log(CustomerStore& s) {
+  return s.impl_->log;
+}
 
 }  // namespace detail
 }  // namespace amanah
