@@ -27,6 +27,9 @@ class SummaryReporter : public benchmark::BenchmarkReporter {
   // The summary table of the fair-baseline benchmarks that ran (nothing if none did).
   // Defined in bench_fair.cpp, which owns the benchmark names.
   void print_fair_summary(std::FILE* out) const;
+  // The audit-log figures that ran (verify rate, reads logged / not logged, appends); defined in
+  // bench_audit.cpp.
+  void print_audit_summary(std::FILE* out) const;
 
  private:
   std::unique_ptr<benchmark::BenchmarkReporter> inner_;

@@ -1,0 +1,577 @@
+// What the tamper-evident audit log costs (audit.hpp): verifying a long log, reads with their
+// entries against the same reads with read logging off (in the same run, interleaved), an insert
+// with its entry, and appending entries on their own. Results: bench/README.md, "The audit log".
+//
+// - BM_audit_verify / BM_audit_verify_checkpoints: store.audit().verify() over a log of
+//   kVerifyEntries entries (a few hundred customers, then reads in a loop: read entries are
+//   written in batches of 256), and verify(checkpoints) with the checkpoints a FileCheckpointSink
+//   received (a signing key, one checkpoint every 10,000 entries). Counter: entries/s.
+// - BM_get_logged / BM_get_unlogged, BM_find_logged / BM_find_unlogged: one store of kCustomers
+//   (the records benchmarks' customers and manifest), the same random sequence of customers for
+//   both; "unlogged" is StoreAccess::audit_log(store).set_log_reads(false). Registered as kRounds
+//   rounds of adjacent pairs (the order alternating), so both see the same machine state; the
+//   summary gives the ratio logged / unlogged.
+// - BM_insert_audited: one insert per transaction (the normal insert: its entry is appended in
+//   the insert's transaction). Counter: entries appended per insert.
+// - BM_audit_append_read / BM_audit_append_write: the logging path alone (audit::Log), 256
+//   entries per iteration: reads queued and written as one batch (committed without a sync of
+//   its own), or writes recorded in one transaction (committed with a sync).
+//
+// bench_open.cpp owns main(); the stores of this file live in a fresh
+// /tmp/amanah-bench-audit-XXXXXX, built lazily (a filtered-out benchmark costs nothing) and
+// removed when the program exits.
+#include <benchmark/benchmark.h>
+
+#include <amanah/amanah.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <sqlcipher/sqlite3.h>
+
+#include "audit/log.hpp"
+#include "bench_summary.hpp"
+#include "bench_support.hpp"
+#include "db/db.hpp"
+#include "facade/access.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using amanah::bench::customer;
+using amanah::bench::email_as_typed;
+using amanah::bench::field_values;
+using amanah::bench::kCtx;
+using amanah::bench::Picker;
+using amanah::detail::StoreAccess;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kCustomers = 100'000;          // the store get and find run on
+constexpr std::size_t kBatch = 1'000;                // customers per insert_many while loading
+constexpr std::uint64_t kVerifyEntries = 1'000'000;  // entries in the verified log (at least)
+constexpr std::size_t kVerifyCustomers = 512;        // customers read to fill it
+constexpr std::size_t kAppendBatch = amanah::detail::audit::Log::kReadBatch;  // 256
+constexpr int kRounds = 5;  // logged / unlogged pairs
+constexpr int kRepetitions = 3;
+constexpr double kLookupMinTime = 0.5;                     // seconds per round
+constexpr benchmark::IterationCount kSingleInserts = 300;  // per repetition
+constexpr benchmark::IterationCount kAppendBatches = 40;   // batches of kAppendBatch per rep.
+
+// The records benchmarks' manifest (bench_records.cpp): email has a blind index, nik is sealed
+// under the subject's key.
+constexpr const char* kManifestToml = R"toml(
+[store]
+name = "Benchmark"
+
+[purposes.service]
+basis = "contract"
+
+[roles.support]
+
+[fields]
+full_name = { type = "text",  category = "identity",  purposes = ["service"] }
+email     = { type = "email", category = "contact",   purposes = ["service"], lookup = true }
+phone     = { type = "phone", category = "contact",   purposes = ["service"] }
+nik       = { type = "nik",   category = "sensitive", purposes = ["service"] }
+
+[[permit]]
+id = "support-serves-customers"
+roles = ["support"]
+actions = ["read", "update", "create"]
+categories = ["identity", "contact", "sensitive"]
+purposes = ["service"]
+)toml";
+
+std::vector<amanah::CustomerId> load(amanah::CustomerStore& store, std::size_t first,
+                                     std::size_t n) {
+  std::vector<amanah::CustomerId> ids;
+  ids.reserve(n);
+  std::vector<amanah::FieldValues> batch;
+  for (std::size_t i = first; i < first + n; ++i) {
+    batch.push_back(field_values(customer(i)));
+    if (batch.size() == kBatch || i + 1 == first + n) {
+      for (auto& id : store.insert_many(kCtx, batch))
+        ids.push_back(std::move(id));
+      batch.clear();
+    }
+  }
+  return ids;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+class Fixtures {
+ public:
+  // Starts SQLCipher and OpenSSL first (as bench_records.cpp does): their exit handlers then run
+  // after this object's destructor, once the stores it closes no longer need them.
+  Fixtures() {
+    sqlite3* db = nullptr;
+    amanah::bench::check(
+        sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+        nullptr, "sqlite3_open_v2(:memory:)");
+    const amanah::SecretBytes literal = amanah::bench::key_literal(amanah::SecretBytes::random(32));
+    const int rc = sqlite3_key_v2(db, "main", literal.data(), static_cast<int>(literal.size()));
+    const int rc2 =
+        sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr);
+    sqlite3_close_v2(db);
+    amanah::bench::check(rc, nullptr, "sqlite3_key_v2");
+    amanah::bench::check(rc2, nullptr, "starting SQLCipher");
+    (void)amanah::generate_audit_key();
+
+    std::string tmpl = "/tmp/amanah-bench-audit-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    root_ = tmpl;
+    manifest_.emplace(amanah::Manifest::from_toml(kManifestToml, "bench_audit.toml"));
+  }
+  Fixtures(const Fixtures&) = delete;
+  Fixtures& operator=(const Fixtures&) = delete;
+  ~Fixtures() {
+    lookup_.reset();
+    verify_.reset();
+    insert_.reset();
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  // kCustomers customers, loaded with insert_many, closed and opened again, then every customer
+  // read once with read logging off (so every key is in the key cache and both variants start
+  // warm). Read logging is left as the benchmark sets it.
+  struct Lookup {
+    std::unique_ptr<amanah::KeyProvider> key;
+    std::unique_ptr<amanah::CustomerStore> store;
+    std::vector<amanah::CustomerId> ids;
+    std::vector<std::string> typed;  // customer i's email as find() is given it
+  };
+  Lookup& lookup() {
+    if (lookup_) return *lookup_;
+    const auto start = Clock::now();
+    auto l = std::make_unique<Lookup>();
+    const fs::path dir = root_ / "lookup.amanah";
+    l->key = amanah::raw_key(amanah::SecretBytes::random(32));
+    l->store = std::make_unique<amanah::CustomerStore>(
+        amanah::CustomerStore::create(dir, *l->key, *manifest_));
+    l->ids = load(*l->store, 0, kCustomers);
+    l->store->close();
+    *l->store = amanah::CustomerStore::open(dir, *l->key);
+    StoreAccess::audit_log(*l->store).set_log_reads(false);
+    for (const auto& id : l->ids)
+      benchmark::DoNotOptimize(l->store->get(kCtx, id));
+    for (std::size_t i = 0; i < kCustomers; ++i)
+      l->typed.push_back(email_as_typed(i));
+    const auto found = l->store->find(kCtx, "email", l->typed[42]);
+    if (found.size() != 1 || found[0] != l->ids[42])
+      throw std::runtime_error("find: the typed email does not find its customer");
+    std::fprintf(stderr, "bench_audit: %zu-customer store built and warmed in %.1f s\n", kCustomers,
+                 seconds_since(start));
+    lookup_ = std::move(l);
+    return *lookup_;
+  }
+
+  // A log of at least kVerifyEntries entries: kVerifyCustomers inserted, then read (one field,
+  // so nothing is unsealed) until the log holds enough. Opened with a signing key and a
+  // FileCheckpointSink outside the store directory (a checkpoint every 10,000 entries).
+  struct Verify {
+    std::unique_ptr<amanah::KeyProvider> key;
+    std::optional<amanah::AuditSigningKey> signing;
+    fs::path checkpoints_file;
+    std::unique_ptr<amanah::CustomerStore> store;
+    std::vector<amanah::Checkpoint> checkpoints;
+    double build_seconds = 0;
+  };
+  Verify& verify() {
+    if (verify_) return *verify_;
+    const auto start = Clock::now();
+    auto v = std::make_unique<Verify>();
+    v->key = amanah::raw_key(amanah::SecretBytes::random(32));
+    v->signing.emplace(amanah::generate_audit_key());
+    v->checkpoints_file = root_ / "checkpoints.txt";
+    amanah::CreateOptions options;
+    options.audit.signing_key = &*v->signing;
+    options.audit.sink = std::make_shared<amanah::FileCheckpointSink>(v->checkpoints_file);
+    v->store = std::make_unique<amanah::CustomerStore>(
+        amanah::CustomerStore::create(root_ / "verify.amanah", *v->key, *manifest_, options));
+    const auto ids = load(*v->store, 0, kVerifyCustomers);
+    const std::vector<std::string> name{"full_name"};
+    auto& audit = v->store->audit();
+    std::size_t i = 0;
+    while (audit.size() < kVerifyEntries) {
+      for (int k = 0; k < 1024; ++k, ++i)
+        benchmark::DoNotOptimize(v->store->get(kCtx, ids[i % ids.size()], name));
+    }
+    v->checkpoints = amanah::FileCheckpointSink::read(v->checkpoints_file);
+    v->build_seconds = seconds_since(start);
+    std::fprintf(
+        stderr, "bench_audit: audit log of %llu entries (%zu checkpoints) built in %.1f s\n",
+        static_cast<unsigned long long>(audit.size()), v->checkpoints.size(), v->build_seconds);
+    verify_ = std::move(v);
+    return *verify_;
+  }
+
+  // A fresh store for single inserts and the append benchmarks.
+  amanah::CustomerStore& insert_store() {
+    if (insert_) return *insert_;
+    insert_key_ = amanah::raw_key(amanah::SecretBytes::random(32));
+    insert_ = std::make_unique<amanah::CustomerStore>(
+        amanah::CustomerStore::create(root_ / "insert.amanah", *insert_key_, *manifest_));
+    return *insert_;
+  }
+  std::vector<amanah::FieldValues> next_customers(std::size_t n) {
+    std::vector<amanah::FieldValues> out;
+    for (std::size_t i = 0; i < n; ++i)
+      out.push_back(field_values(customer(next_insert_++)));
+    return out;
+  }
+
+ private:
+  fs::path root_;
+  std::optional<amanah::Manifest> manifest_;
+  std::unique_ptr<Lookup> lookup_;
+  std::unique_ptr<Verify> verify_;
+  std::unique_ptr<amanah::KeyProvider> insert_key_;
+  std::unique_ptr<amanah::CustomerStore> insert_;
+  std::uint64_t next_insert_ = 0;
+};
+
+Fixtures& fixtures() {
+  static Fixtures f;  // destroyed (stores closed, directory removed) when the program exits
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. verify(): the whole chain recomputed (two SHA-256 a entry, the payload hash cached per
+//    distinct payload), and the log held against the signed checkpoints.
+
+void report_verify(benchmark::State& state, const amanah::AuditReport& report,
+                   const Fixtures::Verify& v) {
+  if (!report.ok()) throw std::runtime_error("verify: " + report.explain());
+  state.counters["entries"] = benchmark::Counter(
+      static_cast<double>(report.entries) * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+  state.counters["log_entries"] = static_cast<double>(report.entries);
+  state.counters["checkpoints"] = static_cast<double>(report.checkpoints);
+  state.counters["build_s"] = v.build_seconds;
+}
+
+void BM_audit_verify(benchmark::State& state) {
+  auto& v = fixtures().verify();
+  amanah::AuditReport report;
+  for (auto _ : state)
+    report = v.store->audit().verify();
+  report_verify(state, report, v);
+}
+
+void BM_audit_verify_checkpoints(benchmark::State& state) {
+  auto& v = fixtures().verify();
+  amanah::AuditReport report;
+  for (auto _ : state)
+    report = v.store->audit().verify(v.checkpoints);
+  if (report.checkpoints == 0) throw std::runtime_error("verify: no checkpoint was checked");
+  report_verify(state, report, v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. get and find with their entries, and the same calls with read logging off.
+
+void get(benchmark::State& state, bool logged) {
+  auto& l = fixtures().lookup();
+  StoreAccess::audit_log(*l.store).set_log_reads(logged);
+  Picker pick(l.ids.size());
+  for (auto _ : state)
+    benchmark::DoNotOptimize(l.store->get(kCtx, l.ids[pick.next()]));
+  StoreAccess::audit_log(*l.store).set_log_reads(false);
+}
+void BM_get_logged(benchmark::State& state) {
+  get(state, true);
+}
+void BM_get_unlogged(benchmark::State& state) {
+  get(state, false);
+}
+
+void find(benchmark::State& state, bool logged) {
+  auto& l = fixtures().lookup();
+  StoreAccess::audit_log(*l.store).set_log_reads(logged);
+  Picker pick(l.ids.size());
+  for (auto _ : state)
+    benchmark::DoNotOptimize(l.store->find(kCtx, "email", l.typed[pick.next()]));
+  StoreAccess::audit_log(*l.store).set_log_reads(false);
+}
+void BM_find_logged(benchmark::State& state) {
+  find(state, true);
+}
+void BM_find_unlogged(benchmark::State& state) {
+  find(state, false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Insert, one per transaction, with its entry; and the logging path alone.
+
+void BM_insert_audited(benchmark::State& state) {
+  auto& f = fixtures();
+  auto& store = f.insert_store();
+  const auto records = f.next_customers(static_cast<std::size_t>(state.max_iterations));
+  const std::uint64_t before = store.audit().size();
+  std::size_t i = 0;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(store.insert(kCtx, records[i++]));
+  state.counters["entries_per_insert"] =
+      static_cast<double>(store.audit().size() - before) / static_cast<double>(state.iterations());
+}
+
+// Existing customers of the insert store, to name in the entries.
+const std::vector<amanah::CustomerId>& append_subjects() {
+  static const std::vector<amanah::CustomerId> ids = [] {
+    auto& f = fixtures();
+    auto& store = f.insert_store();
+    std::vector<amanah::CustomerId> out;
+    for (auto& values : f.next_customers(kAppendBatch))
+      out.push_back(store.insert(kCtx, values));
+    return out;
+  }();
+  return ids;
+}
+
+// kAppendBatch reads recorded as get() records them (all four fields): the entries are built
+// (pseudonym, names) and queued, and the last one of each iteration writes the batch (chain,
+// names, rows, a commit without a sync of its own).
+void BM_audit_append_read(benchmark::State& state) {
+  const auto& ids = append_subjects();
+  auto& store = fixtures().insert_store();
+  auto& log = StoreAccess::audit_log(store);
+  log.set_log_reads(true);
+  const std::string fields = "email,full_name,nik,phone";
+  const std::string rules = "support-serves-customers";
+  std::size_t k = 0;
+  while (log.queued() != 0)  // start on a batch boundary
+    log.record_read(kCtx, ids[k++ % ids.size()].str(), fields, rules);
+  const std::uint64_t before = log.size();
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < kAppendBatch; ++i)
+      log.record_read(kCtx, ids[i].str(), fields, rules);
+  }
+  const std::uint64_t written = log.size() - before;
+  if (written != static_cast<std::uint64_t>(state.iterations()) * kAppendBatch)
+    throw std::runtime_error("append: the batches were not written as expected");
+  state.SetItemsProcessed(static_cast<std::int64_t>(written));
+}
+
+// kAppendBatch write entries ("update" of one field) in one transaction of their own, committed
+// with a sync: what each audited write adds to its transaction, with the commit shared.
+void BM_audit_append_write(benchmark::State& state) {
+  const auto& ids = append_subjects();
+  auto& store = fixtures().insert_store();
+  auto& log = StoreAccess::audit_log(store);
+  auto& conn = StoreAccess::data_db(store);
+  const std::uint64_t before = log.size();
+  for (auto _ : state) {
+    std::lock_guard w(StoreAccess::write_mutex(store));
+    amanah::detail::db::Transaction tx(conn);
+    for (std::size_t i = 0; i < kAppendBatch; ++i)
+      log.record_write(tx, kCtx, "update", ids[i].str(), "email", "support-serves-customers");
+    tx.commit();
+  }
+  if (log.size() - before < static_cast<std::uint64_t>(state.iterations()) * kAppendBatch)
+    throw std::runtime_error("append: the writes were not all recorded");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kAppendBatch));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration. verify: one pass per repetition. get / find: kRounds rounds, each a logged and
+// an unlogged run back to back (logged first in odd rounds, unlogged first in even ones).
+
+void verify_runs(benchmark::internal::Benchmark* b) {
+  b->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime()->Repetitions(kRepetitions);
+  b->ReportAggregatesOnly(true);
+}
+
+BENCHMARK(BM_audit_verify)->Apply(verify_runs);
+BENCHMARK(BM_audit_verify_checkpoints)->Apply(verify_runs);
+
+const bool kRegistered = [] {
+  using Fn = void (*)(benchmark::State&);
+  struct Pair {
+    const char* logged_name;
+    Fn logged;
+    const char* unlogged_name;
+    Fn unlogged;
+  };
+  const Pair pairs[] = {{"BM_get_logged", BM_get_logged, "BM_get_unlogged", BM_get_unlogged},
+                        {"BM_find_logged", BM_find_logged, "BM_find_unlogged", BM_find_unlogged}};
+  for (const Pair& p : pairs) {
+    for (int round = 1; round <= kRounds; ++round) {
+      const bool logged_first = round % 2 == 1;
+      for (int k = 0; k < 2; ++k) {
+        const bool logged = logged_first == (k == 0);
+        benchmark::RegisterBenchmark(logged ? p.logged_name : p.unlogged_name,
+                                     logged ? p.logged : p.unlogged)
+            ->Arg(round)
+            ->ArgName("round")
+            ->Unit(benchmark::kMicrosecond)
+            ->MinTime(kLookupMinTime)
+            ->UseRealTime();
+      }
+    }
+  }
+  return true;
+}();
+
+BENCHMARK(BM_insert_audited)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kSingleInserts)
+    ->UseRealTime()
+    ->Repetitions(kRepetitions)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_audit_append_read)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kAppendBatches)
+    ->UseRealTime()
+    ->Repetitions(kRepetitions)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_audit_append_write)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kAppendBatches)
+    ->UseRealTime()
+    ->Repetitions(kRepetitions)
+    ->ReportAggregatesOnly(true);
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The summary printed after the run (SummaryReporter, bench_summary.hpp).
+
+namespace amanah::bench {
+
+void SummaryReporter::print_audit_summary(std::FILE* out) const {
+  // Every plain run of `function` (one per round), or the median aggregate of its repetitions.
+  const auto rounds = [this](std::string_view function) {
+    std::vector<const Run*> found;
+    for (const Run& r : runs_)
+      if (!r.error_occurred && r.run_name.function_name == function &&
+          r.run_type == Run::RT_Iteration)
+        found.push_back(&r);
+    return found;
+  };
+  const auto median_run = [this](std::string_view function) -> const Run* {
+    const Run* single = nullptr;
+    for (const Run& r : runs_) {
+      if (r.error_occurred || r.run_name.function_name != function) continue;
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median") return &r;
+      if (r.run_type == Run::RT_Iteration && single == nullptr) single = &r;
+    }
+    return single;
+  };
+  const auto counter = [](const Run* r, const char* name) -> std::optional<double> {
+    if (r == nullptr) return std::nullopt;
+    const auto it = r->counters.find(name);
+    if (it == r->counters.end()) return std::nullopt;
+    return it->second.value;
+  };
+  const auto median = [](std::vector<double> v) -> std::optional<double> {
+    if (v.empty()) return std::nullopt;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  const auto us = [](const Run* r) {  // wall time per iteration in µs
+    return r->GetAdjustedRealTime() * 1e6 / benchmark::GetTimeUnitMultiplier(r->time_unit);
+  };
+  const auto num = [](std::optional<double> v, const char* format) {
+    if (!v) return std::string("-");
+    char buf[48];
+    std::snprintf(buf, sizeof buf, format, *v);
+    return std::string(buf);
+  };
+
+  const Run* verify = median_run("BM_audit_verify");
+  const Run* verify_cp = median_run("BM_audit_verify_checkpoints");
+  const bool any_lookup = !rounds("BM_get_logged").empty() || !rounds("BM_find_logged").empty();
+  const Run* insert = median_run("BM_insert_audited");
+  const Run* append_read = median_run("BM_audit_append_read");
+  const Run* append_write = median_run("BM_audit_append_write");
+  if (verify == nullptr && verify_cp == nullptr && !any_lookup && insert == nullptr &&
+      append_read == nullptr && append_write == nullptr)
+    return;
+
+  std::fprintf(out, "\nAudit log summary (bench_audit.cpp; wall clock)\n");
+  for (const auto& [label, r] :
+       {std::pair{"verify()", verify}, std::pair{"verify(checkpoints)", verify_cp}}) {
+    if (r == nullptr) continue;
+    const auto rate = counter(r, "entries");
+    std::fprintf(out,
+                 "  %-22s %s entries in %s ms: %s entries/s (median), target >= 1,000,000: %s\n",
+                 label, num(counter(r, "log_entries"), "%.0f").c_str(),
+                 num(us(r) / 1e3, "%.0f").c_str(), num(rate, "%.0f").c_str(),
+                 !rate          ? "-"
+                 : *rate >= 1e6 ? "met"
+                                : "NOT met");
+  }
+  if (verify != nullptr || verify_cp != nullptr)
+    std::fprintf(out, "  %-22s %s s\n", "building that log",
+                 num(counter(verify != nullptr ? verify : verify_cp, "build_s"), "%.1f").c_str());
+
+  if (any_lookup) {
+    std::fprintf(out, "  %-22s %12s %12s %8s %16s %8s\n", "reads (µs, median)", "logged",
+                 "unlogged", "ratio", "rounds: range", "target");
+    for (const auto& [label, names] :
+         {std::pair{"get by id", std::pair{"BM_get_logged", "BM_get_unlogged"}},
+          std::pair{"find by email", std::pair{"BM_find_logged", "BM_find_unlogged"}}}) {
+      const auto logged = rounds(names.first), unlogged = rounds(names.second);
+      if (logged.empty() || unlogged.empty()) continue;
+      std::vector<double> a, b, ratios;
+      for (const Run* r : logged)
+        a.push_back(us(r));
+      for (const Run* r : unlogged)
+        b.push_back(us(r));
+      for (const Run* l : logged)  // pair each round's runs by their argument
+        for (const Run* u : unlogged)
+          if (l->run_name.args == u->run_name.args) ratios.push_back(us(l) / us(u));
+      const auto ma = median(a), mb = median(b);
+      const std::optional<double> ratio =
+          ma && mb ? std::optional<double>(*ma / *mb) : std::nullopt;
+      const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+      const std::string range =
+          ratios.empty() ? std::string("-") : num(*lo, "%.2f") + " to " + num(*hi, "%.2f");
+      std::fprintf(out, "  %-22s %12s %12s %8s %16s %8s  %s\n", label, num(ma, "%.2f").c_str(),
+                   num(mb, "%.2f").c_str(), num(ratio, "%.2f").c_str(), range.c_str(), "<= 1.2",
+                   !ratio          ? "-"
+                   : *ratio <= 1.2 ? "met"
+                                   : "NOT met");
+    }
+  }
+
+  if (insert != nullptr) {
+    std::fprintf(out, "  %-22s %s µs (median), %s entries appended per insert\n",
+                 "insert, 1 per tx", num(us(insert), "%.1f").c_str(),
+                 num(counter(insert, "entries_per_insert"), "%.2f").c_str());
+    if (const Run* plain = median_run("BM_Insert_Amanah"))
+      std::fprintf(out, "  %-22s %s µs (BM_Insert_Amanah, same run)\n", "",
+                   num(us(plain), "%.1f").c_str());
+    if (const Run* raw = median_run("BM_Insert_Sqlcipher"))
+      std::fprintf(out, "  %-22s %s µs (BM_Insert_Sqlcipher, same run): ratio %s\n", "",
+                   num(us(raw), "%.1f").c_str(), num(us(insert) / us(raw), "%.2f").c_str());
+  }
+  for (const auto& [label, r] : {std::pair{"append, read entry", append_read},
+                                 std::pair{"append, write entry", append_write}}) {
+    if (r == nullptr) continue;
+    const auto rate = counter(r, "items_per_second");
+    std::fprintf(out, "  %-22s %s µs per entry (%s entries/s)\n", label,
+                 num(rate ? std::optional<double>(1e6 / *rate) : std::nullopt, "%.2f").c_str(),
+                 num(rate, "%.0f").c_str());
+  }
+}
+
+}  // namespace amanah::bench
