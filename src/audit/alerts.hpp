@@ -96,8 +96,14 @@ class Alerts {
     [[nodiscard]] bool empty() const { return total == 0; }
   };
 
-  // Distinct subjects read, each with the last time it was read.
+  // Distinct subjects read, each with the last time it was read. Moves keep the map's nodes, so
+  // the views stay valid; a copy would not, so there is none.
   struct Distinct {
+    Distinct() = default;
+    Distinct(Distinct&&) noexcept = default;
+    Distinct& operator=(Distinct&&) noexcept = default;
+    Distinct(const Distinct&) = delete;
+    Distinct& operator=(const Distinct&) = delete;
     std::map<std::string, std::int64_t, std::less<>> last;
     std::set<std::pair<std::int64_t, std::string_view>> by_time;  // views of `last`'s keys
     void add(std::string_view subject, std::int64_t at, std::uint64_t cap);
