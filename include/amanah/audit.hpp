@@ -205,14 +205,22 @@ struct AMANAH_EXPORT BreachScope {
     std::optional<CustomerId> id{};  // when the customer is still in the store
     std::uint64_t accesses = 0;
   };
-  std::uint64_t entries = 0;  // the actor's entries in the window
-  std::uint64_t denied = 0;   // of which denied (nothing touched)
+  std::uint64_t entries = 0;        // the actor's entries in the window
+  std::uint64_t denied = 0;         // of which denied (nothing touched)
   std::vector<Subject> subjects{};  // distinct customers touched (allowed entries), by pseudonym
   std::vector<std::pair<std::string, std::uint64_t>> fields{};      // field → allowed accesses
   std::vector<std::pair<std::string, std::uint64_t>> categories{};  // category → allowed accesses
 };
 
-enum class TamperKind { modified, deleted, inserted, reordered, truncated, rolled_back, bad_checkpoint };
+enum class TamperKind {
+  modified,
+  deleted,
+  inserted,
+  reordered,
+  truncated,
+  rolled_back,
+  bad_checkpoint
+};
 [[nodiscard]] AMANAH_EXPORT std::string_view to_string(TamperKind kind) noexcept;
 
 struct AMANAH_EXPORT AuditProblem {

@@ -23,7 +23,6 @@ namespace detail {
 struct StoreImpl;
 }
 
-
 enum class ConsentState { never, granted, withdrawn, expired };
 enum class ConsentMethod { checkbox, signature, verbal, imported, other };
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include <amanah/audit.hpp>
 #include <amanah/clock.hpp>
 #include <amanah/consent.hpp>
 #include <amanah/export.hpp>
@@ -27,6 +28,7 @@ struct StoreImpl;
 struct CreateOptions {
   std::string label = "primary";         // label of the first unlock method
   std::shared_ptr<const Clock> clock{};  // the store's time; empty: the system clock
+  AuditOptions audit{};                  // checkpoints, synchronous read records, alerts
 };
 
 struct OpenOptions {
@@ -34,6 +36,7 @@ struct OpenOptions {
   // refused (InvalidManifest) unless this is set; then that field's values are erased.
   bool erase_removed_fields = false;
   std::shared_ptr<const Clock> clock{};  // the store's time; empty: the system clock
+  AuditOptions audit{};                  // checkpoints, synchronous read records, alerts
 };
 
 struct UnlockMethod {
@@ -84,7 +87,7 @@ class AMANAH_EXPORT CustomerStore {
   [[nodiscard]] const Manifest& manifest() const;
   // Replaces the manifest of the open store (as open() with a manifest does). Needs the
   // manage_manifest action, and erase on the fields it would erase (erase_removed_fields);
-  // recorded in the access log.
+  // recorded in the audit log.
   void change_manifest(const AccessContext& ctx, const Manifest& next,
                        const OpenOptions& options = {});
 
@@ -92,6 +95,8 @@ class AMANAH_EXPORT CustomerStore {
   // the store.
   [[nodiscard]] const AccessPolicy& policy() const;
   [[nodiscard]] ConsentRegistry& consents();
+  // The tamper-evident audit log: verify it, and ask who touched whom (audit.hpp).
+  [[nodiscard]] AuditLog& audit();
 
   // Records. Every call names who, in which role and why (AccessContext), and the access policy
   // decides it before any data is touched: a denial throws AccessDenied carrying the Decision,

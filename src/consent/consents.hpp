@@ -19,7 +19,7 @@
 #include <amanah/consent.hpp>
 #include <amanah/record.hpp>
 
-#include "audit/access_log.hpp"
+#include "audit/log.hpp"
 #include "db/db.hpp"
 #include "keys/subject_keys.hpp"
 #include "policy/engine.hpp"
@@ -34,7 +34,7 @@ class Consents {
   // subjects_with_consent() reads this many subjects per batch.
   static constexpr std::size_t kScanBatch = 256;
 
-  Consents(store::Core& core, keys::SubjectKeys& keys, audit::AccessLog& log,
+  Consents(store::Core& core, keys::SubjectKeys& keys, audit::Log& log,
            policy::Engine& policy)
       : core_(core), keys_(keys), log_(log), policy_(policy) {}
   Consents(const Consents&) = delete;
@@ -122,7 +122,7 @@ class Consents {
 
   store::Core& core_;
   keys::SubjectKeys& keys_;
-  audit::AccessLog& log_;
+  audit::Log& log_;
   policy::Engine& policy_;
 
   std::int64_t last_id_ = 0;  // write lock: the last event id handed out while open

@@ -77,6 +77,9 @@ class HmacSha256 {
 
 // SHA-256.
 [[nodiscard]] std::array<std::byte, 32> sha256(ByteView message);
+// SHA-256 of a ‖ b without joining them, on a per-thread context: the audit chain hashes millions
+// of short messages, where setting up a context would cost more than the hash.
+[[nodiscard]] std::array<std::byte, 32> sha256(ByteView a, ByteView b);
 // Constant-time equality of equal-length buffers (false if lengths differ).
 [[nodiscard]] bool equal_ct(ByteView a, ByteView b) noexcept;
 // Wipes memory (OPENSSL_cleanse).
@@ -105,5 +108,13 @@ struct Argon2idInput {
 // Hex digits held as a secret (e.g. a key typed into a file) into bytes, in wiped memory only.
 // False (and `out` empty) on odd length or a non-hex character.
 [[nodiscard]] bool from_hex_secret(std::span<const std::byte> hex, SecretBytes& out);
+
+// Ed25519 (RFC 8032, pure). Private keys are the 32-byte seed; InvalidArgument if not 32 bytes.
+[[nodiscard]] std::array<std::byte, 32> ed25519_public_key(const SecretBytes& private_key);
+[[nodiscard]] std::array<std::byte, 64> ed25519_sign(const SecretBytes& private_key,
+                                                     ByteView message);
+// False on a wrong signature and on any other failure (never throws).
+[[nodiscard]] bool ed25519_verify(std::span<const std::byte, 32> public_key, ByteView message,
+                                  std::span<const std::byte, 64> signature) noexcept;
 
 }  // namespace amanah::detail::crypto

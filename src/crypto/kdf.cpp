@@ -22,6 +22,12 @@ struct KdfFree {
   void operator()(EVP_KDF* p) const noexcept { EVP_KDF_free(p); }
   void operator()(EVP_KDF_CTX* p) const noexcept { EVP_KDF_CTX_free(p); }
 };
+struct MdFree {
+  void operator()(EVP_MD* p) const noexcept { EVP_MD_free(p); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
+};
 struct MacFree {
   void operator()(EVP_MAC* p) const noexcept { EVP_MAC_free(p); }
   void operator()(EVP_MAC_CTX* p) const noexcept { EVP_MAC_CTX_free(p); }
@@ -108,6 +114,22 @@ std::array<std::byte, 32> sha256(ByteView message) {
   unsigned int out_len = 0;
   if (EVP_Digest(param_ptr(message), message.size(), reinterpret_cast<unsigned char*>(out.data()),
                  &out_len, EVP_sha256(), nullptr) != 1 ||
+      out_len != out.size())
+    fail("SHA-256");
+  return out;
+}
+
+std::array<std::byte, 32> sha256(ByteView a, ByteView b) {
+  static const std::unique_ptr<EVP_MD, MdFree> md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  if (!md) fail("SHA-256 lookup");
+  thread_local const std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  if (!ctx) fail("SHA-256 context allocation");
+  std::array<std::byte, 32> out{};
+  unsigned int out_len = 0;
+  if (EVP_DigestInit_ex2(ctx.get(), md.get(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), param_ptr(a), a.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), param_ptr(b), b.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &out_len) != 1 ||
       out_len != out.size())
     fail("SHA-256");
   return out;

@@ -12,6 +12,9 @@ namespace amanah::detail {
 namespace consent {
 class Consents;
 }
+namespace audit {
+class Log;
+}
 
 struct StoreAccess {
   static db::Connection& data_db(CustomerStore& s);
@@ -24,6 +27,8 @@ struct StoreAccess {
   // The consent service (the calls consent gating makes) and the data.db reader pool.
   static consent::Consents& consents(CustomerStore& s);
   static db::ReaderPool& data_readers(CustomerStore& s);
+  // The audit service (e.g. set_log_reads(false): the benchmark's "reads not logged" baseline).
+  static audit::Log& audit_log(CustomerStore& s);
 };
 
 }  // namespace amanah::detail

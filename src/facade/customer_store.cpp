@@ -36,8 +36,9 @@ fsys::path normalized(const fsys::path& dir) {
 }
 
 // Wires the services to an open core, and sweeps what a killed write may have left.
-std::unique_ptr<detail::StoreImpl> assemble(std::unique_ptr<detail::store::Core> core) {
-  auto impl = std::make_unique<detail::StoreImpl>(std::move(core));
+std::unique_ptr<detail::StoreImpl> assemble(std::unique_ptr<detail::store::Core> core,
+                                            const AuditOptions& audit) {
+  auto impl = std::make_unique<detail::StoreImpl>(std::move(core), audit);
   std::lock_guard w(impl->core->write_mu);
   impl->subject_keys.sweep(
       [&](const std::vector<std::string>& ids) { return impl->records.claimed_keys(ids); });
@@ -84,7 +85,8 @@ CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider&
     throw Error(ErrorCode::NotFound, "parent directory " + parent.string() + " does not exist");
 
   return CustomerStore(
-      assemble(detail::store::Core::create(dir, key, manifest, options.label, options.clock)));
+      assemble(detail::store::Core::create(dir, key, manifest, options.label, options.clock),
+               options.audit));
 }
 
 CustomerStore CustomerStore::open(const fsys::path& dir, const KeyProvider& key) {
@@ -98,7 +100,7 @@ CustomerStore CustomerStore::open(const fsys::path& dir_in, const KeyProvider& k
   if (!fsys::exists(dir, ec)) throw Error(ErrorCode::NotFound, "no store at " + dir.string());
   if (!fsys::is_directory(dir, ec) || !fsys::exists(dir / layout::kKeyslotsFile, ec))
     throw Error(ErrorCode::NotAStore, dir.string() + " is not an amanah store (no keyslots file)");
-  auto impl = assemble(detail::store::Core::open(dir, key, options.clock));
+  auto impl = assemble(detail::store::Core::open(dir, key, options.clock), options.audit);
   {
     std::lock_guard w(impl->core->write_mu);
     impl->core->set_manifest(detail::manifest::load_stored(impl->core->data_writer()));
@@ -251,6 +253,9 @@ const AccessPolicy& CustomerStore::policy() const {
 ConsentRegistry& CustomerStore::consents() {
   return live().consent_registry;
 }
+AuditLog& CustomerStore::audit() {
+  return live().audit_log;
+}
 std::size_t CustomerStore::size() const {
   return live().records.size();
 }
@@ -277,6 +282,9 @@ consent::Consents& StoreAccess::consents(CustomerStore& s) {
 }
 db::ReaderPool& StoreAccess::data_readers(CustomerStore& s) {
   return s.impl_->core->data_readers();
+}
+audit::Log& StoreAccess::audit_log(CustomerStore& s) {
+  return s.impl_->log;
 }
 
 }  // namespace detail

@@ -4,10 +4,11 @@
 
 #include <memory>
 
+#include <amanah/audit.hpp>
 #include <amanah/consent.hpp>
 #include <amanah/policy.hpp>
 
-#include "audit/access_log.hpp"
+#include "audit/log.hpp"
 #include "consent/consents.hpp"
 #include "index/blind_index.hpp"
 #include "keys/subject_keys.hpp"
@@ -19,17 +20,18 @@
 namespace amanah::detail {
 
 struct StoreImpl {
-  explicit StoreImpl(std::unique_ptr<store::Core> c)
+  StoreImpl(std::unique_ptr<store::Core> c, const AuditOptions& audit_options)
       : core(std::move(c)),
         engine(std::make_shared<policy::Engine>([core = core.get()] { return core->manifest(); })),
         subject_keys(core->keys_writer(), core->keys_readers(), core->kek(), core->store_id()),
         index(core->keys()),
-        log(*core),
+        log(*core, *engine, audit_options),
         masks(core->keys()),
         consents(*core, subject_keys, log, *engine),
         records(*core, {subject_keys, index, log, *engine, masks, consents}),
         access_policy(engine),
-        consent_registry(*this) {}
+        consent_registry(*this),
+        audit_log(*this) {}
 
   StoreImpl(const StoreImpl&) = delete;
   StoreImpl& operator=(const StoreImpl&) = delete;
@@ -54,12 +56,13 @@ struct StoreImpl {
   std::shared_ptr<policy::Engine> engine;  // shared with the AccessPolicy handed out
   keys::SubjectKeys subject_keys;
   index::BlindIndex index;
-  audit::AccessLog log;
+  audit::Log log;
   policy::Masks masks;
   consent::Consents consents;
   records::Records records;
   AccessPolicy access_policy;
   ConsentRegistry consent_registry;
+  AuditLog audit_log;
   std::shared_ptr<const Manifest> held_manifest;  // what manifest() returned a reference into
 };
 

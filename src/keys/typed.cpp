@@ -57,9 +57,9 @@ std::int64_t IndexKey::tag(std::string_view form, std::uint32_t bits) const {
   return static_cast<std::int64_t>(bits == 32 ? v : v >> (32 - bits));
 }
 
-std::string AuditKey::pseudonym(std::string_view subject_id) const {
+std::string AuditKey::pseudonym_bytes(std::string_view subject_id) const {
   const auto mac = mac_(crypto::as_bytes(subject_id));
-  return crypto::to_hex(std::span<const std::byte>(mac).first(16));
+  return {reinterpret_cast<const char*>(mac.data()), 16};
 }
 
 }  // namespace amanah::detail::keys

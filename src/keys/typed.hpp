@@ -90,7 +90,9 @@ class AuditKey {
  public:
   AuditKey() = default;
   explicit AuditKey(const SecretBytes& key) : mac_(key.view()) {}
-  [[nodiscard]] std::string pseudonym(std::string_view subject_id) const;
+  // The first 16 bytes of HMAC-SHA256(audit key, subject id): names a customer in the audit log
+  // without naming them to whoever reads the log alone.
+  [[nodiscard]] std::string pseudonym_bytes(std::string_view subject_id) const;
 
  private:
   crypto::HmacSha256 mac_;

@@ -17,7 +17,7 @@
 #include <amanah/record.hpp>
 #include <amanah/store.hpp>
 
-#include "audit/access_log.hpp"
+#include "audit/log.hpp"
 #include "consent/consents.hpp"
 #include "db/db.hpp"
 #include "index/blind_index.hpp"
@@ -34,7 +34,7 @@ class Records {
   struct Services {
     keys::SubjectKeys& keys;
     index::BlindIndex& index;
-    audit::AccessLog& log;
+    audit::Log& log;
     policy::Engine& policy;
     policy::Masks& masks;
     consent::Consents& consents;
@@ -120,7 +120,7 @@ class Records {
   store::Core& core_;
   keys::SubjectKeys& keys_;
   index::BlindIndex& index_;
-  audit::AccessLog& log_;
+  audit::Log& log_;
   policy::Engine& policy_;
   policy::Masks& masks_;
   consent::Consents& consents_;

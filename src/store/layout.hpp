@@ -14,7 +14,7 @@ inline constexpr std::string_view kDataDbFile = "data.db";
 inline constexpr std::string_view kKeysDbFile = "keys.db";
 
 // Schema steps by version; later issues append steps, never edit old ones.
-inline constexpr std::array<db::Migration, 4> kDataDbSchema{{
+inline constexpr std::array<db::Migration, 5> kDataDbSchema{{
     {1, "CREATE TABLE amanah_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"},
     {2, R"sql(
 CREATE TABLE manifest(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL) STRICT;
@@ -86,6 +86,24 @@ CREATE TABLE consents(
   evidence BLOB NOT NULL) STRICT;                -- sealed under the subject's key
 CREATE INDEX consents_by_purpose ON consents(purpose, subject_row, id);
 CREATE INDEX consents_by_subject ON consents(subject_row, id);
+)sql"},
+    {5, R"sql(
+-- The tamper-evident audit log (audit/entry.hpp has the hash chain). Names (actions, actors,
+-- role and field lists, rule ids) are kept once in audit_names and referred to by id, so an
+-- entry is a few integers, a 16-byte pseudonym and its 32-byte chain value.
+CREATE TABLE audit_names(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+CREATE TABLE audit_log(
+  seq INTEGER PRIMARY KEY,      -- 1, 2, 3, ... without gaps
+  at INTEGER NOT NULL,          -- unix seconds, the store's clock
+  action INTEGER NOT NULL,      -- audit_names.id
+  allowed INTEGER NOT NULL,     -- 1 allowed, 0 denied
+  subject BLOB,                 -- the customer's 16-byte pseudonym; NULL: about no one customer
+  actor INTEGER, roles INTEGER, purpose INTEGER, fields INTEGER, rules INTEGER,  -- the payload
+  payload_hash BLOB,            -- SHA-256 of an erased payload (then the five above are NULL)
+  chain BLOB NOT NULL) STRICT;  -- chain_seq
+CREATE INDEX audit_by_time ON audit_log(at);
+-- The audit service moves these rows into the chain when the store opens, then drops the table.
+ALTER TABLE access_log RENAME TO access_log_v4;
 )sql"},
 }};
 inline constexpr std::array<db::Migration, 3> kKeysDbSchema{{

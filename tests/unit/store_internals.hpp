@@ -10,6 +10,17 @@
 #include "facade/access.hpp"
 #include "support.hpp"
 
+// The audit log's entries with their names resolved, in the columns tests select: a subquery
+// ("SELECT action FROM " AMANAH_AUDIT_ROWS " WHERE ...").
+#define AMANAH_AUDIT_ROWS                                                                       \
+  "(SELECT l.seq AS seq, l.at AS at, an.name AS action, ac.name AS actor, ro.name AS roles,  "  \
+  "pu.name AS purpose, coalesce(lower(hex(l.subject)), '') AS subject, fi.name AS fields, "     \
+  "CASE l.allowed WHEN 1 THEN 'allow' ELSE 'deny' END AS decision, ru.name AS rules "           \
+  "FROM audit_log l JOIN audit_names an ON an.id = l.action "                                   \
+  "LEFT JOIN audit_names ac ON ac.id = l.actor LEFT JOIN audit_names ro ON ro.id = l.roles "    \
+  "LEFT JOIN audit_names pu ON pu.id = l.purpose LEFT JOIN audit_names fi ON fi.id = l.fields " \
+  "LEFT JOIN audit_names ru ON ru.id = l.rules)"
+
 namespace amanah::test {
 
 // Counts rows of a table in one of the store's databases.
@@ -27,7 +38,7 @@ struct Counts {
 inline Counts counts(CustomerStore& s) {
   auto& d = detail::StoreAccess::data_db(s);
   return {count_rows(d, "subjects"), count_rows(d, "blind_index"),
-          count_rows(detail::StoreAccess::keys_db(s), "subject_keys"), count_rows(d, "access_log"),
+          count_rows(detail::StoreAccess::keys_db(s), "subject_keys"), count_rows(d, "audit_log"),
           count_rows(d, "consents")};
 }
 

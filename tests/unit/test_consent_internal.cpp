@@ -11,6 +11,7 @@
 #include "db/db.hpp"
 #include "facade/access.hpp"
 #include "records_fixture.hpp"
+#include "store_internals.hpp"
 #include "support.hpp"
 
 using amanah::CustomerId;
@@ -178,9 +179,10 @@ TEST_CASE("a refused grant is in the access log without the caller's undeclared 
   // A write takes the queued denials with it.
   (void)f.store.consents().grant(kSupport, id, "marketing",
                                  {.source = "form", .notice_version = "1"});
-  auto st = f.writer.prepare(
-      "SELECT action, roles, purpose, fields, decision FROM access_log WHERE action LIKE "
-      "'consent_%' ORDER BY seq");
+  auto st =
+      f.writer.prepare("SELECT action, roles, purpose, fields, decision FROM " AMANAH_AUDIT_ROWS
+                       " WHERE action LIKE "
+                       "'consent_%' ORDER BY seq");
   std::vector<std::vector<std::string>> rows;
   while (st.step())
     rows.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),

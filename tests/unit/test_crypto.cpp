@@ -563,3 +563,93 @@ TEST_CASE("from_hex_secret decodes into wiped memory and rejects malformed hex",
   CHECK(c::from_hex_secret(c::as_bytes(""), out));
   CHECK(out.empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ed25519
+
+namespace {
+
+std::array<std::byte, 32> array32(const Bytes& b) {
+  REQUIRE(b.size() == 32);
+  std::array<std::byte, 32> out{};
+  std::copy(b.begin(), b.end(), out.begin());
+  return out;
+}
+
+std::array<std::byte, 64> array64(const Bytes& b) {
+  REQUIRE(b.size() == 64);
+  std::array<std::byte, 64> out{};
+  std::copy(b.begin(), b.end(), out.begin());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Ed25519 (RFC 8032 section 7.1 tests 1 and 2)", "[crypto][ed25519]") {
+  struct Vector {
+    const char* secret;
+    const char* public_key;
+    const char* message;
+    const char* signature;
+  };
+  const Vector vectors[] = {
+      {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+       "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+       "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"},
+      {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+       "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+       "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+       "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
+  };
+  for (const Vector& v : vectors) {
+    const SecretBytes secret = SecretBytes::copy_of(unhex(v.secret));
+    const Bytes message = unhex(v.message);
+    const auto public_key = crypto::ed25519_public_key(secret);
+    CHECK(to_vector(public_key) == unhex(v.public_key));
+    const auto signature = crypto::ed25519_sign(secret, message);
+    CHECK(to_vector(signature) == unhex(v.signature));
+    CHECK(crypto::ed25519_verify(public_key, message, signature));
+    // The published signature verifies under the published key (independently of sign()).
+    CHECK(
+        crypto::ed25519_verify(array32(unhex(v.public_key)), message, array64(unhex(v.signature))));
+  }
+}
+
+TEST_CASE("Ed25519 rejects a changed message, signature or key", "[crypto][ed25519]") {
+  const SecretBytes secret = test_key(0x17);
+  const Bytes message = bytes_of("amanah checkpoint");
+  const auto public_key = crypto::ed25519_public_key(secret);
+  const auto signature = crypto::ed25519_sign(secret, message);
+  REQUIRE(crypto::ed25519_verify(public_key, message, signature));
+
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    Bytes changed = message;
+    changed[i] ^= std::byte{0x01};
+    CHECK_FALSE(crypto::ed25519_verify(public_key, changed, signature));
+  }
+  Bytes longer = message;
+  longer.push_back(std::byte{0});
+  CHECK_FALSE(crypto::ed25519_verify(public_key, longer, signature));
+  CHECK_FALSE(
+      crypto::ed25519_verify(public_key, ByteView(message).first(message.size() - 1), signature));
+
+  for (std::size_t i = 0; i < signature.size(); ++i) {
+    auto changed = signature;
+    changed[i] ^= std::byte{0x80};
+    CHECK_FALSE(crypto::ed25519_verify(public_key, message, changed));
+  }
+  const auto other = crypto::ed25519_public_key(test_key(0x18));
+  CHECK_FALSE(crypto::ed25519_verify(other, message, signature));
+  // Arbitrary key bytes (perhaps not a curve point at all): false, not a throw.
+  std::array<std::byte, 32> bogus{};
+  bogus.fill(std::byte{0xff});
+  CHECK_FALSE(crypto::ed25519_verify(bogus, message, signature));
+}
+
+TEST_CASE("Ed25519 needs a 32-byte private key", "[crypto][ed25519]") {
+  REQUIRE_AMANAH_ERROR((void)crypto::ed25519_public_key(SecretBytes(31)),
+                       ErrorCode::InvalidArgument);
+  REQUIRE_AMANAH_ERROR((void)crypto::ed25519_sign(SecretBytes(33), {}), ErrorCode::InvalidArgument);
+  REQUIRE_AMANAH_ERROR((void)crypto::ed25519_public_key(SecretBytes()), ErrorCode::InvalidArgument);
+}

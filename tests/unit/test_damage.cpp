@@ -125,7 +125,9 @@ TEST_CASE("a rekey that meets a damaged page is Corrupt and the store still open
   REQUIRE(at_rekey.has_value());
   CHECK(amanah::to_string(*at_rekey) == "Corrupt");
 
-  // The unfinishable rekey is undone: the store opens again, at the old generation, every time.
+  // The unfinishable rekey is undone: the store opens again, at the old generation, every time;
+  // or, when the damaged page is one that opening reads (the audit log's head is on the last page
+  // of data.db), opening is Corrupt again: never StoreLocked, never a half-done rekey.
   for (int i = 0; i < 2; ++i) {
     std::optional<ErrorCode> later;
     try {
@@ -135,7 +137,8 @@ TEST_CASE("a rekey that meets a damaged page is Corrupt and the store still open
       UNSCOPED_INFO("error: " << e.what());
       later = e.code();
     }
-    CHECK_FALSE(later.has_value());
+    if (later.has_value()) CHECK(amanah::to_string(*later) == "Corrupt");
+    if (std::string(spot.file) == "keys.db") CHECK_FALSE(later.has_value());
   }
   CHECK_FALSE(amanah::detail::keys::read_keyslots(dir / "keyslots").rekey_to.has_value());
   // Reading everything still meets the damage, and says so.

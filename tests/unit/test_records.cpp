@@ -203,8 +203,8 @@ TEST_CASE("every access is recorded with field names, never values", "[records]"
   (void)store.find(kSupport, "email", "siti@example.co.id");
   store.update(kSupport, id, {{"phone", "0813 1111 2222"}});  // flushes the queued reads
   auto& d = Access::data_db(store);
-  auto st =
-      d.prepare("SELECT action, actor, purpose, subject, fields FROM access_log ORDER BY seq");
+  auto st = d.prepare("SELECT action, actor, purpose, subject, fields FROM " AMANAH_AUDIT_ROWS
+                      " ORDER BY seq");
   std::vector<std::string> actions;
   std::string everything;
   while (st.step()) {
@@ -241,8 +241,9 @@ TEST_CASE("denials are recorded with the deciding rules; undeclared names are no
   CHECK(store.get(marketing, id).fields.size() == 1);
   store.update(kSupport, id, {{"phone", "0813 1111 2222"}});  // flushes the queued records
   auto& d = Access::data_db(store);
-  auto st = d.prepare(
-      "SELECT action, roles, purpose, fields, decision, rules FROM access_log ORDER BY seq");
+  auto st =
+      d.prepare("SELECT action, roles, purpose, fields, decision, rules FROM " AMANAH_AUDIT_ROWS
+                " ORDER BY seq");
   std::vector<std::string> rows;
   while (st.step())
     rows.push_back(st.column_text(0) + "|" + st.column_text(1) + "|" + st.column_text(2) + "|" +
@@ -264,7 +265,7 @@ TEST_CASE("reads are recorded in batches: every 256, at close, and writes stay f
   TempDir tmp;
   const auto dir = tmp / "s";
   auto read_records = [](amanah::detail::db::Connection& d) {
-    auto st = d.prepare("SELECT count(*) FROM access_log WHERE action = 'read'");
+    auto st = d.prepare("SELECT count(*) FROM " AMANAH_AUDIT_ROWS " WHERE action = 'read'");
     REQUIRE(st.step());
     return st.column_int64(0);
   };

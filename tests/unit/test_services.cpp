@@ -159,7 +159,7 @@ TEST_CASE("the store's time comes from the clock given in the options", "[record
       "ORDER BY created_at)");
   REQUIRE(st.step());
   CHECK(st.column_text(0) == std::to_string(t1) + "," + std::to_string(t2));
-  auto log = d.prepare("SELECT min(at), max(at) FROM access_log");
+  auto log = d.prepare("SELECT min(at), max(at) FROM audit_log");
   REQUIRE(log.step());
   CHECK(log.column_int64(0) == t1);
   CHECK(log.column_int64(1) == t2);
@@ -211,6 +211,21 @@ TEST_CASE("a store of the previous schema is migrated on open and its old orphan
   const SecretBytes raw = SecretBytes::random(32);
   std::vector<amanah::CustomerId> ids;
   SecretBytes data_key, keys_key;
+  // The log as rows of text (every column of the old access log).
+  auto log_rows = [](db::Connection& d) {
+    std::vector<std::string> rows;
+    auto st = d.prepare(
+        "SELECT seq, at, actor, roles, purpose, action, subject, fields FROM " AMANAH_AUDIT_ROWS
+        " ORDER BY seq");
+    while (st.step()) {
+      std::string row;
+      for (int c = 0; c < 8; ++c)
+        row += st.column_text(c) + "|";
+      rows.push_back(row);
+    }
+    return rows;
+  };
+  std::vector<std::string> old_log;
   {
     auto store =
         CustomerStore::create(dir, *amanah::raw_key(raw.clone()), amanah::test::example_manifest());
@@ -225,6 +240,7 @@ TEST_CASE("a store of the previous schema is migrated on open and its old orphan
     // Back to the previous schema: the index on blind_index(subject_id), no key_pool, and an
     // orphan key left by a killed write of that version.
     auto d = db::Connection::open(dir / "data.db", data_key, false);
+    old_log = log_rows(d);
     d.exec("PRAGMA foreign_keys=OFF");
     d.exec(R"sql(
 BEGIN;
@@ -240,12 +256,14 @@ DROP TABLE subjects;
 ALTER TABLE s2 RENAME TO subjects;
 ALTER TABLE b2 RENAME TO blind_index;
 CREATE INDEX blind_index_subject ON blind_index(subject_id);
-CREATE TABLE a2(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
+CREATE TABLE access_log(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
   roles TEXT NOT NULL, purpose TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
   fields TEXT NOT NULL) STRICT;
-INSERT INTO a2 SELECT seq, at, actor, roles, purpose, action, subject, fields FROM access_log;
-DROP TABLE access_log;
-ALTER TABLE a2 RENAME TO access_log;
+INSERT INTO access_log SELECT seq, at, actor, roles, purpose, action, subject, fields FROM )sql" AMANAH_AUDIT_ROWS
+           R"sql(;
+DROP TABLE audit_log;
+DROP TABLE audit_names;
+DELETE FROM amanah_meta WHERE key = 'audit_seq';
 DROP TABLE consents;
 COMMIT;
 )sql");
@@ -258,7 +276,12 @@ COMMIT;
     k.set_user_version(2);
   }
   auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()));
-  CHECK(Access::data_db(store).user_version() == 4);
+  CHECK(Access::data_db(store).user_version() == 5);
+  // The access log's rows are now the first entries of the audit chain, which verifies.
+  REQUIRE(old_log.size() == 5);
+  CHECK(log_rows(Access::data_db(store)) == old_log);
+  CHECK(store.audit().verify().ok());
+  CHECK(store.audit().size() == 5);
   CHECK(Access::keys_db(store).user_version() == 3);
   {
     // Only the customer id of subjects is indexed (no key_id, no blind_index(subject_id)).

@@ -1,0 +1,79 @@
+#include "audit/entry.hpp"
+
+#include <amanah/error.hpp>
+
+#include "crypto/crypto.hpp"
+
+namespace amanah::detail::audit {
+namespace {
+
+constexpr char kVersion = 1;
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out += static_cast<char>((v >> shift) & 0xff);
+}
+
+void put_short(std::string& out, std::string_view s) {
+  // Actions are library names and subjects kPseudonymSize bytes: both far below 256.
+  if (s.size() > 255) throw Error(ErrorCode::Internal, "audit header part longer than 255 bytes");
+  out += static_cast<char>(s.size());
+  out += s;
+}
+
+void put_long(std::string& out, std::string_view s) {
+  const auto n = static_cast<std::uint32_t>(s.size());
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out += static_cast<char>((n >> shift) & 0xff);
+  out += s;
+}
+
+crypto::ByteView bytes(const std::string& s) {
+  return crypto::as_bytes(s);
+}
+
+}  // namespace
+
+Hash genesis(std::string_view store_id) {
+  return crypto::sha256(crypto::as_bytes("amanah audit v1"), crypto::as_bytes(store_id));
+}
+
+std::string payload_bytes(const Entry& e) {
+  std::string out;
+  out.reserve(1 + 20 + e.actor.size() + e.roles.size() + e.purpose.size() + e.fields.size() +
+              e.rules.size());
+  out += kVersion;
+  put_long(out, e.actor);
+  put_long(out, e.roles);
+  put_long(out, e.purpose);
+  put_long(out, e.fields);
+  put_long(out, e.rules);
+  return out;
+}
+
+std::string header_bytes(const Entry& e) {
+  std::string out;
+  out.reserve(1 + 8 + 8 + 1 + 2 + e.action.size() + e.subject.size());
+  out += kVersion;
+  put_u64(out, e.seq);
+  put_u64(out, static_cast<std::uint64_t>(e.at));
+  out += static_cast<char>(e.allowed ? 1 : 0);
+  put_short(out, e.action);
+  put_short(out, e.subject);
+  return out;
+}
+
+Hash leaf(const Entry& e, const Hash& payload_hash) {
+  return crypto::sha256(bytes(header_bytes(e)), payload_hash);
+}
+
+Hash leaf(const Entry& e) {
+  const std::string p = payload_bytes(e);
+  return leaf(e, crypto::sha256(bytes(p), {}));
+}
+
+Hash link(const Hash& previous, const Hash& leaf) {
+  return crypto::sha256(previous, leaf);
+}
+
+}  // namespace amanah::detail::audit

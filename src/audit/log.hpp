@@ -1,0 +1,131 @@
+// The audit service: appends entries to the hash-chained `audit_log` (entry.hpp), makes signed
+// checkpoints, feeds the alert counters, verifies the chain and answers the queries.
+//
+// Writes are recorded in the transaction of the change. Reads and denials are queued and written
+// in batches: with the next write, at close, and when kReadBatch are queued and the writer is free
+// (past kQueueLimit a reader waits for the writer). A batch of reads alone commits without a sync
+// of its own (it reaches the disk with the next synced commit or a WAL checkpoint). So a process
+// crash loses at most the entries still queued (fewer than kQueueLimit), a power loss also the
+// batches committed since the last synced commit. With AuditOptions::sync_reads each read is
+// committed with a sync before it returns.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <amanah/audit.hpp>
+#include <amanah/policy.hpp>
+#include <amanah/record.hpp>
+
+#include "audit/entry.hpp"
+#include "db/db.hpp"
+#include "keys/typed.hpp"
+
+namespace amanah::detail::store {
+class Core;
+}
+namespace amanah::detail::policy {
+class Engine;
+}
+
+namespace amanah::detail::audit {
+
+// "a,b,c": how roles and field names are written in the log.
+[[nodiscard]] std::string join_names(const std::vector<std::string>& names);
+
+class Log {
+ public:
+  static constexpr std::size_t kReadBatch = 256;
+  static constexpr std::size_t kQueueLimit = 4 * kReadBatch;
+
+  // Opens the log: reads its head, and moves the rows of a pre-audit store's access log into the
+  // chain. `options` are the store's (the signing key is copied).
+  Log(store::Core& core, policy::Engine& policy, const AuditOptions& options);
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+  ~Log();
+
+  // A write, recorded inside its transaction after the entries queued before it. If the
+  // transaction rolls back, those go back to the queue and the head is restored.
+  void record_write(db::Transaction& tx, const AccessContext& ctx, std::string_view action,
+                    std::string_view subject, std::string_view fields, std::string_view rules = {});
+  // An allowed read (any thread): queued, or with sync_reads written and synced now. Must not be
+  // called while holding a DataReader or the write lock.
+  void record_read(const AccessContext& ctx, std::string_view subject, std::string_view fields,
+                   std::string_view rules = {}, std::string_view action = "read");
+  // A denied request (any action; nothing was read or written): queued like a read.
+  void record_denial(const AccessContext& ctx, std::string_view action, std::string_view subject,
+                     std::string_view fields, std::string_view rules);
+  // A request the policy denied, with the rules that denied it; a role or purpose the manifest
+  // does not declare (possibly a value passed by mistake) is kept as "(undeclared)".
+  void record_denial(const AccessContext& ctx, std::string_view action, std::string_view subject,
+                     std::string_view fields, const Decision& d);
+
+  // Writes what is queued (write lock held), synced, and makes a checkpoint if entries were added
+  // since the last one. Then forgets the keys (the store closes).
+  void close() noexcept;
+
+  // The customer's pseudonym as raw bytes, and as the hex the queries show.
+  [[nodiscard]] std::string pseudonym(std::string_view subject_id) const;
+  [[nodiscard]] std::uint64_t size() const;  // entries written (queued ones not counted)
+
+  [[nodiscard]] AuditReport verify(const std::vector<Checkpoint>* checkpoints,
+                                   const AuditPublicKey* key) const;
+
+  // Queries (queries.cpp): each decided (read_audit) and recorded.
+  [[nodiscard]] AuditEntries trail(const AccessContext& ctx, std::string_view subject_id,
+                                   TimePoint from, TimePoint to);
+  [[nodiscard]] AuditEntries accesses(const AccessContext& ctx, std::string_view actor,
+                                      TimePoint from, TimePoint to);
+  [[nodiscard]] BreachScope breach_scope(const AccessContext& ctx, std::string_view actor,
+                                         TimePoint from, TimePoint to);
+
+  // Test hooks: stop logging reads (the benchmark's "reads not logged" baseline), and the
+  // number of entries queued.
+  void set_log_reads(bool on) noexcept { log_reads_ = on; }
+  [[nodiscard]] std::size_t queued() const;
+
+ private:
+  [[nodiscard]] Entry entry(const AccessContext& ctx, std::string_view action,
+                            std::string_view subject, std::string_view fields,
+                            std::string_view rules, bool allowed) const;
+  void enqueue(Entry e);
+  void write_queue(bool sync);  // write lock held
+  std::vector<Entry> take_queue();
+  // Appends entries in `tx` (write lock held): seq, chain, names, the head row.
+  void append(db::Transaction& tx, std::vector<Entry>& entries);
+  [[nodiscard]] std::int64_t name_id(db::Connection& c, std::string_view name);
+  void after_commit(const std::vector<Entry>& entries);  // checkpoint if due, alerts
+  void checkpoint() noexcept;
+  void migrate_access_log();
+  void require(const AccessContext& ctx, std::string_view what);  // read_audit, else denied
+
+  store::Core& core_;
+  policy::Engine& policy_;
+  keys::AuditKey key_;
+  std::optional<AuditSigningKey> signing_;
+  std::shared_ptr<CheckpointSink> sink_;
+  std::uint64_t checkpoint_every_;
+  bool sync_reads_;
+  bool log_reads_ = true;
+
+  // Under the write lock: the head of the chain and the names cache.
+  std::uint64_t seq_ = 0;
+  Hash chain_{};
+  std::uint64_t checkpointed_ = 0;         // seq of the last checkpoint made by this instance
+  std::atomic<std::uint64_t> written_{0};  // seq_ as of the last commit, for any thread
+  std::unordered_map<std::string, std::int64_t> names_;
+
+  mutable std::mutex queue_mu_;
+  std::vector<Entry> queue_;
+};
+
+}  // namespace amanah::detail::audit

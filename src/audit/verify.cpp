@@ -1,0 +1,264 @@
+// verify(): recomputes every entry's leaf and the chain, and holds the log against checkpoints.
+//
+// How a problem is named (the first one found, in sequence order):
+// - modified:  an entry's content no longer gives its chain value;
+// - deleted:   a sequence number is missing (or every later entry was renumbered down by one);
+// - inserted:  an entry that belongs nowhere, with the chain going on as if it were not there;
+// - reordered: the entry that belongs at a number is found later in the log;
+// - truncated: entries are missing from the end (the log's own record of how far it reached, or a
+//              checkpoint, says it went further);
+// - rolled_back: the log is not the one a checkpoint signed (an older data.db was put back, and
+//              perhaps written to since, or the chain was rewritten by someone with the database
+//              key) but nothing inside the file shows it;
+// - bad_checkpoint: a checkpoint not signed by the key, or of another store.
+#include <algorithm>
+#include <cstring>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include <amanah/error.hpp>
+
+#include "audit/log.hpp"
+#include "crypto/crypto.hpp"
+#include "store/core.hpp"
+
+namespace amanah::detail::audit {
+namespace {
+
+// How far past a bad entry verify() looks for where the chain goes on (to tell an insertion or a
+// reordering from a modification). Farther moves are reported as modified.
+constexpr std::size_t kLookahead = 4096;
+
+struct Row {
+  Entry head;         // header fields (seq, at, action, allowed, subject)
+  Hash payload_hash;  // computed from the names, or kept for an erased payload
+  Hash chain;
+};
+
+struct Ids {
+  std::int64_t v[5];
+  bool operator==(const Ids&) const = default;
+};
+struct IdsHash {
+  std::size_t operator()(const Ids& k) const noexcept {
+    std::size_t h = 0;
+    for (auto x : k.v)
+      h = h * 1000003u ^ std::hash<std::int64_t>{}(x);
+    return h;
+  }
+};
+
+class Reader {
+ public:
+  explicit Reader(db::Connection& c)
+      : c_(c),
+        st_(c.prepare("SELECT seq, at, action, allowed, subject, actor, roles, purpose, fields, "
+                      "rules, payload_hash, chain FROM audit_log ORDER BY seq")) {
+    auto names = c.prepare("SELECT id, name FROM audit_names");
+    while (names.step())
+      names_.emplace(names.column_int64(0), names.column_text(1));
+  }
+
+  // The next row; false at the end. `damaged` is set when a row cannot even be read as an entry
+  // (a missing name, a chain value of the wrong size): its content is then taken as modified.
+  bool next(Row& r, bool& damaged) {
+    damaged = false;
+    if (!st_.step()) return false;
+    r.head.seq = static_cast<std::uint64_t>(st_.column_int64(0));
+    r.head.at = st_.column_int64(1);
+    r.head.action = name(st_.column_int64(2), damaged);
+    r.head.allowed = st_.column_int64(3) != 0;
+    const auto subject = st_.column_blob(4);
+    r.head.subject.assign(reinterpret_cast<const char*>(subject.data()), subject.size());
+    const auto kept = st_.column_blob(10);
+    if (!kept.empty()) {
+      if (kept.size() != r.payload_hash.size()) damaged = true;
+      std::memcpy(r.payload_hash.data(), kept.data(), std::min(kept.size(), r.payload_hash.size()));
+    } else {
+      const Ids ids{{st_.column_int64(5), st_.column_int64(6), st_.column_int64(7),
+                     st_.column_int64(8), st_.column_int64(9)}};
+      if (auto it = payloads_.find(ids); it != payloads_.end()) {
+        r.payload_hash = it->second;
+      } else {
+        Entry p;
+        p.actor = name(ids.v[0], damaged);
+        p.roles = name(ids.v[1], damaged);
+        p.purpose = name(ids.v[2], damaged);
+        p.fields = name(ids.v[3], damaged);
+        p.rules = name(ids.v[4], damaged);
+        const std::string bytes = payload_bytes(p);
+        r.payload_hash = crypto::sha256(crypto::as_bytes(bytes), {});
+        if (!damaged) payloads_.emplace(ids, r.payload_hash);
+      }
+    }
+    const auto chain = st_.column_blob(11);
+    if (chain.size() != r.chain.size()) {
+      damaged = true;
+      r.chain = {};
+    } else {
+      std::memcpy(r.chain.data(), chain.data(), chain.size());
+    }
+    return true;
+  }
+
+ private:
+  const std::string& name(std::int64_t id, bool& damaged) {
+    static const std::string none;
+    auto it = names_.find(id);
+    if (it == names_.end()) {
+      damaged = true;
+      return none;
+    }
+    return it->second;
+  }
+
+  db::Connection& c_;
+  db::Statement st_;
+  std::unordered_map<std::int64_t, std::string> names_;
+  std::unordered_map<Ids, Hash, IdsHash> payloads_;
+};
+
+// Whether `r`, taken as entry number `seq`, follows `previous`.
+bool links(const Row& r, const Hash& previous, std::uint64_t seq) {
+  Entry e = r.head;
+  e.seq = seq;
+  return link(previous, leaf(e, r.payload_hash)) == r.chain;
+}
+
+AuditProblem problem(std::uint64_t seq, TamperKind kind, std::string detail) {
+  return AuditProblem{.seq = seq, .kind = kind, .detail = std::move(detail)};
+}
+
+// The first bad row is rows[0] (expected number `seq`, after chain value `previous`); the rows
+// after it are what the log holds next (up to kLookahead).
+AuditProblem classify(const std::vector<Row>& rows, bool damaged, const Hash& previous,
+                      std::uint64_t seq) {
+  const Row& bad = rows[0];
+  if (bad.head.seq > seq)
+    return problem(seq, TamperKind::deleted,
+                   "entries " + std::to_string(seq) + " to " + std::to_string(bad.head.seq - 1) +
+                       " are missing");
+  // Where does the entry that belongs at `seq` stand?
+  for (std::size_t q = 1; q < rows.size(); ++q) {
+    if (!links(rows[q], previous, seq)) continue;
+    // Found later. If the bad row belongs after it, two entries changed places; if it belongs
+    // nowhere and the chain goes on without it, it was inserted.
+    const bool belongs_later = [&] {
+      if (links(bad, rows[q].chain, seq + 1)) return true;
+      for (std::size_t p = 1; p < rows.size(); ++p)
+        if (links(bad, rows[p].chain, rows[p].head.seq + 1)) return true;
+      return false;
+    }();
+    if (q == 1 && !belongs_later)
+      return problem(seq, TamperKind::inserted,
+                     "entry " + std::to_string(seq) +
+                         " belongs nowhere in the chain, which goes on without it");
+    return problem(seq, TamperKind::reordered,
+                   "the entry that belongs at " + std::to_string(seq) + " stands at position " +
+                       std::to_string(seq + q));
+  }
+  // Every later entry renumbered down by one after a deletion: the bad row is the next entry.
+  if (!damaged && rows.size() > 1 && links(rows[1], bad.chain, rows[1].head.seq + 1))
+    return problem(seq, TamperKind::deleted,
+                   "entry " + std::to_string(seq) + " is missing (later entries renumbered)");
+  return problem(seq, TamperKind::modified,
+                 "entry " + std::to_string(seq) + " does not match its chain value");
+}
+
+}  // namespace
+
+AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
+                        const AuditPublicKey* key) const {
+  AuditReport report;
+  std::vector<const Checkpoint*> cps;
+  std::optional<AuditPublicKey> signer;
+  if (checkpoints != nullptr && !checkpoints->empty()) {
+    if (key != nullptr)
+      signer = *key;
+    else if (signing_)
+      signer = signing_->public_key();
+    else
+      throw Error(ErrorCode::InvalidArgument,
+                  "checkpoints need a public key to check them: none given and the store was "
+                  "opened without an audit signing key");
+    for (const Checkpoint& cp : *checkpoints)
+      cps.push_back(&cp);
+    std::stable_sort(cps.begin(), cps.end(),
+                     [](const Checkpoint* a, const Checkpoint* b) { return a->seq < b->seq; });
+    for (const Checkpoint* cp : cps) {
+      if (cp->store_id != core_.store_id() || !cp->signed_by(*signer)) {
+        report.problem =
+            problem(cp->seq, TamperKind::bad_checkpoint,
+                    "the checkpoint at entry " + std::to_string(cp->seq) +
+                        (cp->store_id != core_.store_id() ? " is another store's"
+                                                          : " is not signed by the audit key"));
+        return report;
+      }
+    }
+  }
+
+  std::shared_lock gate(core_.gate);
+  if (!core_.is_open()) throw Error(ErrorCode::InvalidOperation, "the store is closed");
+  auto lease = core_.data_readers().acquire();
+  db::Connection& c = *lease;
+  db::ReadSnapshot snapshot(c);
+  std::uint64_t reached = 0;  // how far the log says it reached
+  {
+    auto st = c.prepare("SELECT value FROM amanah_meta WHERE key = 'audit_seq'");
+    if (st.step()) reached = std::stoull(st.column_text(0));
+  }
+
+  Reader reader(c);
+  Hash previous = genesis(core_.store_id());
+  std::uint64_t seq = 1;
+  std::size_t next_cp = 0;
+  Row row;
+  bool damaged = false;
+  while (reader.next(row, damaged)) {
+    if (damaged || row.head.seq != seq || !links(row, previous, seq)) {
+      std::vector<Row> rows{row};
+      const bool first_damaged = damaged;
+      Row more;
+      while (rows.size() < kLookahead && reader.next(more, damaged))
+        rows.push_back(more);
+      report.problem = classify(rows, first_damaged, previous, seq);
+      return report;
+    }
+    previous = row.chain;
+    ++report.entries;
+    for (; next_cp < cps.size() && cps[next_cp]->seq <= seq; ++next_cp) {
+      if (cps[next_cp]->seq < seq) continue;  // checked before (a duplicate)
+      ++report.checkpoints;
+      if (cps[next_cp]->head != previous) {
+        report.problem = problem(
+            seq, TamperKind::rolled_back,
+            "entries up to " + std::to_string(seq) + " are not the ones the checkpoint signed");
+        return report;
+      }
+    }
+    ++seq;
+  }
+  const std::uint64_t last = seq - 1;
+  if (reached > last) {
+    report.problem = problem(last + 1, TamperKind::truncated,
+                             "entries " + std::to_string(last + 1) + " to " +
+                                 std::to_string(reached) + " are missing from the end");
+    return report;
+  }
+  if (reached < last) {
+    report.problem =
+        problem(reached + 1, TamperKind::inserted,
+                "entries after " + std::to_string(reached) + " were added outside the store");
+    return report;
+  }
+  if (next_cp < cps.size()) {
+    report.problem = problem(
+        cps[next_cp]->seq, TamperKind::rolled_back,
+        "the log ends at entry " + std::to_string(last) + " but a checkpoint signed entry " +
+            std::to_string(cps[next_cp]->seq) + ": an older copy of the store was put back");
+    return report;
+  }
+  return report;
+}
+
+}  // namespace amanah::detail::audit
