@@ -27,6 +27,7 @@
 #include <amanah/policy.hpp>
 #include <amanah/record.hpp>
 
+#include "audit/alerts.hpp"
 #include "audit/entry.hpp"
 #include "db/db.hpp"
 #include "keys/typed.hpp"
@@ -119,6 +120,10 @@ class Log {
   std::uint64_t checkpoint_every_;
   bool sync_reads_;
   bool log_reads_ = true;
+  AlertLimits alert_limits_;  // the options'; the manifest's fill the gaps
+  Alerts::Hook on_alert_;
+  Alerts alerts_;
+  std::shared_ptr<const Manifest> alerts_manifest_;  // whose [alerts] are configured (write lock)
 
   // Under the write lock: the head of the chain and the names cache.
   std::uint64_t seq_ = 0;
