@@ -110,7 +110,9 @@ class Log {
   void after_commit(const std::vector<Entry>& entries);  // checkpoint if due, alerts
   void checkpoint() noexcept;
   void migrate_access_log();
-  void require(const AccessContext& ctx, std::string_view what);  // read_audit, else denied
+  // read_audit on the store (queries.cpp); a denial is recorded (about `subject`) and thrown.
+  [[nodiscard]] Decision require(const AccessContext& ctx, std::string_view subject);
+  void flush_queue();  // writes the queue under the write lock: a query sees every access
 
   store::Core& core_;
   policy::Engine& policy_;
