@@ -131,9 +131,8 @@ class Log {
   std::uint64_t seq_ = 0;
   Hash chain_{};
   std::uint64_t checkpointed_ = 0;  // seq of the last checkpoint made by this instance
-  std::atomic<std::uint64_t> written_{0};
-  std::chrono::steady_clock::time_point
-      last_sync_{};  // of the last synced commit  // seq_ as of the last commit, for any thread
+  std::chrono::steady_clock::time_point last_sync_{};  // of the last synced commit
+  std::atomic<std::uint64_t> written_{0};              // seq_ as of the last commit, for any thread
   std::unordered_map<std::string, std::int64_t> names_;
 
   mutable std::mutex queue_mu_;
