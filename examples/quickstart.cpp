@@ -3,6 +3,8 @@
 //   AMANAH_PASSPHRASE='correct horse battery staple' ./quickstart customers.amanah [privacy.toml]
 //
 // It grows as amanah does: export and erasure come in later releases.
+// Beside the store directory it keeps the demo's audit signing key (<dir>.audit-key) and the
+// log's signed checkpoints (<dir>.checkpoints).
 #include <amanah/amanah.hpp>
 
 #include <cstdlib>
@@ -21,6 +23,33 @@ std::unique_ptr<amanah::KeyProvider> demo_key() {
                "  !!! built-in demo passphrase that anyone can read in this source file.\n"
                "  !!! Set AMANAH_PASSPHRASE for anything that holds real customer data.\n\n";
   return amanah::passphrase_key(amanah::SecretBytes::from_string("amanah-demo-passphrase"));
+}
+
+// The audit signing key signs the log's checkpoints. It is the application's, kept apart from the
+// store like an unlock key; this demo keeps it in a file beside the store directory.
+amanah::AuditSigningKey audit_key(const std::filesystem::path& file) {
+  if (std::filesystem::exists(file))
+    return amanah::AuditSigningKey(amanah::SecretBytes::from_file(file));
+  auto key = amanah::generate_audit_key();
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  std::filesystem::permissions(
+      file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  out.write(reinterpret_cast<const char*>(key.private_key().data()),
+            static_cast<std::streamsize>(key.private_key().size()));
+  return key;
+}
+
+void show_trail(amanah::CustomerStore& store, const amanah::AccessContext& dpo,
+                const amanah::CustomerId& id) {
+  std::cout << "who touched this customer, and why (the audit trail, as the DPO sees it):\n";
+  for (const amanah::AuditEntry& e : store.audit().trail(dpo, id)) {
+    std::string fields;
+    for (const auto& f : e.fields)
+      fields += (fields.empty() ? "" : ",") + f;
+    std::cout << "  #" << e.seq << " " << e.actor << " " << e.action << " (" << e.purpose << ")"
+              << (e.allowed ? "" : " DENIED") << (fields.empty() ? "" : " fields " + fields)
+              << "\n";
+  }
 }
 
 void show_manifest(const amanah::Manifest& m) {
@@ -81,8 +110,16 @@ int main(int argc, char** argv) {
     auto key = demo_key();
     const bool exists = std::filesystem::exists(dir / "keyslots");
     if (!exists && dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path());
-    auto store = exists ? amanah::CustomerStore::open(dir, *key, manifest)
-                        : amanah::CustomerStore::create(dir, *key, manifest);
+    // Checkpoints of the audit log go to a file outside the store: putting back an older copy
+    // of the store cannot take them back with it.
+    const auto signer = audit_key(dir.string() + ".audit-key");
+    const std::filesystem::path checkpoints = dir.string() + ".checkpoints";
+    const amanah::AuditOptions audit{
+        .signing_key = &signer,
+        .sink = std::make_shared<amanah::FileCheckpointSink>(checkpoints),
+        .checkpoint_every = 20};
+    auto store = exists ? amanah::CustomerStore::open(dir, *key, manifest, {.audit = audit})
+                        : amanah::CustomerStore::create(dir, *key, manifest, {.audit = audit});
     std::cout << (exists ? "opened" : "created") << " store " << store.store_id() << " at "
               << store.path().string() << "\n";
 
@@ -91,6 +128,7 @@ int main(int argc, char** argv) {
         .actor = "agent-17", .roles = {"support"}, .purpose = "service"};
     const amanah::AccessContext marketing{
         .actor = "campaign-svc", .roles = {"marketing"}, .purpose = "marketing"};
+    const amanah::AccessContext dpo{.actor = "dpo-ani", .roles = {"dpo"}, .purpose = "service"};
 
     if (store.size() == 0) {
       std::vector<amanah::Warning> warnings;
@@ -149,6 +187,10 @@ int main(int argc, char** argv) {
                   << e.decision().explain() << "\n";
       }
     }
+
+    if (!hits.empty()) show_trail(store, dpo, hits.front());
+    const auto report = store.audit().verify(amanah::FileCheckpointSink::read(checkpoints));
+    std::cout << report.explain() << "\n";
 
     try {
       (void)store.insert(support, {{"shoe_size", "42"}});

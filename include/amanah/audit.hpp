@@ -160,7 +160,8 @@ struct AMANAH_EXPORT AuditEntry {
   std::vector<std::string> rules{};  // the deciding rule ids
 };
 
-// Entries streamed in sequence order, in batches. The store must outlive the range.
+// Entries streamed in time order (entries of the same second in sequence order), in batches: those
+// recorded before the query began. The store must outlive the range.
 class AMANAH_EXPORT AuditEntries {
  public:
   class AMANAH_EXPORT iterator {

@@ -61,7 +61,9 @@ Log::Log(store::Core& core, policy::Engine& policy, const AuditOptions& options)
       key_(core.keys().audit()),
       sink_(options.sink),
       checkpoint_every_(options.checkpoint_every == 0 ? 1 : options.checkpoint_every),
-      sync_reads_(options.sync_reads) {
+      sync_reads_(options.sync_reads),
+      alert_limits_(options.alerts),
+      on_alert_(options.on_alert) {
   if (options.signing_key != nullptr) {
     if (!sink_)
       throw Error(ErrorCode::InvalidArgument,
@@ -240,8 +242,18 @@ void Log::append(db::Transaction& tx, std::vector<Entry>& entries) {
 }
 
 void Log::after_commit(const std::vector<Entry>& entries) {
-  (void)entries;
   if (seq_ - checkpointed_ >= checkpoint_every_) checkpoint();
+  if (!on_alert_) return;
+  if (auto m = core_.manifest(); m != alerts_manifest_) {
+    alerts_.configure(m ? m->alerts() : AlertLimits{}, alert_limits_, on_alert_);
+    alerts_manifest_ = std::move(m);
+  }
+  for (const Entry& e : entries)
+    alerts_.observe({.at = e.at,
+                     .actor = e.actor,
+                     .action = e.action,
+                     .subject = e.subject,
+                     .allowed = e.allowed});
 }
 
 void Log::checkpoint() noexcept {
@@ -351,6 +363,8 @@ void Log::close() noexcept {
     // Closing with a database that refuses writes: the queued entries are lost.
   }
   checkpoint();
+  alerts_.stop();
+  alerts_manifest_.reset();
   key_ = {};
   signing_.reset();
 }

@@ -27,6 +27,7 @@
 #include <amanah/policy.hpp>
 #include <amanah/record.hpp>
 
+#include "audit/alerts.hpp"
 #include "audit/entry.hpp"
 #include "db/db.hpp"
 #include "keys/typed.hpp"
@@ -109,7 +110,9 @@ class Log {
   void after_commit(const std::vector<Entry>& entries);  // checkpoint if due, alerts
   void checkpoint() noexcept;
   void migrate_access_log();
-  void require(const AccessContext& ctx, std::string_view what);  // read_audit, else denied
+  // read_audit on the store (queries.cpp); a denial is recorded (about `subject`) and thrown.
+  [[nodiscard]] Decision require(const AccessContext& ctx, std::string_view subject);
+  void flush_queue();  // writes the queue under the write lock: a query sees every access
 
   store::Core& core_;
   policy::Engine& policy_;
@@ -119,14 +122,17 @@ class Log {
   std::uint64_t checkpoint_every_;
   bool sync_reads_;
   bool log_reads_ = true;
+  AlertLimits alert_limits_;  // the options'; the manifest's fill the gaps
+  Alerts::Hook on_alert_;
+  Alerts alerts_;
+  std::shared_ptr<const Manifest> alerts_manifest_;  // whose [alerts] are configured (write lock)
 
   // Under the write lock: the head of the chain and the names cache.
   std::uint64_t seq_ = 0;
   Hash chain_{};
   std::uint64_t checkpointed_ = 0;  // seq of the last checkpoint made by this instance
-  std::atomic<std::uint64_t> written_{0};
-  std::chrono::steady_clock::time_point
-      last_sync_{};  // of the last synced commit  // seq_ as of the last commit, for any thread
+  std::chrono::steady_clock::time_point last_sync_{};  // of the last synced commit
+  std::atomic<std::uint64_t> written_{0};              // seq_ as of the last commit, for any thread
   std::unordered_map<std::string, std::int64_t> names_;
 
   mutable std::mutex queue_mu_;

@@ -62,6 +62,11 @@ roles = ["dpo"]
 mask = "none"
 
 [[permit]]
+id = "dpo-reads-audit"
+roles = ["dpo"]
+actions = ["read_audit"]
+
+[[permit]]
 id = "break-glass"
 roles = ["break_glass"]
 actions = ["read"]
