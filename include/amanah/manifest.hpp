@@ -135,6 +135,8 @@ class AMANAH_EXPORT Manifest {
   [[nodiscard]] const std::vector<Role>& roles() const noexcept { return roles_; }
   [[nodiscard]] const std::vector<Rule>& rules() const noexcept { return rules_; }
   [[nodiscard]] const std::vector<RetentionRule>& retention() const noexcept { return retention_; }
+  // The [alerts] section: all limits empty when it is absent.
+  [[nodiscard]] const AlertLimits& alerts() const noexcept { return alerts_; }
 
   // nullptr when not declared.
   [[nodiscard]] const Purpose* purpose(std::string_view id) const noexcept;
@@ -156,6 +158,7 @@ class AMANAH_EXPORT Manifest {
   std::vector<Role> roles_{};
   std::vector<Rule> rules_{};
   std::vector<RetentionRule> retention_{};
+  AlertLimits alerts_{};
 };
 
 // Builds the same model in C++. build() validates and throws Error(InvalidManifest).
@@ -169,6 +172,7 @@ class AMANAH_EXPORT Manifest::Builder {
   Builder& forbid(Rule rule);  // rule.forbid is set to true
   Builder& retention(Category category, std::string keep,
                      std::optional<LegalBasis> basis = std::nullopt);
+  Builder& alerts(AlertLimits limits);  // each set limit 1..1'000'000'000
   [[nodiscard]] Manifest build() const;
 
  private:

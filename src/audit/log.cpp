@@ -269,7 +269,10 @@ void Log::record_write(db::Transaction& tx, const AccessContext& ctx, std::strin
                   std::make_move_iterator(entries->begin() + static_cast<std::ptrdiff_t>(queued)));
   });
   append(tx, *entries);
-  tx.on_commit([this, entries] { after_commit(*entries); });
+  tx.on_commit([this, entries] {
+    last_sync_ = std::chrono::steady_clock::now();  // a write's commit syncs
+    after_commit(*entries);
+  });
 }
 
 void Log::record_read(const AccessContext& ctx, std::string_view subject, std::string_view fields,
@@ -300,14 +303,20 @@ void Log::enqueue(Entry e) {
   std::size_t queued = 0;
   {
     std::lock_guard g(queue_mu_);
-    queue_.push_back(std::move(e));
-    queued = queue_.size();
+    if (queue_.size() < kQueueLimit) {
+      queue_.push_back(std::move(e));
+      queued = queue_.size();
+    }
   }
-  if (queued < kReadBatch) return;
-  std::unique_lock w(core_.write_mu, std::try_to_lock);
-  if (!w.owns_lock()) {
-    if (queued < kQueueLimit) return;  // the writer writes them with its change
+  if (queued != 0 && queued < kReadBatch) return;
+  std::unique_lock w(core_.write_mu, std::defer_lock);
+  if (queued != 0) {
+    if (!w.try_lock()) return;  // the writer writes them with its change
+  } else {
+    // The queue is full: never more than kQueueLimit entries wait; this one waits for the writer.
     w.lock();
+    std::lock_guard g(queue_mu_);
+    queue_.push_back(std::move(e));
   }
   if (core_.is_open()) write_queue(false);
 }
@@ -318,12 +327,16 @@ void Log::write_queue(bool sync) {
   try {
     db::Connection& c = core_.data_writer();
     // A checkpoint may only sign entries that are on disk: the batch that completes one syncs.
+    // And at least once a second one does, so a power loss takes at most a second of entries.
     const bool due = seq_ + entries.size() - checkpointed_ >= checkpoint_every_ && signing_;
+    const auto now = std::chrono::steady_clock::now();
+    const bool stale = now - last_sync_ >= kSyncEvery;
     std::optional<UnsyncedCommits> unsynced;
-    if (!sync && !due) unsynced.emplace(c);
+    if (!sync && !due && !stale) unsynced.emplace(c);
     db::Transaction tx(c);
     append(tx, entries);
     tx.commit();
+    if (!unsynced) last_sync_ = now;
   } catch (...) {
     std::lock_guard g(queue_mu_);
     queue_.insert(queue_.begin(), std::make_move_iterator(entries.begin()),

@@ -1,16 +1,18 @@
 // The audit service: appends entries to the hash-chained `audit_log` (entry.hpp), makes signed
 // checkpoints, feeds the alert counters, verifies the chain and answers the queries.
 //
-// Writes are recorded in the transaction of the change. Reads and denials are queued and written
-// in batches: with the next write, at close, and when kReadBatch are queued and the writer is free
-// (past kQueueLimit a reader waits for the writer). A batch of reads alone commits without a sync
-// of its own (it reaches the disk with the next synced commit or a WAL checkpoint). So a process
-// crash loses at most the entries still queued (fewer than kQueueLimit), a power loss also the
-// batches committed since the last synced commit. With AuditOptions::sync_reads each read is
-// committed with a sync before it returns.
+// Writes are recorded in the transaction of the change. Reads, denials and queries are queued and
+// written in batches: with the next write, at close, before a query, and when kReadBatch are
+// queued and the writer is free. At most kQueueLimit entries are ever queued: past that, the
+// caller waits for the writer and writes them. A batch commits without a sync of its own unless
+// the last synced commit is older than kSyncEvery (or the batch completes a checkpoint). So a
+// process crash loses at most the entries still queued (at most kQueueLimit = 1,024), and a power
+// loss also the batches committed in the last kSyncEvery (one second). With
+// AuditOptions::sync_reads each read is committed with a sync before it returns.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -46,6 +48,7 @@ class Log {
  public:
   static constexpr std::size_t kReadBatch = 256;
   static constexpr std::size_t kQueueLimit = 4 * kReadBatch;
+  static constexpr std::chrono::seconds kSyncEvery{1};
 
   // Opens the log: reads its head, and moves the rows of a pre-audit store's access log into the
   // chain. `options` are the store's (the signing key is copied).
@@ -125,8 +128,10 @@ class Log {
   // Under the write lock: the head of the chain and the names cache.
   std::uint64_t seq_ = 0;
   Hash chain_{};
-  std::uint64_t checkpointed_ = 0;         // seq of the last checkpoint made by this instance
-  std::atomic<std::uint64_t> written_{0};  // seq_ as of the last commit, for any thread
+  std::uint64_t checkpointed_ = 0;  // seq of the last checkpoint made by this instance
+  std::atomic<std::uint64_t> written_{0};
+  std::chrono::steady_clock::time_point
+      last_sync_{};  // of the last synced commit  // seq_ as of the last commit, for any thread
   std::unordered_map<std::string, std::int64_t> names_;
 
   mutable std::mutex queue_mu_;

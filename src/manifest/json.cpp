@@ -1,8 +1,12 @@
 // The canonical JSON form kept inside a store: every key always present, keys sorted (nlohmann's
-// default object is a std::map), lists in model order, compact. Read back strictly.
+// default object is a std::map), lists in model order, compact. Read back strictly. One
+// exception: "alerts" is left out while every limit is empty, so a manifest stored before alerts
+// existed reads back and writes out byte for byte as it was; when present it holds all three
+// limits (null for an empty one).
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,13 +42,16 @@ std::string at(const std::string& path, std::size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
 
-// An object with exactly these keys.
+// An object with exactly these keys, and perhaps some of `optional`.
 const json& object(const json& j, const std::string& path,
-                   std::initializer_list<std::string_view> keys) {
+                   std::initializer_list<std::string_view> keys,
+                   std::initializer_list<std::string_view> optional = {}) {
   if (!j.is_object()) bad(path, "expected an object");
   for (const auto& [k, v] : j.items()) {
     bool known = false;
     for (auto key : keys)
+      known = known || k == key;
+    for (auto key : optional)
       known = known || k == key;
     if (!known) bad(at(path, key_text(k)), "unknown key");
   }
@@ -94,6 +101,13 @@ std::optional<E> optional_enum(const json& j, const std::string& path,
                                std::optional<E> (*parse)(std::string_view)) {
   if (j.is_null()) return std::nullopt;
   return enum_of(j, path, parse);
+}
+
+// An alert limit: null when empty; the range is the validator's.
+std::optional<std::uint64_t> limit(const json& j, const std::string& path) {
+  if (j.is_null()) return std::nullopt;
+  if (!j.is_number_unsigned()) bad(path, "expected null or an integer between 1 and 1000000000");
+  return j.get<std::uint64_t>();
 }
 
 template <class E>
@@ -153,6 +167,14 @@ std::string write_json(const Manifest& m) {
          {"keep", r.keep},
          {"basis", r.basis ? json(std::string(to_string(*r.basis))) : json(nullptr)}});
   j["retention"] = std::move(retention);
+  if (m.alerts() != AlertLimits{}) {
+    json alerts = json::object();
+    for (const AlertKey& key : kAlertKeys) {
+      const auto& v = m.alerts().*key.limit;
+      alerts[std::string(key.name)] = v ? json(*v) : json(nullptr);
+    }
+    j["alerts"] = std::move(alerts);
+  }
   return j.dump();
 }
 
@@ -165,7 +187,8 @@ Data read_json(std::string_view text) {
     bad({}, "not valid JSON (at byte " + std::to_string(e.byte) + ")");
   }
   const std::string root;
-  object(j, root, {"format", "store_name", "purposes", "fields", "roles", "rules", "retention"});
+  object(j, root, {"format", "store_name", "purposes", "fields", "roles", "rules", "retention"},
+         {"alerts"});
   if (!j["format"].is_number_integer() || j["format"].get<std::int64_t>() != kFormat)
     bad("format", "unsupported manifest format");
 
@@ -239,6 +262,13 @@ Data read_json(std::string_view text) {
     d.retention.push_back(RetentionRule{enum_of(r["category"], path + ".category", parse_category),
                                         string(r["keep"], path + ".keep"),
                                         optional_enum(r["basis"], path + ".basis", parse_basis)});
+  }
+
+  if (j.contains("alerts")) {
+    const auto& a =
+        object(j["alerts"], "alerts", {kAlertKeys[0].name, kAlertKeys[1].name, kAlertKeys[2].name});
+    for (const AlertKey& key : kAlertKeys)
+      d.alerts.*key.limit = limit(a[std::string(key.name)], at("alerts", key.name));
   }
 
   validate_or_throw(d, kJsonSource);

@@ -159,9 +159,9 @@ std::optional<Mask> parse_mask(std::string_view s) {
 
 std::optional<Action> parse_action(std::string_view s) {
   using enum Action;
-  return parse_name(
-      std::array{read, create, update, erase, export_data, manage_consent, manage_manifest, read_audit},
-      s);
+  return parse_name(std::array{read, create, update, erase, export_data, manage_consent,
+                               manage_manifest, read_audit},
+                    s);
 }
 
 std::string key_text(std::string_view key) {
@@ -257,7 +257,8 @@ const Role* Manifest::role(std::string_view id) const noexcept {
 bool operator==(const Manifest& a, const Manifest& b) {
   return a.store_name_ == b.store_name_ && same_all(a.purposes_, b.purposes_) &&
          same_all(a.fields_, b.fields_) && same_all(a.roles_, b.roles_) &&
-         same_all(a.rules_, b.rules_) && same_all(a.retention_, b.retention_);
+         same_all(a.rules_, b.rules_) && same_all(a.retention_, b.retention_) &&
+         a.alerts_ == b.alerts_;
 }
 
 Manifest Manifest::from_file(const std::filesystem::path& path) {
@@ -285,6 +286,7 @@ Manifest Manifest::from_toml(std::string_view toml, std::string_view source) {
   m.roles_ = std::move(d.roles);
   m.rules_ = std::move(d.rules);
   m.retention_ = std::move(d.retention);
+  m.alerts_ = d.alerts;
   return m;
 }
 
@@ -301,6 +303,7 @@ Manifest Manifest::from_json(std::string_view json) {
   m.roles_ = std::move(d.roles);
   m.rules_ = std::move(d.rules);
   m.retention_ = std::move(d.retention);
+  m.alerts_ = d.alerts;
   return m;
 }
 
@@ -347,9 +350,14 @@ Manifest::Builder& Manifest::Builder::retention(Category category, std::string k
   return *this;
 }
 
+Manifest::Builder& Manifest::Builder::alerts(AlertLimits limits) {
+  m_.alerts_ = limits;
+  return *this;
+}
+
 Manifest Manifest::Builder::build() const {
-  dm::Data d{m_.store_name_, m_.purposes_,  m_.fields_,        m_.roles_,
-             m_.rules_,      m_.retention_, !m_.roles_.empty()};
+  dm::Data d{m_.store_name_, m_.purposes_,  m_.fields_, m_.roles_,
+             m_.rules_,      m_.retention_, m_.alerts_, !m_.roles_.empty()};
   dm::validate_or_throw(d, dm::kBuilderSource);
   Manifest m;
   m.store_name_ = std::move(d.store_name);
@@ -358,6 +366,7 @@ Manifest Manifest::Builder::build() const {
   m.roles_ = std::move(d.roles);
   m.rules_ = std::move(d.rules);
   m.retention_ = std::move(d.retention);
+  m.alerts_ = d.alerts;
   return m;
 }
 

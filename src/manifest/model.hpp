@@ -1,7 +1,9 @@
 // Internals shared by the manifest's TOML reader, JSON codec, builder and validator.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,9 +25,24 @@ struct Data {
   std::vector<Role> roles;
   std::vector<Rule> rules;
   std::vector<RetentionRule> retention;
+  AlertLimits alerts;
   // Whether a roles section exists; without one, the roles named by rules are the declared set.
   bool roles_declared = false;
 };
+
+// An alert limit is 1..kMaxAlertLimit (an empty one raises no alert).
+inline constexpr std::uint64_t kMaxAlertLimit = 1'000'000'000;
+inline constexpr std::string_view kAlertLimitRule = "must be an integer between 1 and 1000000000";
+// The [alerts] keys, in the order the validator reports them (the JSON codec sorts its keys).
+struct AlertKey {
+  std::string_view name;
+  std::optional<std::uint64_t> AlertLimits::*limit;
+};
+inline constexpr std::array<AlertKey, 3> kAlertKeys{{
+    {"subjects_read_per_minute", &AlertLimits::subjects_read_per_minute},
+    {"exports_per_hour", &AlertLimits::exports_per_hour},
+    {"denials_per_minute", &AlertLimits::denials_per_minute},
+}};
 
 // One validation problem: a key path ("fields.email.unique") and what is wrong, never a value.
 struct Problem {

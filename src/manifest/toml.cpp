@@ -72,7 +72,7 @@ std::vector<Entry> ordered(const toml::table& t) {
   return out;
 }
 
-enum class Section { store, purposes, fields, roles, retention, permit, forbid };
+enum class Section { store, purposes, fields, roles, retention, alerts, permit, forbid };
 
 // One unit of work: a second-level entry ([fields.email], ...) or a rule table.
 struct Item {
@@ -103,6 +103,8 @@ class Reader {
         data_.roles_declared = true;
       } else if (name == "retention") {
         section = Section::retention;
+      } else if (name == "alerts") {
+        section = Section::alerts;
       } else if (name == "permit" || name == "forbid") {
         const auto* arr = node->as_array();
         if (!arr) fail_at(at(*node, *key), name, "expected an array of tables ([[" + name + "]])");
@@ -186,6 +188,8 @@ class Reader {
         return read_role(item);
       case Section::retention:
         return read_retention(item);
+      case Section::alerts:
+        return read_alert(item);
       case Section::permit:
       case Section::forbid:
         return read_rule(item);
@@ -382,6 +386,22 @@ class Reader {
       fail_at(item.pos, path, "expected a duration string or a table with keep and basis");
     }
     data_.retention.push_back(std::move(r));
+  }
+
+  // `subjects_read_per_minute = 100`: the range is the validator's; a negative integer has no
+  // place in the model, so it is refused here with the same words.
+  void read_alert(const Item& item) {
+    const std::string name(item.key->str());
+    const auto path = "alerts." + key_text(name);
+    const auto key = std::find_if(kAlertKeys.begin(), kAlertKeys.end(),
+                                  [&](const AlertKey& k) { return k.name == name; });
+    if (key == kAlertKeys.end()) fail_at(item.pos, path, "unknown key");
+    const Pos pos = pos_of(item.node->source());
+    const auto* v = item.node->as_integer();
+    if (!v) fail_at(pos, path, "expected an integer");
+    if (v->get() < 0) fail_at(pos, path, kAlertLimitRule);
+    note(path, pos);
+    data_.alerts.*(key->limit) = static_cast<std::uint64_t>(v->get());
   }
 
   void read_rule(const Item& item) {

@@ -88,6 +88,7 @@ class Checker {
     fields();
     retention();
     rules();
+    alerts();
     return std::move(out_);
   }
 
@@ -199,6 +200,14 @@ class Checker {
         bad(path + ".mask", "forbid rules take no mask");
       else if (r.mask && !known(*r.mask, parse_mask))
         bad(path + ".mask", "unknown mask");
+    }
+  }
+
+  void alerts() {
+    for (const AlertKey& key : kAlertKeys) {
+      const auto& limit = d_.alerts.*key.limit;
+      if (limit && (*limit < 1 || *limit > kMaxAlertLimit))
+        bad("alerts." + std::string(key.name), kAlertLimitRule);
     }
   }
 

@@ -11,6 +11,7 @@
 #include "support.hpp"
 
 using amanah::Action;
+using amanah::AlertLimits;
 using amanah::Category;
 using amanah::ErrorCode;
 using amanah::Field;
@@ -562,6 +563,8 @@ TEST_CASE("to_string gives the names used in TOML", "[manifest]") {
   CHECK(amanah::to_string(Mask::nullify) == "nullify");
   CHECK(amanah::to_string(Action::export_data) == "export");
   CHECK(amanah::to_string(Action::erase) == "erase");
+  CHECK(amanah::to_string(Action::manage_manifest) == "manage_manifest");
+  CHECK(amanah::to_string(Action::read_audit) == "read_audit");
 }
 
 TEST_CASE("roles: the [roles] section when present, else the roles rules name", "[manifest]") {
@@ -834,6 +837,12 @@ purposes = ["service"]
                                     "[[permit]]\nid = \"a\"\nfields = [\"email\"]\nmask = "
                                     "\"hash\"\nactions = [\"read\", \"create\", \"update\", "
                                     "\"erase\", \"export\"]\n"));
+  const auto store_actions = Manifest::from_toml(
+      "[[permit]]\nid = \"a\"\nactions = [\"manage_consent\", \"manage_manifest\", "
+      "\"read_audit\"]\n");
+  CHECK(store_actions.rules()[0].actions ==
+        std::vector<Action>{Action::manage_consent, Action::manage_manifest, Action::read_audit});
+  CHECK(Manifest::from_json(store_actions.to_json()) == store_actions);
   CHECK_THAT(builder_error(Manifest::builder().forbid({.id = "a", .mask = Mask::redact})),
              ContainsSubstring("<builder>: forbid[0].mask: forbid rules take no mask"));
   CHECK_THAT(builder_error(Manifest::builder().permit({.id = "a"}).forbid({.id = "a"})),
@@ -923,5 +932,166 @@ TEST_CASE("no mutation of a manifest leaks a planted value into an error", "[man
       CHECK(e.code() == ErrorCode::InvalidManifest);
       CHECK_THAT(e.what(), !ContainsSubstring("planted"));  // not even a cut-off part
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// [alerts]
+
+TEST_CASE("[alerts] parses into the alert limits; absent, every limit is empty", "[manifest]") {
+  const auto m = Manifest::from_toml(std::string(kDesignExample) + R"(
+[alerts]
+subjects_read_per_minute = 100
+exports_per_hour = 5
+denials_per_minute = 20
+)");
+  CHECK(m.alerts().subjects_read_per_minute == 100u);
+  CHECK(m.alerts().exports_per_hour == 5u);
+  CHECK(m.alerts().denials_per_minute == 20u);
+
+  const auto partial = Manifest::from_toml("[alerts]\nexports_per_hour = 1000000000\n");
+  CHECK_FALSE(partial.alerts().subjects_read_per_minute.has_value());
+  CHECK(partial.alerts().exports_per_hour == 1'000'000'000u);
+  CHECK_FALSE(partial.alerts().denials_per_minute.has_value());
+
+  CHECK(Manifest::from_toml(kDesignExample).alerts() == AlertLimits{});
+  CHECK(Manifest::from_toml(kFull).alerts() == AlertLimits{});
+  CHECK(Manifest{}.alerts() == AlertLimits{});
+  CHECK(Manifest::from_toml("[alerts]\n").alerts() == AlertLimits{});
+  CHECK(Manifest::from_toml("[alerts]\n") == Manifest{});
+  // Inline, and anywhere in the document.
+  CHECK(Manifest::from_toml("alerts = { denials_per_minute = 1 }\n[store]\nname = \"x\"\n")
+            .alerts()
+            .denials_per_minute == 1u);
+}
+
+TEST_CASE("the builder sets alerts like [alerts]; == sees them", "[manifest]") {
+  const AlertLimits limits{.subjects_read_per_minute = 100, .denials_per_minute = 20};
+  const auto built = Manifest::builder().name("x").alerts(limits).build();
+  CHECK(built.alerts() == limits);
+  const auto parsed = Manifest::from_toml(
+      "[store]\nname = \"x\"\n[alerts]\ndenials_per_minute = 20\nsubjects_read_per_minute = 100\n");
+  CHECK(built == parsed);
+  CHECK(built.to_json() == parsed.to_json());
+  CHECK_FALSE(built == Manifest::builder().name("x").build());
+  CHECK_FALSE(built == Manifest::builder()
+                           .name("x")
+                           .alerts({.subjects_read_per_minute = 100, .denials_per_minute = 21})
+                           .build());
+  CHECK_FALSE(built == Manifest::builder()
+                           .name("x")
+                           .alerts({.subjects_read_per_minute = 100,
+                                    .exports_per_hour = 1,
+                                    .denials_per_minute = 20})
+                           .build());
+  CHECK(Manifest::builder().alerts({}).build() == Manifest{});
+}
+
+TEST_CASE("alerts in the canonical JSON: present when set, absent (as before) when not",
+          "[manifest]") {
+  // A manifest stored before alerts existed reads back and writes out byte for byte.
+  constexpr std::string_view kStoredBefore =
+      R"({"fields":[],"format":1,"purposes":[{"basis":"contract","description":"","id":"service"}],)"
+      R"("retention":[],"roles":[],"rules":[],"store_name":"x"})";
+  const auto before = Manifest::from_json(kStoredBefore);
+  CHECK(before.alerts() == AlertLimits{});
+  CHECK(before.to_json() == kStoredBefore);
+  CHECK(before == Manifest::builder().name("x").purpose("service", LegalBasis::contract).build());
+  for (const auto& m : {Manifest::from_toml(kDesignExample), Manifest::from_toml(kFull),
+                        full_by_builder(), Manifest{}})
+    CHECK_THAT(m.to_json(), !ContainsSubstring("alerts"));
+
+  const auto m = Manifest::builder().name("x").alerts({.exports_per_hour = 5}).build();
+  const std::string json = m.to_json();
+  CHECK_THAT(json, ContainsSubstring(R"("alerts":{"denials_per_minute":null,"exports_per_hour":5,)"
+                                     R"("subjects_read_per_minute":null})"));
+  const auto back = Manifest::from_json(json);
+  CHECK(back == m);
+  CHECK(back.alerts() == m.alerts());
+  CHECK(back.to_json() == json);
+  const auto all = Manifest::from_toml(
+      "[alerts]\nsubjects_read_per_minute = 1\nexports_per_hour = 2\ndenials_per_minute = 3\n");
+  CHECK(Manifest::from_json(all.to_json()) == all);
+  CHECK(Manifest::from_json(all.to_json()).to_json() == all.to_json());
+  // Every limit empty, written out by hand: read as none (and written back without it).
+  std::string empty_alerts(kStoredBefore);
+  empty_alerts.insert(1, R"("alerts":{"denials_per_minute":null,"exports_per_hour":null,)"
+                         R"("subjects_read_per_minute":null},)");
+  CHECK(Manifest::from_json(empty_alerts).to_json() == kStoredBefore);
+}
+
+TEST_CASE("alert limits are validated, by path and never by value", "[manifest]") {
+  SECTION("TOML") {
+    for (const char* bad : {"0", "-7731", "1000007731", "9223372036854775807"}) {
+      CAPTURE(bad);
+      const auto msg = error_of(std::string("[alerts]\nexports_per_hour = ") + bad + "\n");
+      CHECK_THAT(msg, ContainsSubstring(
+                          "privacy.toml:2:20: alerts.exports_per_hour: must be an integer between "
+                          "1 and 1000000000"));
+      CHECK_THAT(msg, !ContainsSubstring("7731"));
+      CHECK_THAT(msg, !ContainsSubstring("9223372036854775807"));
+    }
+    require_invalid_doc("[alerts]\ndenials_per_minute = \"planted-bad-7731\"\n", 2,
+                        "alerts.denials_per_minute");
+    require_invalid_doc("[alerts]\ndenials_per_minute = 1.5\n", 2, "alerts.denials_per_minute");
+    require_invalid_doc("[alerts]\ndenials_per_minute = true\n", 2, "alerts.denials_per_minute");
+    CHECK_THAT(error_of("[alerts]\nsubject_reads_per_minute = 1\n"),
+               ContainsSubstring("privacy.toml:2:1: alerts.subject_reads_per_minute: unknown key"));
+    CHECK_THAT(error_of("[alerts]\n\"planted-bad-7731 x\" = 1\n"),
+               ContainsSubstring("alerts.?: unknown key"));
+    CHECK_THAT(error_of("[alerts.denials_per_minute]\n"),
+               ContainsSubstring("alerts.denials_per_minute: expected an integer"));
+    CHECK_THAT(error_of("alerts = 5\n"),
+               ContainsSubstring("privacy.toml:1:10: alerts: expected a table"));
+    // The first problem in document order, whichever section it is in.
+    CHECK_THAT(error_of("[alerts]\nexports_per_hour = 0\n[[permit]]\nid = \"Bad Id\"\n"),
+               ContainsSubstring("privacy.toml:2:20: alerts.exports_per_hour"));
+    CHECK_THAT(error_of("[[permit]]\nid = \"Bad Id\"\n[alerts]\nexports_per_hour = 0\n"),
+               ContainsSubstring("privacy.toml:2:6: permit[0].id"));
+    CHECK_NOTHROW(Manifest::from_toml("[alerts]\nexports_per_hour = 1\n"));
+  }
+  SECTION("builder") {
+    CHECK_THAT(builder_error(Manifest::builder().alerts({.subjects_read_per_minute = 0})),
+               ContainsSubstring("<builder>: alerts.subjects_read_per_minute: must be an integer "
+                                 "between 1 and 1000000000"));
+    const auto msg = builder_error(Manifest::builder().alerts({.denials_per_minute = 1000007731}));
+    CHECK_THAT(msg, ContainsSubstring("<builder>: alerts.denials_per_minute: "));
+    CHECK_THAT(msg, !ContainsSubstring("7731"));
+    CHECK_NOTHROW(Manifest::builder().alerts({.denials_per_minute = 1'000'000'000}).build());
+  }
+  SECTION("JSON") {
+    const std::string good =
+        Manifest::builder().alerts({.subjects_read_per_minute = 100}).build().to_json();
+    auto message = [&](std::string_view from, std::string_view to) {
+      std::string json = good;
+      const auto at = json.find(from);
+      REQUIRE(at != std::string::npos);
+      json.replace(at, from.size(), to);
+      try {
+        (void)Manifest::from_json(json);
+      } catch (const amanah::Error& e) {
+        CHECK(e.code() == ErrorCode::InvalidManifest);
+        CHECK_THAT(e.what(), !ContainsSubstring("7731"));
+        return std::string(e.what());
+      }
+      FAIL("accepted");
+      return std::string{};
+    };
+    CHECK_THAT(message(":100}", ":0}"),
+               ContainsSubstring("<stored manifest>: alerts.subjects_read_per_minute: must be"));
+    CHECK_THAT(message(":100}", ":-7731}"),
+               ContainsSubstring("alerts.subjects_read_per_minute: expected null or an integer"));
+    CHECK_THAT(message(":100}", ":\"7731\"}"),
+               ContainsSubstring("alerts.subjects_read_per_minute: expected null or an integer"));
+    CHECK_THAT(message(":100}", ":77.31}"),
+               ContainsSubstring("alerts.subjects_read_per_minute: expected null or an integer"));
+    CHECK_THAT(message(":100}", ":100,\"extra\":1}"),
+               ContainsSubstring("alerts.extra: unknown key"));
+    CHECK_THAT(message("\"denials_per_minute\":null,", ""),
+               ContainsSubstring("alerts.denials_per_minute: required key is missing"));
+    CHECK_THAT(message("{\"denials_per_minute\":null,\"exports_per_hour\":null,"
+                       "\"subjects_read_per_minute\":100}",
+                       "[]"),
+               ContainsSubstring("alerts: expected an object"));
   }
 }

@@ -92,9 +92,9 @@ FieldDecision only(const Decision& d) {
   return fs[0];
 }
 
-constexpr std::array kActions{Action::read,           Action::create,      Action::update,
-                              Action::erase,          Action::export_data, Action::manage_consent,
-                              Action::manage_manifest};
+constexpr std::array kActions{
+    Action::read,        Action::create,         Action::update,          Action::erase,
+    Action::export_data, Action::manage_consent, Action::manage_manifest, Action::read_audit};
 constexpr std::array kMasks{Mask::none, Mask::last4,  Mask::first_last, Mask::year_only,
                             Mask::hash, Mask::redact, Mask::nullify};
 constexpr std::array kCategories{Category::identity, Category::contact,    Category::transaction,
