@@ -246,6 +246,7 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
     return report;
   }
   if (reached < last) {
+    report.entries = reached;  // the entries after it are the problem, however they chain
     report.problem =
         problem(reached + 1, TamperKind::inserted,
                 "entries after " + std::to_string(reached) + " were added outside the store");
