@@ -64,23 +64,8 @@ Log::Log(store::Core& core, policy::Engine& policy, const AuditOptions& options)
       sync_reads_(options.sync_reads),
       alert_limits_(options.alerts),
       on_alert_(options.on_alert) {
-  if (options.signing_key != nullptr) {
-    if (!sink_)
-      throw Error(ErrorCode::InvalidArgument,
-                  "an audit signing key needs a checkpoint sink (AuditOptions::sink)");
-    signing_.emplace(options.signing_key->clone());
-  }
-  if (sink_) {
-    if (const auto file = sink_->file()) {
-      // A copy of the store directory put back must not bring its own checkpoints with it.
-      const auto f = std::filesystem::weakly_canonical(std::filesystem::absolute(*file));
-      const auto d = std::filesystem::weakly_canonical(core_.dir());
-      const auto [end, _] = std::mismatch(d.begin(), d.end(), f.begin(), f.end());
-      if (end == d.end())
-        throw Error(ErrorCode::InvalidArgument,
-                    "the checkpoint file must be outside the store directory");
-    }
-  }
+  check_options(core_.dir(), options);
+  if (options.signing_key != nullptr) signing_.emplace(options.signing_key->clone());
   db::Connection& c = core_.data_writer();
   chain_ = genesis(core_.store_id());
   {
@@ -105,6 +90,23 @@ Log::Log(store::Core& core, policy::Engine& policy, const AuditOptions& options)
 }
 
 Log::~Log() = default;
+
+void Log::check_options(const std::filesystem::path& dir, const AuditOptions& options) {
+  if (options.signing_key != nullptr && !options.sink)
+    throw Error(ErrorCode::InvalidArgument,
+                "an audit signing key needs a checkpoint sink (AuditOptions::sink)");
+  if (options.sink) {
+    if (const auto file = options.sink->file()) {
+      // A copy of the store directory put back must not bring its own checkpoints with it.
+      const auto f = std::filesystem::weakly_canonical(std::filesystem::absolute(*file));
+      const auto d = std::filesystem::weakly_canonical(std::filesystem::absolute(dir));
+      const auto [end, _] = std::mismatch(d.begin(), d.end(), f.begin(), f.end());
+      if (end == d.end())
+        throw Error(ErrorCode::InvalidArgument,
+                    "the checkpoint file must be outside the store directory");
+    }
+  }
+}
 
 void Log::migrate_access_log() {
   db::Connection& c = core_.data_writer();

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,6 +54,10 @@ class Log {
   // Opens the log: reads its head, and moves the rows of a pre-audit store's access log into the
   // chain. `options` are the store's (the signing key is copied).
   Log(store::Core& core, policy::Engine& policy, const AuditOptions& options);
+  // InvalidArgument if `options` do not fit a store in `dir`: a signing key without a sink, or a
+  // sink file inside the directory. The constructor checks too; create() asks first, so that a
+  // refused option leaves no store behind.
+  static void check_options(const std::filesystem::path& dir, const AuditOptions& options);
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;
   ~Log();

@@ -227,8 +227,11 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
     previous = row.chain;
     ++report.entries;
     for (; next_cp < cps.size() && cps[next_cp]->seq <= seq; ++next_cp) {
-      if (cps[next_cp]->seq < seq) continue;  // checked before (a duplicate)
-      ++report.checkpoints;
+      if (cps[next_cp]->seq < seq) continue;  // cannot happen: each seq is visited in order
+      // The same checkpoint given twice counts once.
+      if (next_cp == 0 || cps[next_cp - 1]->seq != seq ||
+          cps[next_cp - 1]->head != cps[next_cp]->head)
+        ++report.checkpoints;
       if (cps[next_cp]->head != previous) {
         report.problem = problem(
             seq, TamperKind::rolled_back,
@@ -246,6 +249,7 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
     return report;
   }
   if (reached < last) {
+    report.entries = reached;  // the entries after it are the problem, however they chain
     report.problem =
         problem(reached + 1, TamperKind::inserted,
                 "entries after " + std::to_string(reached) + " were added outside the store");

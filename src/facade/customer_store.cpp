@@ -83,6 +83,7 @@ CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider&
   const fsys::path parent = dir.parent_path();
   if (!fsys::is_directory(parent, ec))
     throw Error(ErrorCode::NotFound, "parent directory " + parent.string() + " does not exist");
+  detail::audit::Log::check_options(dir, options.audit);  // refused before anything is made
 
   return CustomerStore(
       assemble(detail::store::Core::create(dir, key, manifest, options.label, options.clock),
