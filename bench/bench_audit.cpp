@@ -111,10 +111,11 @@ std::vector<amanah::CustomerId> load(amanah::CustomerStore& store, std::size_t f
   return ids;
 }
 
-// Reads until the read queue is empty (every entry written), so that no store is left with
-// entries to write when the program exits.
+// Reads, with read logging on, until the read queue is empty (every entry written), so that no
+// store is left with entries to write when the program exits.
 void drain(amanah::CustomerStore& store, const amanah::CustomerId& id) {
   auto& log = StoreAccess::audit_log(store);
+  log.set_log_reads(true);
   while (log.queued() != 0)
     benchmark::DoNotOptimize(store.get(kCtx, id, {"full_name"}));
 }
