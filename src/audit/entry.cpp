@@ -64,7 +64,32 @@ std::string header_bytes(const Entry& e) {
 }
 
 Hash leaf(const Entry& e, const Hash& payload_hash) {
-  return crypto::sha256(bytes(header_bytes(e)), payload_hash);
+  return leaf(e.seq, e.at, e.allowed, e.action, e.subject, payload_hash);
+}
+
+Hash leaf(std::uint64_t seq, std::int64_t at, bool allowed, std::string_view action,
+          std::string_view subject, const Hash& payload_hash) {
+  // header_bytes(), written into a buffer on the stack.
+  if (action.size() > 255 || subject.size() > 255)
+    throw Error(ErrorCode::Internal, "audit header part longer than 255 bytes");
+  std::array<std::byte, 1 + 8 + 8 + 1 + 1 + 255 + 1 + 255 + 32> buf;
+  std::size_t n = 0;
+  auto put = [&](std::uint64_t v, int bytes) {
+    for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8)
+      buf[n++] = static_cast<std::byte>((v >> shift) & 0xff);
+  };
+  auto put_text = [&](std::string_view t) {
+    put(t.size(), 1);
+    for (char c : t)
+      buf[n++] = static_cast<std::byte>(c);
+  };
+  put(static_cast<std::uint64_t>(kVersion), 1);
+  put(seq, 8);
+  put(static_cast<std::uint64_t>(at), 8);
+  put(allowed ? 1 : 0, 1);
+  put_text(action);
+  put_text(subject);
+  return crypto::sha256(std::span<const std::byte>(buf.data(), n), payload_hash);
 }
 
 Hash leaf(const Entry& e) {

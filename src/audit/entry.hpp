@@ -40,6 +40,9 @@ struct Entry {
 
 // leaf = SHA-256(header ‖ payload_hash)
 [[nodiscard]] Hash leaf(const Entry& e, const Hash& payload_hash);
+// The same from the header's parts, with no allocation (verify() calls it for every entry).
+[[nodiscard]] Hash leaf(std::uint64_t seq, std::int64_t at, bool allowed, std::string_view action,
+                        std::string_view subject, const Hash& payload_hash);
 [[nodiscard]] Hash leaf(const Entry& e);  // payload hashed here
 // chain_i = SHA-256(previous ‖ leaf)
 [[nodiscard]] Hash link(const Hash& previous, const Hash& leaf);

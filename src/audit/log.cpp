@@ -197,6 +197,17 @@ std::int64_t Log::name_id(db::Connection& c, std::string_view name) {
   return id;
 }
 
+const Log::Payload& Log::payload(db::Connection& c, const Entry& e) {
+  // A service asks the same questions over and over: one lookup instead of a hash and five.
+  std::string bytes = payload_bytes(e);
+  if (auto it = payloads_.find(bytes); it != payloads_.end()) return it->second;
+  Payload p{.hash = crypto::sha256(crypto::as_bytes(bytes), {}),
+            .ids = {name_id(c, e.actor), name_id(c, e.roles), name_id(c, e.purpose),
+                    name_id(c, e.fields), name_id(c, e.rules)}};
+  if (payloads_.size() >= kNamesCached) payloads_.clear();
+  return payloads_.emplace(std::move(bytes), p).first->second;
+}
+
 void Log::append(db::Transaction& tx, std::vector<Entry>& entries) {
   if (entries.empty()) return;
   db::Connection& c = tx.connection();
@@ -208,13 +219,15 @@ void Log::append(db::Transaction& tx, std::vector<Entry>& entries) {
     seq_ = seq_before;
     chain_ = chain_before;
     names_.clear();
+    payloads_.clear();
   });
   auto ins = c.cached(
       "INSERT INTO audit_log(seq, at, action, allowed, subject, actor, roles, purpose, fields, "
       "rules, chain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   for (Entry& e : entries) {
     e.seq = seq_ + 1;
-    const Hash next = link(chain_, leaf(e));
+    const Payload& p = payload(c, e);
+    const Hash next = link(chain_, leaf(e, p.hash));
     ins->reset();
     ins->bind(1, static_cast<std::int64_t>(e.seq))
         .bind(2, e.at)
@@ -224,12 +237,9 @@ void Log::append(db::Transaction& tx, std::vector<Entry>& entries) {
       ins->bind_null(5);
     else
       ins->bind(5, blob(e.subject));
-    ins->bind(6, name_id(c, e.actor))
-        .bind(7, name_id(c, e.roles))
-        .bind(8, name_id(c, e.purpose))
-        .bind(9, name_id(c, e.fields))
-        .bind(10, name_id(c, e.rules))
-        .bind(11, as_span(next));
+    for (int i = 0; i < 5; ++i)
+      ins->bind(6 + i, p.ids[i]);
+    ins->bind(11, as_span(next));
     ins->run();
     seq_ = e.seq;
     chain_ = next;

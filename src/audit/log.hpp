@@ -112,6 +112,12 @@ class Log {
   // Appends entries in `tx` (write lock held): seq, chain, names, the head row.
   void append(db::Transaction& tx, std::vector<Entry>& entries);
   [[nodiscard]] std::int64_t name_id(db::Connection& c, std::string_view name);
+  // An entry's payload: its hash and the ids of its five names (cached by its bytes).
+  struct Payload {
+    Hash hash;
+    std::int64_t ids[5];
+  };
+  [[nodiscard]] const Payload& payload(db::Connection& c, const Entry& e);
   void after_commit(const std::vector<Entry>& entries);  // checkpoint if due, alerts
   void checkpoint() noexcept;
   void migrate_access_log();
@@ -139,6 +145,7 @@ class Log {
   std::chrono::steady_clock::time_point last_sync_{};  // of the last synced commit
   std::atomic<std::uint64_t> written_{0};              // seq_ as of the last commit, for any thread
   std::unordered_map<std::string, std::int64_t> names_;
+  std::unordered_map<std::string, Payload> payloads_;
 
   mutable std::mutex queue_mu_;
   std::vector<Entry> queue_;

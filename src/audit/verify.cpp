@@ -30,9 +30,14 @@ namespace {
 constexpr std::size_t kLookahead = 4096;
 
 struct Row {
-  Entry head;         // header fields (seq, at, action, allowed, subject)
-  Hash payload_hash;  // computed from the names, or kept for an erased payload
-  Hash chain;
+  std::uint64_t seq = 0;
+  std::int64_t at = 0;
+  const std::string* action = nullptr;  // in the reader's names
+  bool allowed = true;
+  std::array<char, 255> subject{};
+  std::size_t subject_size = 0;
+  Hash payload_hash{};  // computed from the names, or kept for an erased payload
+  Hash chain{};
 };
 
 struct Ids {
@@ -64,12 +69,14 @@ class Reader {
   bool next(Row& r, bool& damaged) {
     damaged = false;
     if (!st_.step()) return false;
-    r.head.seq = static_cast<std::uint64_t>(st_.column_int64(0));
-    r.head.at = st_.column_int64(1);
-    r.head.action = name(st_.column_int64(2), damaged);
-    r.head.allowed = st_.column_int64(3) != 0;
+    r.seq = static_cast<std::uint64_t>(st_.column_int64(0));
+    r.at = st_.column_int64(1);
+    r.action = &name(st_.column_int64(2), damaged);
+    r.allowed = st_.column_int64(3) != 0;
     const auto subject = st_.column_blob(4);
-    r.head.subject.assign(reinterpret_cast<const char*>(subject.data()), subject.size());
+    if (subject.size() > r.subject.size()) damaged = true;
+    r.subject_size = std::min(subject.size(), r.subject.size());
+    std::memcpy(r.subject.data(), subject.data(), r.subject_size);
     const auto kept = st_.column_blob(10);
     if (!kept.empty()) {
       if (kept.size() != r.payload_hash.size()) damaged = true;
@@ -120,9 +127,8 @@ class Reader {
 
 // Whether `r`, taken as entry number `seq`, follows `previous`.
 bool links(const Row& r, const Hash& previous, std::uint64_t seq) {
-  Entry e = r.head;
-  e.seq = seq;
-  return link(previous, leaf(e, r.payload_hash)) == r.chain;
+  const std::string_view subject(r.subject.data(), r.subject_size);
+  return link(previous, leaf(seq, r.at, r.allowed, *r.action, subject, r.payload_hash)) == r.chain;
 }
 
 AuditProblem problem(std::uint64_t seq, TamperKind kind, std::string detail) {
@@ -134,10 +140,10 @@ AuditProblem problem(std::uint64_t seq, TamperKind kind, std::string detail) {
 AuditProblem classify(const std::vector<Row>& rows, bool damaged, const Hash& previous,
                       std::uint64_t seq) {
   const Row& bad = rows[0];
-  if (bad.head.seq > seq)
-    return problem(seq, TamperKind::deleted,
-                   "entries " + std::to_string(seq) + " to " + std::to_string(bad.head.seq - 1) +
-                       " are missing");
+  if (bad.seq > seq)
+    return problem(
+        seq, TamperKind::deleted,
+        "entries " + std::to_string(seq) + " to " + std::to_string(bad.seq - 1) + " are missing");
   // Where does the entry that belongs at `seq` stand?
   for (std::size_t q = 1; q < rows.size(); ++q) {
     if (!links(rows[q], previous, seq)) continue;
@@ -146,7 +152,7 @@ AuditProblem classify(const std::vector<Row>& rows, bool damaged, const Hash& pr
     const bool belongs_later = [&] {
       if (links(bad, rows[q].chain, seq + 1)) return true;
       for (std::size_t p = 1; p < rows.size(); ++p)
-        if (links(bad, rows[p].chain, rows[p].head.seq + 1)) return true;
+        if (links(bad, rows[p].chain, rows[p].seq + 1)) return true;
       return false;
     }();
     if (q == 1 && !belongs_later)
@@ -158,7 +164,7 @@ AuditProblem classify(const std::vector<Row>& rows, bool damaged, const Hash& pr
                        std::to_string(seq + q));
   }
   // Every later entry renumbered down by one after a deletion: the bad row is the next entry.
-  if (!damaged && rows.size() > 1 && links(rows[1], bad.chain, rows[1].head.seq + 1))
+  if (!damaged && rows.size() > 1 && links(rows[1], bad.chain, rows[1].seq + 1))
     return problem(seq, TamperKind::deleted,
                    "entry " + std::to_string(seq) + " is missing (later entries renumbered)");
   return problem(seq, TamperKind::modified,
@@ -215,7 +221,7 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
   Row row;
   bool damaged = false;
   while (reader.next(row, damaged)) {
-    if (damaged || row.head.seq != seq || !links(row, previous, seq)) {
+    if (damaged || row.seq != seq || !links(row, previous, seq)) {
       std::vector<Row> rows{row};
       const bool first_damaged = damaged;
       Row more;

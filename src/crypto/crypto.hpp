@@ -77,8 +77,8 @@ class HmacSha256 {
 
 // SHA-256.
 [[nodiscard]] std::array<std::byte, 32> sha256(ByteView message);
-// SHA-256 of a ‖ b without joining them, on a per-thread context: the audit chain hashes millions
-// of short messages, where setting up a context would cost more than the hash.
+// SHA-256 of a ‖ b without joining them, with no allocation: the audit chain hashes millions of
+// short messages.
 [[nodiscard]] std::array<std::byte, 32> sha256(ByteView a, ByteView b);
 // Constant-time equality of equal-length buffers (false if lengths differ).
 [[nodiscard]] bool equal_ct(ByteView a, ByteView b) noexcept;

@@ -7,11 +7,16 @@
 #include <string>
 #include <utility>
 
+// SHA-256 of short messages (the audit chain) uses the low-level SHA256_* calls, deprecated in
+// OpenSSL 3 but kept: a context on the stack needs no allocation and no provider lookup, and holds
+// no static or thread-local state that a store closed during static destruction could outlive.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include <amanah/error.hpp>
 
@@ -21,12 +26,6 @@ namespace {
 struct KdfFree {
   void operator()(EVP_KDF* p) const noexcept { EVP_KDF_free(p); }
   void operator()(EVP_KDF_CTX* p) const noexcept { EVP_KDF_CTX_free(p); }
-};
-struct MdFree {
-  void operator()(EVP_MD* p) const noexcept { EVP_MD_free(p); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
 };
 struct MacFree {
   void operator()(EVP_MAC* p) const noexcept { EVP_MAC_free(p); }
@@ -120,17 +119,11 @@ std::array<std::byte, 32> sha256(ByteView message) {
 }
 
 std::array<std::byte, 32> sha256(ByteView a, ByteView b) {
-  static const std::unique_ptr<EVP_MD, MdFree> md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-  if (!md) fail("SHA-256 lookup");
-  thread_local const std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  if (!ctx) fail("SHA-256 context allocation");
   std::array<std::byte, 32> out{};
-  unsigned int out_len = 0;
-  if (EVP_DigestInit_ex2(ctx.get(), md.get(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), param_ptr(a), a.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), param_ptr(b), b.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &out_len) != 1 ||
-      out_len != out.size())
+  SHA256_CTX ctx;
+  if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, a.data(), a.size()) != 1 ||
+      SHA256_Update(&ctx, b.data(), b.size()) != 1 ||
+      SHA256_Final(reinterpret_cast<unsigned char*>(out.data()), &ctx) != 1)
     fail("SHA-256");
   return out;
 }
