@@ -100,6 +100,9 @@ class Log {
   // Test hooks: stop logging reads (the benchmark's "reads not logged" baseline), and the
   // number of entries queued.
   void set_log_reads(bool on) noexcept { log_reads_ = on; }
+  // verify() checks a log of at least this many entries in two halves, one per core.
+  static constexpr std::uint64_t kSplitAbove = 65536;
+  void set_split_above(std::uint64_t n) noexcept { split_above_ = n; }
   [[nodiscard]] std::size_t queued() const;
 
  private:
@@ -133,6 +136,7 @@ class Log {
   std::uint64_t checkpoint_every_;
   bool sync_reads_;
   bool log_reads_ = true;
+  std::uint64_t split_above_ = kSplitAbove;
   AlertLimits alert_limits_;  // the options'; the manifest's fill the gaps
   Alerts::Hook on_alert_;
   Alerts alerts_;

@@ -13,7 +13,10 @@
 // - bad_checkpoint: a checkpoint not signed by the key, or of another store.
 #include <algorithm>
 #include <cstring>
+#include <exception>
+#include <limits>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <amanah/error.hpp>
@@ -55,10 +58,13 @@ struct IdsHash {
 
 class Reader {
  public:
-  explicit Reader(db::Connection& c)
+  // Rows numbered first..last, in order.
+  Reader(db::Connection& c, std::uint64_t first, std::uint64_t last)
       : c_(c),
         st_(c.prepare("SELECT seq, at, action, allowed, subject, actor, roles, purpose, fields, "
-                      "rules, payload_hash, chain FROM audit_log ORDER BY seq")) {
+                      "rules, payload_hash, chain FROM audit_log WHERE seq BETWEEN ?1 AND ?2 "
+                      "ORDER BY seq")) {
+    st_.bind(1, static_cast<std::int64_t>(first)).bind(2, static_cast<std::int64_t>(last));
     auto names = c.prepare("SELECT id, name FROM audit_names");
     while (names.step())
       names_.emplace(names.column_int64(0), names.column_text(1));
@@ -171,6 +177,66 @@ AuditProblem classify(const std::vector<Row>& rows, bool damaged, const Hash& pr
                  "entry " + std::to_string(seq) + " does not match its chain value");
 }
 
+// A stretch of the log to check: rows numbered first..last, the first expected to follow
+// `previous`.
+struct Part {
+  std::uint64_t first = 1;
+  std::uint64_t last = 0;
+  Hash previous{};
+};
+
+// What checking a part found.
+struct Segment {
+  std::uint64_t entries = 0;
+  std::uint64_t checkpoints = 0;
+  std::optional<AuditProblem> problem;
+  std::uint64_t next = 1;   // the number the next entry would have
+  std::size_t next_cp = 0;  // the first checkpoint past this part
+};
+
+Segment check(db::Connection& c, const Part& part, const std::vector<const Checkpoint*>& cps) {
+  Segment out;
+  Reader reader(c, part.first, part.last);
+  Hash previous = part.previous;
+  std::uint64_t seq = part.first;
+  std::size_t next_cp = 0;
+  while (next_cp < cps.size() && cps[next_cp]->seq < seq)
+    ++next_cp;  // the earlier part's
+  Row row;
+  bool damaged = false;
+  while (reader.next(row, damaged)) {
+    if (damaged || row.seq != seq || !links(row, previous, seq)) {
+      std::vector<Row> rows{row};
+      const bool first_damaged = damaged;
+      // The look ahead may cross the end of this part.
+      Reader ahead(c, row.seq + 1, std::numeric_limits<std::int64_t>::max());
+      Row more;
+      while (rows.size() < kLookahead && ahead.next(more, damaged))
+        rows.push_back(more);
+      out.problem = classify(rows, first_damaged, previous, seq);
+      return out;
+    }
+    previous = row.chain;
+    ++out.entries;
+    for (; next_cp < cps.size() && cps[next_cp]->seq <= seq; ++next_cp) {
+      // The same checkpoint given twice counts once.
+      if (next_cp == 0 || cps[next_cp - 1]->seq != seq ||
+          cps[next_cp - 1]->head != cps[next_cp]->head)
+        ++out.checkpoints;
+      if (cps[next_cp]->head != previous) {
+        out.problem = problem(
+            seq, TamperKind::rolled_back,
+            "entries up to " + std::to_string(seq) + " are not the ones the checkpoint signed");
+        return out;
+      }
+    }
+    ++seq;
+  }
+  out.next = seq;
+  out.next_cp = next_cp;
+  return out;
+}
+
 }  // namespace
 
 AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
@@ -214,39 +280,64 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
     if (st.step()) reached = std::stoull(st.column_text(0));
   }
 
-  Reader reader(c);
-  Hash previous = genesis(core_.store_id());
-  std::uint64_t seq = 1;
-  std::size_t next_cp = 0;
-  Row row;
-  bool damaged = false;
-  while (reader.next(row, damaged)) {
-    if (damaged || row.seq != seq || !links(row, previous, seq)) {
-      std::vector<Row> rows{row};
-      const bool first_damaged = damaged;
-      Row more;
-      while (rows.size() < kLookahead && reader.next(more, damaged))
-        rows.push_back(more);
-      report.problem = classify(rows, first_damaged, previous, seq);
-      return report;
-    }
-    previous = row.chain;
-    ++report.entries;
-    for (; next_cp < cps.size() && cps[next_cp]->seq <= seq; ++next_cp) {
-      if (cps[next_cp]->seq < seq) continue;  // cannot happen: each seq is visited in order
-      // The same checkpoint given twice counts once.
-      if (next_cp == 0 || cps[next_cp - 1]->seq != seq ||
-          cps[next_cp - 1]->head != cps[next_cp]->head)
-        ++report.checkpoints;
-      if (cps[next_cp]->head != previous) {
-        report.problem = problem(
-            seq, TamperKind::rolled_back,
-            "entries up to " + std::to_string(seq) + " are not the ones the checkpoint signed");
-        return report;
+  std::uint64_t top = 0;  // the last entry in this snapshot
+  {
+    auto st = c.prepare("SELECT max(seq) FROM audit_log");
+    if (st.step()) top = static_cast<std::uint64_t>(st.column_int64(0));
+  }
+  Segment whole;
+  if (top < split_above_) {
+    whole = check(c, {.first = 1, .last = top, .previous = genesis(core_.store_id())}, cps);
+  } else {
+    // Two halves on both cores: the second starts from the chain value stored in the row before
+    // it, which the first half checks as its last link, so together they check what one pass would.
+    const std::uint64_t mid = top / 2;
+    Part second{.first = mid + 1, .last = top};
+    {
+      auto st =
+          c.prepare("SELECT seq, chain FROM audit_log WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1");
+      st.bind(1, static_cast<std::int64_t>(mid));
+      if (st.step() && st.column_blob(1).size() == second.previous.size()) {
+        second.first = static_cast<std::uint64_t>(st.column_int64(0)) + 1;
+        std::memcpy(second.previous.data(), st.column_blob(1).data(), second.previous.size());
       }
     }
-    ++seq;
+    std::optional<Segment> later;
+    std::exception_ptr failed;
+    std::thread helper([&] {
+      try {
+        auto other = core_.data_readers().acquire();
+        db::ReadSnapshot view(*other);
+        later = check(*other, second, cps);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    });
+    try {
+      whole = check(
+          c, {.first = 1, .last = second.first - 1, .previous = genesis(core_.store_id())}, cps);
+    } catch (...) {
+      helper.join();
+      throw;
+    }
+    helper.join();
+    if (!whole.problem) {
+      if (failed) std::rethrow_exception(failed);
+      whole.entries += later->entries;
+      whole.checkpoints += later->checkpoints;
+      whole.problem = std::move(later->problem);
+      whole.next = later->next;
+      whole.next_cp = later->next_cp;
+    }
   }
+  report.entries = whole.entries;
+  report.checkpoints = whole.checkpoints;
+  if (whole.problem) {
+    report.problem = std::move(whole.problem);
+    return report;
+  }
+  const std::uint64_t seq = whole.next;
+  const std::size_t next_cp = whole.next_cp;
   const std::uint64_t last = seq - 1;
   if (reached > last) {
     report.problem = problem(last + 1, TamperKind::truncated,
