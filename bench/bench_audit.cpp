@@ -55,6 +55,7 @@ using amanah::bench::customer;
 using amanah::bench::email_as_typed;
 using amanah::bench::field_values;
 using amanah::bench::kCtx;
+using amanah::bench::kRecordsManifestToml;
 using amanah::bench::Picker;
 using amanah::detail::StoreAccess;
 using Clock = std::chrono::steady_clock;
@@ -69,31 +70,6 @@ constexpr int kRepetitions = 3;
 constexpr double kLookupMinTime = 0.5;                     // seconds per round
 constexpr benchmark::IterationCount kSingleInserts = 300;  // per repetition
 constexpr benchmark::IterationCount kAppendBatches = 40;   // batches of kAppendBatch per rep.
-
-// The records benchmarks' manifest (bench_records.cpp): email has a blind index, nik is sealed
-// under the subject's key.
-constexpr const char* kManifestToml = R"toml(
-[store]
-name = "Benchmark"
-
-[purposes.service]
-basis = "contract"
-
-[roles.support]
-
-[fields]
-full_name = { type = "text",  category = "identity",  purposes = ["service"] }
-email     = { type = "email", category = "contact",   purposes = ["service"], lookup = true }
-phone     = { type = "phone", category = "contact",   purposes = ["service"] }
-nik       = { type = "nik",   category = "sensitive", purposes = ["service"] }
-
-[[permit]]
-id = "support-serves-customers"
-roles = ["support"]
-actions = ["read", "update", "create"]
-categories = ["identity", "contact", "sensitive"]
-purposes = ["service"]
-)toml";
 
 std::vector<amanah::CustomerId> load(amanah::CustomerStore& store, std::size_t first,
                                      std::size_t n) {
@@ -144,7 +120,7 @@ class Fixtures {
     std::string tmpl = "/tmp/amanah-bench-audit-XXXXXX";
     if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     root_ = tmpl;
-    manifest_.emplace(amanah::Manifest::from_toml(kManifestToml, "bench_audit.toml"));
+    manifest_.emplace(amanah::Manifest::from_toml(kRecordsManifestToml, "bench_audit.toml"));
     warm_up();
   }
   Fixtures(const Fixtures&) = delete;

@@ -60,31 +60,6 @@ constexpr double kLookupMinTime = 0.5;                     // seconds per repeti
 // ---------------------------------------------------------------------------------------------
 // The data: one manifest, one access context, one value generator for every variant.
 
-// full_name and phone are kept under SQLCipher's page encryption only; email has a (non-unique)
-// blind index, comparable to a plain index; nik is sensitive, so sealed under the subject's key.
-constexpr const char* kManifestToml = R"toml(
-[store]
-name = "Benchmark"
-
-[purposes.service]
-basis = "contract"
-
-[roles.support]
-
-[fields]
-full_name = { type = "text",  category = "identity",  purposes = ["service"] }
-email     = { type = "email", category = "contact",   purposes = ["service"], lookup = true }
-phone     = { type = "phone", category = "contact",   purposes = ["service"] }
-nik       = { type = "nik",   category = "sensitive", purposes = ["service"] }
-
-[[permit]]
-id = "support-serves-customers"
-roles = ["support"]
-actions = ["read", "update", "create"]
-categories = ["identity", "contact", "sensitive"]
-purposes = ["service"]
-)toml";
-
 // ---------------------------------------------------------------------------------------------
 // Raw SQLCipher / plain SQLite, by hand: prepared once, reused.
 
@@ -402,7 +377,9 @@ class Fixtures {
   }
   fs::path dir(const std::string& name) { return root() / (name + ".amanah"); }
   const amanah::Manifest& manifest() {
-    if (!manifest_) manifest_ = amanah::Manifest::from_toml(kManifestToml, "bench_records.toml");
+    if (!manifest_)
+      manifest_ =
+          amanah::Manifest::from_toml(amanah::bench::kRecordsManifestToml, "bench_records.toml");
     return *manifest_;
   }
 

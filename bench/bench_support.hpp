@@ -18,6 +18,32 @@
 
 namespace amanah::bench {
 
+// The records benchmarks' manifest (bench_records.cpp, bench_audit.cpp): full_name and phone are
+// kept under SQLCipher's page encryption only; email has a (non-unique) blind index, comparable to
+// a plain index; nik is sensitive, so sealed under the subject's key.
+inline constexpr const char* kRecordsManifestToml = R"toml(
+[store]
+name = "Benchmark"
+
+[purposes.service]
+basis = "contract"
+
+[roles.support]
+
+[fields]
+full_name = { type = "text",  category = "identity",  purposes = ["service"] }
+email     = { type = "email", category = "contact",   purposes = ["service"], lookup = true }
+phone     = { type = "phone", category = "contact",   purposes = ["service"] }
+nik       = { type = "nik",   category = "sensitive", purposes = ["service"] }
+
+[[permit]]
+id = "support-serves-customers"
+roles = ["support"]
+actions = ["read", "update", "create"]
+categories = ["identity", "contact", "sensitive"]
+purposes = ["service"]
+)toml";
+
 [[noreturn]] inline void fail(const std::string& what, sqlite3* db, int rc) {
   throw std::runtime_error(what + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 }
