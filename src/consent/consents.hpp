@@ -34,8 +34,7 @@ class Consents {
   // subjects_with_consent() reads this many subjects per batch.
   static constexpr std::size_t kScanBatch = 256;
 
-  Consents(store::Core& core, keys::SubjectKeys& keys, audit::Log& log,
-           policy::Engine& policy)
+  Consents(store::Core& core, keys::SubjectKeys& keys, audit::Log& log, policy::Engine& policy)
       : core_(core), keys_(keys), log_(log), policy_(policy) {}
   Consents(const Consents&) = delete;
   Consents& operator=(const Consents&) = delete;
