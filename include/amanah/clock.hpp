@@ -1,4 +1,4 @@
-// amanah — the store's clock. Every time the library records or compares (access records, and
+// amanah — the store's clock. Every time the library records or compares (audit entries, and
 // next consent expiry and retention) comes from one injectable clock, so tests can set the time.
 #pragma once
 

@@ -43,7 +43,7 @@ class Consents {
   // The caller needs manage_consent (a denial is recorded and thrown as AccessDenied); the
   // purpose must be declared with basis consent; the customer must exist (NotFound); evidence is
   // validated (InvalidArgument naming the part, never its value). One write transaction: the
-  // event and its access record.
+  // event and its audit entry.
   ConsentEvent grant(const AccessContext& ctx, const CustomerId& id, std::string_view purpose,
                      const ConsentEvidence& evidence);
   ConsentEvent withdraw(const AccessContext& ctx, const CustomerId& id, std::string_view purpose,

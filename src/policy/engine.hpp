@@ -144,7 +144,7 @@ class Engine {
   mutable std::shared_ptr<const Table> table_;
 };
 
-// A decision with its rule lists joined for access records.
+// A decision with its rule lists joined for audit entries.
 struct Asked {
   Decision decision;
   std::string rules;        // rule_list(decision)
@@ -160,7 +160,7 @@ struct Asked {
                                                Action action, std::span<const std::string> fields,
                                                bool all = false);
 
-// The request as an access record may keep it: a role or purpose the manifest does not declare
+// The request as an audit entry may keep it: a role or purpose the manifest does not declare
 // (which could be a value passed by mistake) becomes "(undeclared)".
 [[nodiscard]] AccessContext loggable(const AccessContext& ctx, const Decision& d);
 
@@ -172,7 +172,7 @@ struct Asked {
 // The rule indices behind the outcomes with effect `side`, each once, ascending (manifest order).
 [[nodiscard]] std::vector<std::uint16_t> deciding_rules(const Verdict& v, Effect side);
 
-// "id1,id2": the deciding rule ids as the access log writes them (Decision::rules()), or those
+// "id1,id2": the deciding rule ids as the audit log writes them (Decision::rules()), or those
 // of the fields with outcome `side` (a read of the fields allowed: the permits that allowed them).
 [[nodiscard]] std::string rule_list(const Decision& d);
 [[nodiscard]] std::string rule_list(const Decision& d, Effect side);

@@ -1,5 +1,5 @@
 // The records service: customers' field values in data.db (the subjects table), validated,
-// normalized, sealed where the manifest says, indexed for lookup, and recorded in the access log.
+// normalized, sealed where the manifest says, indexed for lookup, and recorded in the audit log.
 // Every call is decided by the policy before any data is touched (records/records.cpp says which
 // action each call needs); consent-based purposes reach only subjects with a live consent.
 // Reads run on reader connections (shared gate only); writes on the writer (write lock).
