@@ -82,7 +82,7 @@ class Reader {
     const auto subject = st_.column_blob(4);
     if (subject.size() > r.subject.size()) damaged = true;
     r.subject_size = std::min(subject.size(), r.subject.size());
-    std::memcpy(r.subject.data(), subject.data(), r.subject_size);
+    if (r.subject_size != 0) std::memcpy(r.subject.data(), subject.data(), r.subject_size);
     const auto kept = st_.column_blob(10);
     if (!kept.empty()) {
       if (kept.size() != r.payload_hash.size()) damaged = true;
