@@ -60,8 +60,7 @@ class Reader {
  public:
   // Rows numbered first..last, in order.
   Reader(db::Connection& c, std::uint64_t first, std::uint64_t last)
-      : c_(c),
-        st_(c.prepare("SELECT seq, at, action, allowed, subject, actor, roles, purpose, fields, "
+      : st_(c.prepare("SELECT seq, at, action, allowed, subject, actor, roles, purpose, fields, "
                       "rules, payload_hash, chain FROM audit_log WHERE seq BETWEEN ?1 AND ?2 "
                       "ORDER BY seq")) {
     st_.bind(1, static_cast<std::int64_t>(first)).bind(2, static_cast<std::int64_t>(last));
@@ -125,7 +124,6 @@ class Reader {
     return it->second;
   }
 
-  db::Connection& c_;
   db::Statement st_;
   std::unordered_map<std::int64_t, std::string> names_;
   std::unordered_map<Ids, Hash, IdsHash> payloads_;
