@@ -1,5 +1,7 @@
 #include "audit/entry.hpp"
 
+#include <charconv>
+
 #include <amanah/error.hpp>
 
 #include "crypto/crypto.hpp"
@@ -99,6 +101,15 @@ Hash leaf(const Entry& e) {
 
 Hash link(const Hash& previous, const Hash& leaf) {
   return crypto::sha256(previous, leaf);
+}
+
+std::optional<std::uint64_t> parse_seq(std::string_view text) noexcept {
+  std::uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
 }
 
 }  // namespace amanah::detail::audit

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,5 +47,9 @@ struct Entry {
 [[nodiscard]] Hash leaf(const Entry& e);  // payload hashed here
 // chain_i = SHA-256(previous ‖ leaf)
 [[nodiscard]] Hash link(const Hash& previous, const Hash& leaf);
+
+// amanah_meta 'audit_seq' (how far the log reached) as written: decimal digits only. Nothing for
+// a damaged value, which must not be mistaken for a length.
+[[nodiscard]] std::optional<std::uint64_t> parse_seq(std::string_view text) noexcept;
 
 }  // namespace amanah::detail::audit

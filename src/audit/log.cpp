@@ -83,7 +83,12 @@ Log::Log(store::Core& core, policy::Engine& policy, const AuditOptions& options)
     // A sequence number is never used twice: if entries were cut from the end, the next one
     // follows the highest ever written, and the gap stays for verify() to report.
     auto st = c.prepare("SELECT value FROM amanah_meta WHERE key = 'audit_seq'");
-    if (st.step()) seq_ = std::max<std::uint64_t>(seq_, std::stoull(st.column_text(0)));
+    if (st.step()) {
+      const auto reached = parse_seq(st.column_text(0));
+      if (!reached)
+        throw Error(ErrorCode::Corrupt, "audit log: the record of how far it reached is damaged");
+      seq_ = std::max(seq_, *reached);
+    }
   }
   checkpointed_ = seq_;
   written_ = seq_;

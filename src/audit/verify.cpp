@@ -273,9 +273,14 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
   db::Connection& c = *lease;
   db::ReadSnapshot snapshot(c);
   std::uint64_t reached = 0;  // how far the log says it reached
+  bool reach_damaged = false;
   {
     auto st = c.prepare("SELECT value FROM amanah_meta WHERE key = 'audit_seq'");
-    if (st.step()) reached = std::stoull(st.column_text(0));
+    if (st.step()) {
+      const auto r = parse_seq(st.column_text(0));
+      reached = r.value_or(0);
+      reach_damaged = !r;
+    }
   }
 
   std::uint64_t top = 0;  // the last entry in this snapshot
@@ -337,6 +342,13 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
   const std::uint64_t seq = whole.next;
   const std::size_t next_cp = whole.next_cp;
   const std::uint64_t last = seq - 1;
+  if (reach_damaged) {
+    // Without it, entries cut from the end cannot be ruled out.
+    report.problem = problem(last + 1, TamperKind::truncated,
+                             "the log's record of how far it reached is damaged: entries after " +
+                                 std::to_string(last) + " may be missing");
+    return report;
+  }
   if (reached > last) {
     report.problem = problem(last + 1, TamperKind::truncated,
                              "entries " + std::to_string(last + 1) + " to " +

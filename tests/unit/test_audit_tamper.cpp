@@ -359,3 +359,30 @@ TEST_CASE("entries cut from the end are reported as truncated", "[audit][tamper]
   }
   require_problem(s.verify(), TamperKind::truncated, s.n - 2);
 }
+
+// The log's own record of how far it reached (amanah_meta 'audit_seq') holds a damaged value.
+TEST_CASE("a damaged record of the log's length is Corrupt at open and a problem for verify()",
+          "[audit][tamper]") {
+  Closed s;
+  const std::string damaged = GENERATE(std::string("x"), std::string(""), std::string("-1"),
+                                       std::string("99999999999999999999999"));
+  SECTION("at open: no entry may reuse a number it cannot rule out") {
+    {
+      auto c = s.connect();
+      exec(c, "UPDATE amanah_meta SET value = '" + damaged + "' WHERE key = 'audit_seq'");
+    }
+    REQUIRE_AMANAH_ERROR(CustomerStore::open(s.dir, *amanah::raw_key(s.raw.clone())),
+                         amanah::ErrorCode::Corrupt);
+  }
+  SECTION("while the store is open") {
+    auto store = CustomerStore::open(s.dir, *amanah::raw_key(s.raw.clone()));
+    {
+      auto c = s.connect();
+      exec(c, "UPDATE amanah_meta SET value = '" + damaged + "' WHERE key = 'audit_seq'");
+    }
+    const AuditReport r = store.audit().verify();
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.problem->kind == TamperKind::truncated);
+    CHECK(r.problem->seq == s.n + 1);
+  }
+}
