@@ -11,18 +11,6 @@ namespace {
 
 constexpr char kVersion = 1;
 
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out += static_cast<char>((v >> shift) & 0xff);
-}
-
-void put_short(std::string& out, std::string_view s) {
-  // Actions are library names and subjects kPseudonymSize bytes: both far below 256.
-  if (s.size() > 255) throw Error(ErrorCode::Internal, "audit header part longer than 255 bytes");
-  out += static_cast<char>(s.size());
-  out += s;
-}
-
 void put_long(std::string& out, std::string_view s) {
   const auto n = static_cast<std::uint32_t>(s.size());
   for (int shift = 24; shift >= 0; shift -= 8)
@@ -53,28 +41,17 @@ std::string payload_bytes(const Entry& e) {
   return out;
 }
 
-std::string header_bytes(const Entry& e) {
-  std::string out;
-  out.reserve(1 + 8 + 8 + 1 + 2 + e.action.size() + e.subject.size());
-  out += kVersion;
-  put_u64(out, e.seq);
-  put_u64(out, static_cast<std::uint64_t>(e.at));
-  out += static_cast<char>(e.allowed ? 1 : 0);
-  put_short(out, e.action);
-  put_short(out, e.subject);
-  return out;
-}
-
 Hash leaf(const Entry& e, const Hash& payload_hash) {
   return leaf(e.seq, e.at, e.allowed, e.action, e.subject, payload_hash);
 }
 
 Hash leaf(std::uint64_t seq, std::int64_t at, bool allowed, std::string_view action,
           std::string_view subject, const Hash& payload_hash) {
-  // header_bytes(), written into a buffer on the stack.
+  // The header (entry.hpp), written on the stack: verify() hashes millions. Actions are library
+  // names and subjects kPseudonymSize bytes: both far below 256.
   if (action.size() > 255 || subject.size() > 255)
     throw Error(ErrorCode::Internal, "audit header part longer than 255 bytes");
-  std::array<std::byte, 1 + 8 + 8 + 1 + 1 + 255 + 1 + 255 + 32> buf;
+  std::array<std::byte, 1 + 8 + 8 + 1 + 1 + 255 + 1 + 255> buf;
   std::size_t n = 0;
   auto put = [&](std::uint64_t v, int bytes) {
     for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8)

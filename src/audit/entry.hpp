@@ -2,9 +2,10 @@
 // it only with a new version byte (verify() must keep reading old entries).
 //
 //   header  = 0x01 ‖ seq (u64 BE) ‖ at (i64 BE) ‖ allowed (u8) ‖ len8 ‖ action ‖ len8 ‖ subject
-//   payload = 0x01 ‖ len32 ‖ actor ‖ len32 ‖ roles ‖ len32 ‖ purpose ‖ len32 ‖ fields ‖ len32 ‖
-//   rules leaf_i  = SHA-256(header_i ‖ SHA-256(payload_i)) chain_i = SHA-256(chain_{i-1} ‖ leaf_i),
-//   chain_0 = SHA-256("amanah audit v1" ‖ store id)
+//   payload = 0x01 ‖ len32 ‖ actor ‖ len32 ‖ roles ‖ len32 ‖ purpose ‖ len32 ‖ fields
+//             ‖ len32 ‖ rules
+//   leaf_i  = SHA-256(header_i ‖ SHA-256(payload_i))
+//   chain_i = SHA-256(chain_{i-1} ‖ leaf_i), chain_0 = SHA-256("amanah audit v1" ‖ store id)
 //
 // The header holds what the log is searched by (time, action, decision, subject pseudonym); the
 // payload the rest, so that a later issue can erase a payload (keeping its hash) without breaking
@@ -35,9 +36,8 @@ struct Entry {
 // The chain value before the first entry of store `store_id`.
 [[nodiscard]] Hash genesis(std::string_view store_id);
 
-// The bytes of an entry's payload, and of its header (seq included).
+// The bytes of an entry's payload (the header's are written inside leaf()).
 [[nodiscard]] std::string payload_bytes(const Entry& e);
-[[nodiscard]] std::string header_bytes(const Entry& e);
 
 // leaf = SHA-256(header ‖ payload_hash)
 [[nodiscard]] Hash leaf(const Entry& e, const Hash& payload_hash);
