@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,10 +33,8 @@
 #include "audit/entry.hpp"
 #include "db/db.hpp"
 #include "keys/typed.hpp"
+#include "store/core.hpp"
 
-namespace amanah::detail::store {
-class Core;
-}
 namespace amanah::detail::policy {
 class Engine;
 }
@@ -97,6 +96,17 @@ class Log {
   [[nodiscard]] BreachScope breach_scope(const AccessContext& ctx, std::string_view actor,
                                          TimePoint from, TimePoint to);
 
+  // What every query does first (queries.cpp): with the gate held, decides read_audit on the
+  // store (a denial is recorded, about `subject`, and thrown) and writes the queue, so that it
+  // sees every access so far. And last: records itself, once it holds no reader connection.
+  struct Query {
+    std::shared_lock<store::Gate> gate;
+    Decision decision;
+    std::uint64_t written = 0;  // entries written before it
+  };
+  [[nodiscard]] Query begin_query(const AccessContext& ctx, std::string_view subject);
+  void end_query(const AccessContext& ctx, std::string_view subject, const Query& q);
+
   // Test hooks: stop logging reads (the benchmark's "reads not logged" baseline), and the
   // number of entries queued.
   void set_log_reads(bool on) noexcept { log_reads_ = on; }
@@ -124,9 +134,6 @@ class Log {
   void after_commit(const std::vector<Entry>& entries);  // checkpoint if due, alerts
   void checkpoint() noexcept;
   void migrate_access_log();
-  // read_audit on the store (queries.cpp); a denial is recorded (about `subject`) and thrown.
-  [[nodiscard]] Decision require(const AccessContext& ctx, std::string_view subject);
-  void flush_queue();  // writes the queue under the write lock: a query sees every access
 
   store::Core& core_;
   policy::Engine& policy_;

@@ -2,9 +2,10 @@
 //
 // A query first decides read_audit (a denial is recorded and thrown), writes the queued entries
 // (so it sees every access so far), and is recorded itself as a "read_audit" entry once it holds
-// no reader connection. A range shows the entries written before its query began, in order of
-// (at, seq), read in batches of kQueryBatch from a leased reader connection, one snapshot per
-// batch, with keyset pagination: no connection or statement stays with the range between batches.
+// no reader connection (begin_query, end_query). A range shows the entries written before its query
+// began, in order of (at, seq), read in batches of kQueryBatch from a leased reader connection, one
+// snapshot per batch, with keyset pagination: no connection or statement stays with the range
+// between batches.
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -153,28 +154,37 @@ std::vector<AuditEntry> read_batch(AuditEntries::State& s) {
 
 }  // namespace
 
-Decision Log::require(const AccessContext& ctx, std::string_view subject) {
+Log::Query Log::begin_query(const AccessContext& ctx, std::string_view subject) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
   Decision d = policy_.current()->decide_store(ctx, Action::read_audit);
-  if (d.allowed()) return d;
-  record_denial(ctx, "read_audit", subject, "", d);
-  throw AccessDenied(d);
+  if (!d.allowed()) {
+    record_denial(ctx, "read_audit", subject, "", d);
+    throw AccessDenied(d);
+  }
+  {
+    std::lock_guard w(core_.write_mu);
+    if (core_.is_open()) write_queue(false);
+  }
+  return {.gate = std::move(gate), .decision = std::move(d), .written = written_.load()};
 }
 
-void Log::flush_queue() {
-  std::lock_guard w(core_.write_mu);
-  if (core_.is_open()) write_queue(false);
+void Log::end_query(const AccessContext& ctx, std::string_view subject, const Query& q) {
+  record_read(ctx, subject, "", policy::rule_list(q.decision, Effect::allow), "read_audit");
 }
 
 namespace {
 
-// A range over [from, to] of what was written so far (gate held, queue flushed).
-std::unique_ptr<AuditEntries::State> range(store::Core& core, std::uint64_t written, TimePoint from,
+// A range over [from, to] of what was written before the query.
+std::unique_ptr<AuditEntries::State> range(store::Core& core, const Log::Query& q,
+                                           AuditEntries::State::By by, TimePoint from,
                                            TimePoint to) {
   auto s = std::make_unique<AuditEntries::State>();
   s->core = &core;
+  s->by = by;
   s->at = ceil_seconds(from);
   s->to = floor_seconds(to);
-  s->through = static_cast<std::int64_t>(written);
+  s->through = static_cast<std::int64_t>(q.written);
   s->done = s->at > s->to;
   return s;
 }
@@ -183,25 +193,17 @@ std::unique_ptr<AuditEntries::State> range(store::Core& core, std::uint64_t writ
 
 AuditEntries Log::trail(const AccessContext& ctx, std::string_view subject_id, TimePoint from,
                         TimePoint to) {
-  std::shared_lock gate(core_.gate);
-  core_.require_open();
-  const Decision d = require(ctx, subject_id);
-  flush_queue();
-  auto s = range(core_, written_.load(), from, to);
-  s->by = AuditEntries::State::By::subject;
+  const Query q = begin_query(ctx, subject_id);
+  auto s = range(core_, q, AuditEntries::State::By::subject, from, to);
   s->subject = pseudonym(subject_id);
-  record_read(ctx, subject_id, "", policy::rule_list(d, Effect::allow), "read_audit");
+  end_query(ctx, subject_id, q);
   return AuditEntries(std::move(s));
 }
 
 AuditEntries Log::accesses(const AccessContext& ctx, std::string_view actor, TimePoint from,
                            TimePoint to) {
-  std::shared_lock gate(core_.gate);
-  core_.require_open();
-  const Decision d = require(ctx, "");
-  flush_queue();
-  auto s = range(core_, written_.load(), from, to);
-  s->by = AuditEntries::State::By::actor;
+  const Query q = begin_query(ctx, "");
+  auto s = range(core_, q, AuditEntries::State::By::actor, from, to);
   if (!s->done) {
     auto lease = core_.data_readers().acquire();
     const auto id = find_name(*lease, actor);
@@ -210,7 +212,7 @@ AuditEntries Log::accesses(const AccessContext& ctx, std::string_view actor, Tim
     else
       s->done = true;  // an actor the log never named
   }
-  record_read(ctx, "", "", policy::rule_list(d, Effect::allow), "read_audit");
+  end_query(ctx, "", q);
   return AuditEntries(std::move(s));
 }
 
@@ -221,10 +223,7 @@ AuditEntries Log::accesses(const AccessContext& ctx, std::string_view actor, Tim
 // scan's reads are counted customer by customer.
 BreachScope Log::breach_scope(const AccessContext& ctx, std::string_view actor, TimePoint from,
                               TimePoint to) {
-  std::shared_lock gate(core_.gate);
-  core_.require_open();
-  const Decision d = require(ctx, "");
-  flush_queue();
+  const Query q = begin_query(ctx, "");
   const std::int64_t lo = ceil_seconds(from);
   const std::int64_t hi = floor_seconds(to);
   BreachScope out;
@@ -298,7 +297,7 @@ BreachScope Log::breach_scope(const AccessContext& ctx, std::string_view actor, 
   }
   out.fields.assign(fields.begin(), fields.end());
   out.categories.assign(categories.begin(), categories.end());
-  record_read(ctx, "", "", policy::rule_list(d, Effect::allow), "read_audit");
+  end_query(ctx, "", q);
   return out;
 }
 
