@@ -1,11 +1,13 @@
 #include "audit/log.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 #include <utility>
 
 #include <amanah/error.hpp>
 
+#include "audit/batch.hpp"
 #include "audit/checkpoint.hpp"
 #include "crypto/crypto.hpp"
 #include "policy/engine.hpp"
@@ -36,14 +38,6 @@ class UnsyncedCommits {
   db::Connection& c_;
 };
 
-std::span<const std::byte> as_span(const Hash& h) {
-  return {h.data(), h.size()};
-}
-
-std::span<const std::byte> blob(const std::string& s) {
-  return crypto::as_bytes(s);
-}
-
 }  // namespace
 
 std::string join_names(const std::vector<std::string>& names) {
@@ -68,14 +62,19 @@ Log::Log(store::Core& core, policy::Engine& policy, const AuditOptions& options)
   if (options.signing_key != nullptr) signing_.emplace(options.signing_key->clone());
   db::Connection& c = core_.data_writer();
   chain_ = genesis(core_.store_id());
+  convert_v5();
   {
-    auto st = c.prepare("SELECT seq, chain FROM audit_log ORDER BY seq DESC LIMIT 1");
+    auto st = c.prepare("SELECT entries FROM audit_log ORDER BY first DESC LIMIT 1");
     if (st.step()) {
-      seq_ = static_cast<std::uint64_t>(st.column_int64(0));
-      const auto h = st.column_blob(1);
-      if (h.size() != chain_.size())
-        throw Error(ErrorCode::Corrupt, "audit log: the last entry's chain value is damaged");
-      std::copy(h.begin(), h.end(), chain_.begin());
+      Unpacker u(st.column_blob(0));
+      Stored e;
+      bool any = false;
+      while (u.next(e))
+        any = true;
+      if (!any || u.damaged())
+        throw Error(ErrorCode::Corrupt, "audit log: the last batch of entries is damaged");
+      seq_ = e.seq;
+      chain_ = e.chain;
     }
   }
   migrate_access_log();
@@ -92,9 +91,12 @@ Log::Log(store::Core& core, policy::Engine& policy, const AuditOptions& options)
   }
   checkpointed_ = seq_;
   written_ = seq_;
+  writer_ = std::thread([this] { run_writer(); });
 }
 
-Log::~Log() = default;
+Log::~Log() {
+  stop_writer();
+}
 
 void Log::check_options(const std::filesystem::path& dir, const AuditOptions& options) {
   if (options.signing_key != nullptr && !options.sink)
@@ -111,6 +113,65 @@ void Log::check_options(const std::filesystem::path& dir, const AuditOptions& op
                     "the checkpoint file must be outside the store directory");
     }
   }
+}
+
+void Log::convert_v5() {
+  db::Connection& c = core_.data_writer();
+  {
+    auto st = c.prepare(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'audit_log_v5'");
+    if (!st.step() || st.column_int64(0) == 0) return;
+  }
+  // The entries as they were, chain values included: only how they are stored changes.
+  db::Transaction tx(c);
+  Packer packer;
+  auto st = c.prepare(
+      "SELECT seq, at, action, allowed, subject, actor, roles, purpose, fields, rules, "
+      "payload_hash, chain FROM audit_log_v5 ORDER BY seq");
+  std::size_t n = 0;
+  while (st.step()) {
+    Stored e;
+    e.seq = static_cast<std::uint64_t>(st.column_int64(0));
+    e.at = st.column_int64(1);
+    e.action = st.column_int64(2);
+    e.allowed = st.column_int64(3) != 0;
+    const auto subject = st.column_blob(4);
+    const auto kept = st.column_blob(10);
+    const auto chain = st.column_blob(11);
+    if ((!subject.empty() && subject.size() != e.subject.size()) ||
+        (!kept.empty() && kept.size() != e.payload_hash.size()) || chain.size() != e.chain.size())
+      throw Error(ErrorCode::Corrupt, "audit log: an entry of schema 5 is damaged");
+    e.has_subject = !subject.empty();
+    if (e.has_subject) std::memcpy(e.subject.data(), subject.data(), subject.size());
+    e.erased = !kept.empty();
+    if (e.erased)
+      std::memcpy(e.payload_hash.data(), kept.data(), kept.size());
+    else
+      for (int i = 0; i < 5; ++i)
+        e.ids[static_cast<std::size_t>(i)] = st.column_int64(5 + i);
+    std::memcpy(e.chain.data(), chain.data(), chain.size());
+    packer.add(e);
+    if (++n % kReadBatch == 0) {
+      insert_batch(c, packer);
+      packer.clear();
+    }
+  }
+  st.reset();
+  if (!packer.empty()) insert_batch(c, packer);
+  c.exec("DROP TABLE audit_log_v5");
+  tx.commit();
+}
+
+void Log::insert_batch(db::Connection& c, const Packer& batch) {
+  const BatchBounds& b = batch.bounds();
+  c.cached(
+       "INSERT INTO audit_log(first, last, min_at, max_at, entries) VALUES (?1, ?2, ?3, ?4, ?5)")
+      ->bind(1, static_cast<std::int64_t>(b.first))
+      .bind(2, static_cast<std::int64_t>(b.last))
+      .bind(3, b.min_at)
+      .bind(4, b.max_at)
+      .bind(5, batch.blob())
+      .run();
 }
 
 void Log::migrate_access_log() {
@@ -133,7 +194,8 @@ void Log::migrate_access_log() {
     e.purpose = st.column_text(3);
     e.action = st.column_text(4);
     crypto::Bytes subject;
-    if (crypto::from_hex(st.column_text(5), subject))
+    // A pseudonym that is not one (a damaged row) is not carried over.
+    if (crypto::from_hex(st.column_text(5), subject) && subject.size() == kPseudonymSize)
       e.subject.assign(reinterpret_cast<const char*>(subject.data()), subject.size());
     e.fields = st.column_text(6);
     e.allowed = st.column_text(7) != "deny";
@@ -226,29 +288,26 @@ void Log::append(db::Transaction& tx, std::vector<Entry>& entries) {
     names_.clear();
     payloads_.clear();
   });
-  auto ins = c.cached(
-      "INSERT INTO audit_log(seq, at, action, allowed, subject, actor, roles, purpose, fields, "
-      "rules, chain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  packer_.clear();
   for (Entry& e : entries) {
     e.seq = seq_ + 1;
     const Payload& p = payload(c, e);
-    const Hash next = link(chain_, leaf(e, p.hash));
-    ins->reset();
-    ins->bind(1, static_cast<std::int64_t>(e.seq))
-        .bind(2, e.at)
-        .bind(3, name_id(c, e.action))
-        .bind(4, std::int64_t{e.allowed ? 1 : 0});
-    if (e.subject.empty())
-      ins->bind_null(5);
-    else
-      ins->bind(5, blob(e.subject));
-    for (int i = 0; i < 5; ++i)
-      ins->bind(6 + i, p.ids[i]);
-    ins->bind(11, as_span(next));
-    ins->run();
+    Stored s;
+    s.seq = e.seq;
+    s.at = e.at;
+    s.action = name_id(c, e.action);
+    s.allowed = e.allowed;
+    if (!e.subject.empty() && e.subject.size() != s.subject.size())
+      throw Error(ErrorCode::Internal, "audit entry with a subject that is not a pseudonym");
+    s.has_subject = !e.subject.empty();
+    if (s.has_subject) std::memcpy(s.subject.data(), e.subject.data(), s.subject.size());
+    std::copy(std::begin(p.ids), std::end(p.ids), s.ids.begin());
+    s.chain = link(chain_, leaf(e, p.hash));
+    packer_.add(s);
     seq_ = e.seq;
-    chain_ = next;
+    chain_ = s.chain;
   }
+  insert_batch(c, packer_);
   // How far the log reached, beside it: entries deleted from its end show as truncation.
   c.cached(
        "INSERT INTO amanah_meta(key, value) VALUES ('audit_seq', ?1) "
@@ -327,24 +386,93 @@ void Log::record_denial(const AccessContext& ctx, std::string_view action, std::
 }
 
 void Log::enqueue(Entry e) {
-  std::size_t queued = 0;
+  bool queued = false;
+  bool wake = false;
   {
     std::lock_guard g(queue_mu_);
     if (queue_.size() < kQueueLimit) {
+      if (queue_.empty()) oldest_ = std::chrono::steady_clock::now();
       queue_.push_back(std::move(e));
-      queued = queue_.size();
+      queued = true;
+      // The writer thread waits for the first entry (to time it) and for each full batch.
+      wake = queue_.size() == 1 || queue_.size() % kReadBatch == 0;
     }
   }
-  if (queued != 0 && queued < kReadBatch) return;
-  std::unique_lock w(core_.write_mu, std::defer_lock);
-  if (queued != 0) {
-    if (!w.try_lock()) return;  // the writer writes them with its change
-  } else {
-    // The queue is full: never more than kQueueLimit entries wait; this one waits for the writer.
-    w.lock();
+  if (queued) {
+    if (wake) queue_cv_.notify_one();
+    return;
+  }
+  // The queue is full (the writer thread is behind, or the write lock busy): never more than
+  // kQueueLimit entries wait, so this caller waits for the lock and writes them.
+  std::lock_guard w(core_.write_mu);
+  {
     std::lock_guard g(queue_mu_);
     queue_.push_back(std::move(e));
   }
+  if (core_.is_open()) write_queue(false);
+}
+
+void Log::run_writer() noexcept {
+  using std::chrono::steady_clock;
+  std::unique_lock q(queue_mu_);
+  for (;;) {
+    queue_cv_.wait(q, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    const auto due = oldest_ + write_after_;
+    queue_cv_.wait_until(
+        q, due, [&] { return stopping_ || queue_.empty() || queue_.size() >= kReadBatch; });
+    if (stopping_) return;
+    if (queue_.empty()) continue;  // a caller wrote them
+    if (queue_.size() < kReadBatch && steady_clock::now() < oldest_ + write_after_)
+      continue;  // the queue was emptied and refilled meanwhile: its oldest is younger
+    q.unlock();
+    const Attempt a = try_write();
+    q.lock();
+    // The write lock is busy (its holder may take the queue with its change), or writing failed
+    // (tried again later; the entries stay queued, and callers write them when it fills).
+    if (a != Attempt::written)
+      queue_cv_.wait_for(q, a == Attempt::busy ? kRetryBusy : write_after_,
+                         [&] { return stopping_; });
+  }
+}
+
+Log::Attempt Log::try_write() noexcept {
+  std::unique_lock w(core_.write_mu, std::try_to_lock);
+  if (!w.owns_lock()) return Attempt::busy;
+  if (!core_.is_open()) return Attempt::failed;
+  try {
+    write_queue(false);
+    return Attempt::written;
+  } catch (...) {
+    return Attempt::failed;
+  }
+}
+
+void Log::stop_writer() noexcept {
+  {
+    std::lock_guard g(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) {
+    try {
+      writer_.join();
+    } catch (...) {
+      // join() fails only if called from the writer thread itself, which never closes the store.
+    }
+  }
+}
+
+void Log::set_write_after(std::chrono::milliseconds d) {
+  {
+    std::lock_guard g(queue_mu_);
+    write_after_ = d;
+  }
+  queue_cv_.notify_all();
+}
+
+void Log::flush() {
+  std::lock_guard w(core_.write_mu);
   if (core_.is_open()) write_queue(false);
 }
 
@@ -374,6 +502,7 @@ void Log::write_queue(bool sync) {
 }
 
 void Log::close() noexcept {
+  stop_writer();
   try {
     write_queue(true);
   } catch (...) {

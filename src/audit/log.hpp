@@ -2,17 +2,21 @@
 // checkpoints, feeds the alert counters, verifies the chain and answers the queries.
 //
 // Writes are recorded in the transaction of the change. Reads, denials and queries are queued and
-// written in batches: with the next write, at close, before a query, and when kReadBatch are
-// queued and the writer is free. At most kQueueLimit entries are ever queued: past that, the
-// caller waits for the writer and writes them. A batch commits without a sync of its own unless
-// the last synced commit is older than kSyncEvery (or the batch completes a checkpoint). So a
-// process crash loses at most the entries still queued (at most kQueueLimit = 1,024), and a power
-// loss also the batches committed in the last kSyncEvery (one second). With
-// AuditOptions::sync_reads each read is committed with a sync before it returns.
+// written in batches by the log's writer thread (so a read pays for building its entry, not for
+// writing it): when kReadBatch are queued, and when the oldest has waited kWriteAfter; and by
+// callers: with the next write, before a query, at close. At most kQueueLimit entries are ever
+// queued: past that, the caller waits for the write lock and writes them itself. A batch commits
+// without a sync of its own unless the last synced commit is older than kSyncEvery (or the batch
+// completes a checkpoint). So a process crash loses at most the entries still queued (at most
+// kQueueLimit = 1,024, none queued more than about kWriteAfter = one second earlier unless the
+// write lock was busy that long), and a power loss also the batches committed in the last
+// kSyncEvery (one second). With AuditOptions::sync_reads each read is committed with a sync before
+// it returns.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -22,6 +26,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -30,6 +35,7 @@
 #include <amanah/record.hpp>
 
 #include "audit/alerts.hpp"
+#include "audit/batch.hpp"
 #include "audit/entry.hpp"
 #include "db/db.hpp"
 #include "keys/typed.hpp"
@@ -49,6 +55,7 @@ class Log {
   static constexpr std::size_t kReadBatch = 256;
   static constexpr std::size_t kQueueLimit = 4 * kReadBatch;
   static constexpr std::chrono::seconds kSyncEvery{1};
+  static constexpr std::chrono::milliseconds kWriteAfter{1000};
 
   // Opens the log: reads its head, and moves the rows of a pre-audit store's access log into the
   // chain. `options` are the store's (the signing key is copied).
@@ -77,9 +84,12 @@ class Log {
   void record_denial(const AccessContext& ctx, std::string_view action, std::string_view subject,
                      std::string_view fields, const Decision& d);
 
-  // Writes what is queued (write lock held), synced, and makes a checkpoint if entries were added
-  // since the last one. Then forgets the keys (the store closes).
+  // Stops the writer thread; writes what is queued (write lock held), synced, and makes a
+  // checkpoint if entries were added since the last one. Then forgets the keys (the store closes).
   void close() noexcept;
+
+  // Writes what is queued now (takes the write lock): a query sees every access so far.
+  void flush();
 
   // The customer's pseudonym as raw bytes, and as the hex the queries show.
   [[nodiscard]] std::string pseudonym(std::string_view subject_id) const;
@@ -107,9 +117,10 @@ class Log {
   [[nodiscard]] Query begin_query(const AccessContext& ctx, std::string_view subject);
   void end_query(const AccessContext& ctx, std::string_view subject, const Query& q);
 
-  // Test hooks: stop logging reads (the benchmark's "reads not logged" baseline), and the
-  // number of entries queued.
+  // Test hooks: stop logging reads (the benchmark's "reads not logged" baseline), how long the
+  // writer thread lets the oldest entry wait, and the number of entries queued.
   void set_log_reads(bool on) noexcept { log_reads_ = on; }
+  void set_write_after(std::chrono::milliseconds d);
   // verify() checks a log of at least this many entries in two halves, one per core.
   static constexpr std::uint64_t kSplitAbove = 65536;
   void set_split_above(std::uint64_t n) noexcept { split_above_ = n; }
@@ -121,6 +132,11 @@ class Log {
                             std::string_view rules, bool allowed) const;
   void enqueue(Entry e);
   void write_queue(bool sync);  // write lock held
+  void run_writer() noexcept;   // the writer thread
+  enum class Attempt { written, busy, failed };
+  static constexpr std::chrono::milliseconds kRetryBusy{2};
+  [[nodiscard]] Attempt try_write() noexcept;  // write_queue() if the write lock is free
+  void stop_writer() noexcept;
   std::vector<Entry> take_queue();
   // Appends entries in `tx` (write lock held): seq, chain, names, the head row.
   void append(db::Transaction& tx, std::vector<Entry>& entries);
@@ -134,6 +150,8 @@ class Log {
   void after_commit(const std::vector<Entry>& entries);  // checkpoint if due, alerts
   void checkpoint() noexcept;
   void migrate_access_log();
+  void convert_v5();  // schema 5's audit_log_v5 (a row per entry) into batches
+  static void insert_batch(db::Connection& c, const Packer& batch);
 
   store::Core& core_;
   policy::Engine& policy_;
@@ -157,9 +175,15 @@ class Log {
   std::atomic<std::uint64_t> written_{0};              // seq_ as of the last commit, for any thread
   std::unordered_map<std::string, std::int64_t> names_;
   std::unordered_map<std::string, Payload> payloads_;
+  Packer packer_;  // the batch being written, kept for its buffer
 
   mutable std::mutex queue_mu_;
   std::vector<Entry> queue_;
+  std::condition_variable queue_cv_;                // the writer thread waits on it
+  std::chrono::steady_clock::time_point oldest_{};  // when the queue last became non-empty
+  std::chrono::milliseconds write_after_ = kWriteAfter;
+  bool stopping_ = false;
+  std::thread writer_;  // last: starts once everything above is set
 };
 
 }  // namespace amanah::detail::audit

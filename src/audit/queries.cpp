@@ -18,6 +18,7 @@
 #include <amanah/error.hpp>
 #include <amanah/policy.hpp>
 
+#include "audit/batch.hpp"
 #include "audit/log.hpp"
 #include "crypto/crypto.hpp"
 #include "policy/engine.hpp"
@@ -32,11 +33,11 @@ struct AuditEntries::State {
   By by = By::subject;
   std::string subject;       // the raw pseudonym (By::subject)
   std::int64_t actor = 0;    // the actor's audit_names id (By::actor)
+  std::int64_t from = 0;     // the first second, inclusive
   std::int64_t to = 0;       // the last second, inclusive
   std::int64_t through = 0;  // the last seq written before the query
-  // The last entry returned (before the first: the first second and seq 0).
-  std::int64_t at = 0;
-  std::int64_t seq = 0;
+  std::int64_t seq = 0;      // the last entry looked at (0 before the first)
+  std::unordered_map<std::int64_t, std::string> names;  // audit_names seen so far
   std::vector<AuditEntry> batch;
   std::size_t pos = 0;
   bool done = false;
@@ -89,37 +90,40 @@ std::optional<std::int64_t> find_name(db::Connection& c, std::string_view name) 
   return st->column_int64(0);
 }
 
-// One batch's statement. Within the second of the last entry returned, the entries after it by
-// seq (audit_by_time is (at, seq): one index seek however many share that second); then the
-// later seconds. A payload erased (its columns NULL) reads as empty names.
-std::string batch_sql(AuditEntries::State::By by, bool same_second) {
-  std::string sql =
-      "SELECT l.seq, l.at, a.name, l.allowed, l.subject, ac.name, ro.name, pu.name, fi.name, "
-      "ru.name FROM audit_log l "
-      "LEFT JOIN audit_names a ON a.id = l.action LEFT JOIN audit_names ac ON ac.id = l.actor "
-      "LEFT JOIN audit_names ro ON ro.id = l.roles LEFT JOIN audit_names pu ON pu.id = l.purpose "
-      "LEFT JOIN audit_names fi ON fi.id = l.fields LEFT JOIN audit_names ru ON ru.id = l.rules ";
-  sql += same_second ? "WHERE l.at = ?1 AND l.seq > ?2 " : "WHERE l.at > ?1 AND l.at <= ?2 ";
-  sql += "AND l.seq <= ?3 ";
-  sql += by == AuditEntries::State::By::subject ? "AND l.subject = ?4 " : "AND l.actor = ?4 ";
-  sql += same_second ? "ORDER BY l.seq LIMIT ?5" : "ORDER BY l.at, l.seq LIMIT ?5";
-  return sql;
+// The name with id `id` (empty for none: an erased payload's, or a damaged entry's).
+const std::string& name_of(db::Connection& c, std::unordered_map<std::int64_t, std::string>& names,
+                           std::int64_t id) {
+  if (auto it = names.find(id); it != names.end()) return it->second;
+  std::string name;
+  auto st = c.cached("SELECT name FROM audit_names WHERE id = ?1");
+  st->bind(1, id);
+  if (st->step()) name = st->column_text(0);
+  return names.emplace(id, std::move(name)).first->second;
 }
 
-AuditEntry entry_of(db::Statement& st) {
+AuditEntry entry_of(db::Connection& c, std::unordered_map<std::int64_t, std::string>& names,
+                    const Stored& s) {
   AuditEntry e;
-  e.seq = static_cast<std::uint64_t>(st.column_int64(0));
-  e.at = time_point(st.column_int64(1));
-  e.action = st.column_text(2);
-  e.allowed = st.column_int64(3) != 0;
-  if (const auto subject = st.column_blob(4); !subject.empty()) e.subject = crypto::to_hex(subject);
-  e.actor = st.column_text(5);
-  e.roles = split(st.column_text(6));
-  e.purpose = st.column_text(7);
-  e.fields = split(st.column_text(8));
-  e.rules = split(st.column_text(9));
+  e.seq = s.seq;
+  e.at = time_point(s.at);
+  e.action = name_of(c, names, s.action);
+  e.allowed = s.allowed;
+  if (s.has_subject) e.subject = crypto::to_hex(crypto::as_bytes(s.subject_bytes()));
+  if (!s.erased) {
+    e.actor = name_of(c, names, s.ids[0]);
+    e.roles = split(name_of(c, names, s.ids[1]));
+    e.purpose = name_of(c, names, s.ids[2]);
+    e.fields = split(name_of(c, names, s.ids[3]));
+    e.rules = split(name_of(c, names, s.ids[4]));
+  }
   return e;
 }
+
+// The batch rows that may hold entries after seq ?1 (from the row holding the next one), up to
+// seq ?2, within seconds [?3, ?4]; the rowid seeks it, a row's locators do the rest.
+constexpr const char* kRowsSql =
+    "SELECT entries FROM audit_log WHERE first >= (SELECT coalesce(max(first), 0) FROM audit_log "
+    "WHERE first <= ?1 + 1) AND first <= ?2 AND max_at >= ?3 AND min_at <= ?4 ORDER BY first";
 
 // The next batch of `s` (empty at the end); the cursor moves past it.
 std::vector<AuditEntry> read_batch(AuditEntries::State& s) {
@@ -129,26 +133,22 @@ std::vector<AuditEntry> read_batch(AuditEntries::State& s) {
   auto lease = s.core->data_readers().acquire();
   db::ReadSnapshot snapshot(*lease);
   std::vector<AuditEntry> out;
-  std::int64_t last_at = s.at;
-  std::int64_t last_seq = s.seq;
-  const auto run = [&](bool same_second) {
-    auto st = lease->cached(batch_sql(s.by, same_second));
-    st->bind(1, s.at).bind(2, same_second ? s.seq : s.to).bind(3, s.through);
-    if (s.by == By::subject)
-      st->bind(4, crypto::as_bytes(s.subject));
-    else
-      st->bind(4, s.actor);
-    st->bind(5, static_cast<std::int64_t>(kQueryBatch - out.size()));
-    while (st->step()) {
-      out.push_back(entry_of(*st));
-      last_seq = st->column_int64(0);
-      last_at = st->column_int64(1);
+  auto st = lease->cached(kRowsSql);
+  st->bind(1, s.seq).bind(2, s.through).bind(3, s.from).bind(4, s.to);
+  while (out.size() < kQueryBatch && st->step()) {
+    Unpacker u(st->column_blob(0));
+    Stored e;
+    while (out.size() < kQueryBatch && u.next(e)) {
+      const auto seq = static_cast<std::int64_t>(e.seq);
+      if (seq <= s.seq) continue;
+      if (seq > s.through) break;
+      s.seq = seq;
+      if (e.at < s.from || e.at > s.to) continue;
+      const bool match = s.by == By::subject ? e.has_subject && e.subject_bytes() == s.subject
+                                             : !e.erased && e.ids[0] == s.actor;
+      if (match) out.push_back(entry_of(*lease, s.names, e));
     }
-  };
-  run(true);
-  if (out.size() < kQueryBatch && s.at < s.to) run(false);
-  s.at = last_at;
-  s.seq = last_seq;
+  }
   return out;
 }
 
@@ -162,10 +162,7 @@ Log::Query Log::begin_query(const AccessContext& ctx, std::string_view subject) 
     record_denial(ctx, "read_audit", subject, "", d);
     throw AccessDenied(d);
   }
-  {
-    std::lock_guard w(core_.write_mu);
-    if (core_.is_open()) write_queue(false);
-  }
+  flush();
   return {.gate = std::move(gate), .decision = std::move(d), .written = written_.load()};
 }
 
@@ -182,10 +179,10 @@ std::unique_ptr<AuditEntries::State> range(store::Core& core, const Log::Query& 
   auto s = std::make_unique<AuditEntries::State>();
   s->core = &core;
   s->by = by;
-  s->at = ceil_seconds(from);
+  s->from = ceil_seconds(from);
   s->to = floor_seconds(to);
   s->through = static_cast<std::int64_t>(q.written);
-  s->done = s->at > s->to;
+  s->done = s->from > s->to;
   return s;
 }
 
@@ -234,51 +231,45 @@ BreachScope Log::breach_scope(const AccessContext& ctx, std::string_view actor, 
     db::ReadSnapshot snapshot(c);
     const auto id = lo <= hi ? find_name(c, actor) : std::nullopt;
     if (id) {
-      {
-        auto st = c.prepare(
-            "SELECT count(*), coalesce(sum(allowed = 0), 0) FROM audit_log "
-            "WHERE at BETWEEN ?1 AND ?2 AND actor = ?3");
-        st.bind(1, lo).bind(2, hi).bind(3, *id);
-        if (st.step()) {
-          out.entries = static_cast<std::uint64_t>(st.column_int64(0));
-          out.denied = static_cast<std::uint64_t>(st.column_int64(1));
-        }
-      }
+      const auto grant = find_name(c, "consent_grant");
+      const auto withdraw = find_name(c, "consent_withdraw");
       std::unordered_map<std::string, std::size_t> by_pseudonym;  // raw bytes → index
-      {
-        auto st = c.prepare(
-            "SELECT subject, count(*) FROM audit_log WHERE at BETWEEN ?1 AND ?2 AND actor = ?3 "
-            "AND allowed = 1 AND subject IS NOT NULL GROUP BY subject");
-        st.bind(1, lo).bind(2, hi).bind(3, *id);
-        while (st.step()) {
-          const auto raw = st.column_blob(0);
-          by_pseudonym.emplace(std::string(reinterpret_cast<const char*>(raw.data()), raw.size()),
-                               out.subjects.size());
-          out.subjects.push_back(
-              BreachScope::Subject{.pseudonym = crypto::to_hex(raw),
-                                   .accesses = static_cast<std::uint64_t>(st.column_int64(1))});
+      std::unordered_map<std::int64_t, std::uint64_t> by_fields;  // field list id → accesses
+      auto st = c.prepare(
+          "SELECT entries FROM audit_log WHERE max_at >= ?1 AND min_at <= ?2 ORDER BY first");
+      st.bind(1, lo).bind(2, hi);
+      while (st.step()) {
+        Unpacker u(st.column_blob(0));
+        Stored e;
+        while (u.next(e)) {
+          if (e.erased || e.ids[0] != *id || e.at < lo || e.at > hi) continue;
+          ++out.entries;
+          if (!e.allowed) {
+            ++out.denied;
+            continue;
+          }
+          if (!e.has_subject) continue;
+          const auto [it, added] =
+              by_pseudonym.try_emplace(std::string(e.subject_bytes()), out.subjects.size());
+          if (added)
+            out.subjects.push_back(BreachScope::Subject{
+                .pseudonym = crypto::to_hex(crypto::as_bytes(e.subject_bytes()))});
+          ++out.subjects[it->second].accesses;
+          if (e.action != grant && e.action != withdraw) ++by_fields[e.ids[3]];
         }
       }
-      {
-        auto st = c.prepare(
-            "SELECT n.name, count(*) FROM audit_log l JOIN audit_names n ON n.id = l.fields "
-            "JOIN audit_names a ON a.id = l.action WHERE l.at BETWEEN ?1 AND ?2 AND l.actor = ?3 "
-            "AND l.allowed = 1 AND l.subject IS NOT NULL "
-            "AND a.name NOT IN ('consent_grant', 'consent_withdraw') GROUP BY l.fields");
-        st.bind(1, lo).bind(2, hi).bind(3, *id);
-        while (st.step()) {
-          const auto n = static_cast<std::uint64_t>(st.column_int64(1));
-          for (auto& f : split(st.column_text(0)))
-            fields[std::move(f)] += n;
-        }
-      }
+      st.reset();
+      std::unordered_map<std::int64_t, std::string> names;
+      for (const auto& [list, n] : by_fields)
+        for (auto& f : split(name_of(c, names, list)))
+          fields[std::move(f)] += n;
       if (!by_pseudonym.empty()) {
         // The customers still in the store, by pseudonym (a read of subjects.id: see
         // docs/ARCHITECTURE.md).
         std::size_t named = 0;
-        auto st = c.prepare("SELECT id FROM subjects");
-        while (named < by_pseudonym.size() && st.step()) {
-          const std::string sid = st.column_text(0);
+        auto ids = c.prepare("SELECT id FROM subjects");
+        while (named < by_pseudonym.size() && ids.step()) {
+          const std::string sid = ids.column_text(0);
           const auto it = by_pseudonym.find(key_.pseudonym_bytes(sid));
           if (it == by_pseudonym.end()) continue;
           out.subjects[it->second].id = CustomerId::parse(sid);

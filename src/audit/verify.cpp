@@ -21,6 +21,7 @@
 
 #include <amanah/error.hpp>
 
+#include "audit/batch.hpp"
 #include "audit/log.hpp"
 #include "crypto/crypto.hpp"
 #include "store/core.hpp"
@@ -56,64 +57,110 @@ struct IdsHash {
   }
 };
 
+// The entries of the batch rows that start within [first, last], in stored order (rows by their
+// first entry, entries as packed). A row's entries are read whole when it is reached, and its
+// locators checked against them.
 class Reader {
  public:
-  // Rows numbered first..last, in order.
   Reader(db::Connection& c, std::uint64_t first, std::uint64_t last)
-      : st_(c.prepare("SELECT seq, at, action, allowed, subject, actor, roles, purpose, fields, "
-                      "rules, payload_hash, chain FROM audit_log WHERE seq BETWEEN ?1 AND ?2 "
-                      "ORDER BY seq")) {
-    st_.bind(1, static_cast<std::int64_t>(first)).bind(2, static_cast<std::int64_t>(last));
+      : st_(c.prepare("SELECT first, last, min_at, max_at, entries FROM audit_log "
+                      "WHERE first >= ?1 ORDER BY first")),
+        last_(last) {
+    // From the start, rows whose first entry is numbered below 1 too.
+    st_.bind(1, first <= 1 ? std::numeric_limits<std::int64_t>::min()
+                           : static_cast<std::int64_t>(first));
     auto names = c.prepare("SELECT id, name FROM audit_names");
     while (names.step())
       names_.emplace(names.column_int64(0), names.column_text(1));
   }
 
-  // The next row; false at the end. `damaged` is set when a row cannot even be read as an entry
-  // (a missing name, a chain value of the wrong size): its content is then taken as modified.
+  // Reads on past `last` (the look ahead after a bad entry).
+  void extend() noexcept { last_ = std::numeric_limits<std::uint64_t>::max(); }
+
+  // The next entry; false at the end. `damaged` is set when an entry cannot even be read (a
+  // damaged batch, a missing name, locators that do not match the entries): its content is then
+  // taken as modified.
   bool next(Row& r, bool& damaged) {
     damaged = false;
-    if (!st_.step()) return false;
-    r.seq = static_cast<std::uint64_t>(st_.column_int64(0));
-    r.at = st_.column_int64(1);
-    r.action = &name(st_.column_int64(2), damaged);
-    r.allowed = st_.column_int64(3) != 0;
-    const auto subject = st_.column_blob(4);
-    if (subject.size() > r.subject.size()) damaged = true;
-    r.subject_size = std::min(subject.size(), r.subject.size());
-    if (r.subject_size != 0) std::memcpy(r.subject.data(), subject.data(), r.subject_size);
-    const auto kept = st_.column_blob(10);
-    if (!kept.empty()) {
-      if (kept.size() != r.payload_hash.size()) damaged = true;
-      std::memcpy(r.payload_hash.data(), kept.data(), std::min(kept.size(), r.payload_hash.size()));
-    } else {
-      const Ids ids{{st_.column_int64(5), st_.column_int64(6), st_.column_int64(7),
-                     st_.column_int64(8), st_.column_int64(9)}};
-      if (auto it = payloads_.find(ids); it != payloads_.end()) {
-        r.payload_hash = it->second;
-      } else {
-        Entry p;
-        p.actor = name(ids.v[0], damaged);
-        p.roles = name(ids.v[1], damaged);
-        p.purpose = name(ids.v[2], damaged);
-        p.fields = name(ids.v[3], damaged);
-        p.rules = name(ids.v[4], damaged);
-        const std::string bytes = payload_bytes(p);
-        r.payload_hash = crypto::sha256(crypto::as_bytes(bytes), {});
-        if (!damaged) payloads_.emplace(ids, r.payload_hash);
-      }
+    while (pos_ == batch_.size()) {
+      if (done_ || !fetch()) return false;
     }
-    const auto chain = st_.column_blob(11);
-    if (chain.size() != r.chain.size()) {
-      damaged = true;
-      r.chain = {};
-    } else {
-      std::memcpy(r.chain.data(), chain.data(), chain.size());
+    const Stored& e = batch_[pos_];
+    damaged = pos_ == damaged_at_;
+    ++pos_;
+    r.seq = e.seq;
+    r.at = e.at;
+    r.action = &name(e.action, damaged);
+    r.allowed = e.allowed;
+    const std::string_view subject = e.subject_bytes();
+    r.subject_size = subject.size();
+    if (!subject.empty()) std::memcpy(r.subject.data(), subject.data(), subject.size());
+    r.chain = e.chain;
+    if (e.erased) {
+      r.payload_hash = e.payload_hash;
+      return true;
     }
+    const Ids ids{{e.ids[0], e.ids[1], e.ids[2], e.ids[3], e.ids[4]}};
+    if (auto it = payloads_.find(ids); it != payloads_.end()) {
+      r.payload_hash = it->second;
+      return true;
+    }
+    bool missing = false;
+    Entry p;
+    p.actor = name(ids.v[0], missing);
+    p.roles = name(ids.v[1], missing);
+    p.purpose = name(ids.v[2], missing);
+    p.fields = name(ids.v[3], missing);
+    p.rules = name(ids.v[4], missing);
+    const std::string bytes = payload_bytes(p);
+    r.payload_hash = crypto::sha256(crypto::as_bytes(bytes), {});
+    if (!missing) payloads_.emplace(ids, r.payload_hash);
+    damaged = damaged || missing;
     return true;
   }
 
  private:
+  static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+
+  // Reads the next row whole; false past `last` or at the end.
+  bool fetch() {
+    batch_.clear();
+    pos_ = 0;
+    damaged_at_ = kNone;
+    if (!st_.step()) {
+      done_ = true;
+      return false;
+    }
+    const auto first = static_cast<std::uint64_t>(st_.column_int64(0));
+    if (first > last_) {
+      done_ = true;  // the row stays unread: a reader never goes back
+      return false;
+    }
+    Unpacker u(st_.column_blob(4));
+    Stored e;
+    BatchBounds b{};
+    while (u.next(e)) {
+      if (batch_.empty()) b = {.first = e.seq, .last = e.seq, .min_at = e.at, .max_at = e.at};
+      b.last = e.seq;
+      b.min_at = std::min(b.min_at, e.at);
+      b.max_at = std::max(b.max_at, e.at);
+      batch_.push_back(e);
+    }
+    const bool located = !batch_.empty() && b.first == first &&
+                         b.last == static_cast<std::uint64_t>(st_.column_int64(1)) &&
+                         b.min_at == st_.column_int64(2) && b.max_at == st_.column_int64(3);
+    if (u.damaged() || batch_.empty()) {
+      // What could not be read stands for one entry, numbered as if it followed on.
+      Stored bad;
+      bad.seq = batch_.empty() ? first : batch_.back().seq + 1;
+      damaged_at_ = batch_.size();
+      batch_.push_back(bad);
+    } else if (!located) {
+      damaged_at_ = 0;
+    }
+    return true;
+  }
+
   const std::string& name(std::int64_t id, bool& damaged) {
     static const std::string none;
     auto it = names_.find(id);
@@ -125,6 +172,11 @@ class Reader {
   }
 
   db::Statement st_;
+  std::uint64_t last_;
+  std::vector<Stored> batch_;
+  std::size_t pos_ = 0;
+  std::size_t damaged_at_ = kNone;
+  bool done_ = false;
   std::unordered_map<std::int64_t, std::string> names_;
   std::unordered_map<Ids, Hash, IdsHash> payloads_;
 };
@@ -175,9 +227,10 @@ AuditProblem classify(const std::vector<Row>& rows, bool damaged, const Hash& pr
                  "entry " + std::to_string(seq) + " does not match its chain value");
 }
 
-// A stretch of the log to check: rows numbered first..last, the first expected to follow
-// `previous`.
+// A stretch of the log to check: the batch rows whose first entry is numbered rows_from..last
+// (by their locators), the first entry expected to be number `first` and to follow `previous`.
 struct Part {
+  std::uint64_t rows_from = 1;
   std::uint64_t first = 1;
   std::uint64_t last = 0;
   Hash previous{};
@@ -194,7 +247,7 @@ struct Segment {
 
 Segment check(db::Connection& c, const Part& part, const std::vector<const Checkpoint*>& cps) {
   Segment out;
-  Reader reader(c, part.first, part.last);
+  Reader reader(c, part.rows_from, part.last);
   Hash previous = part.previous;
   std::uint64_t seq = part.first;
   std::size_t next_cp = 0;
@@ -206,10 +259,9 @@ Segment check(db::Connection& c, const Part& part, const std::vector<const Check
     if (damaged || row.seq != seq || !links(row, previous, seq)) {
       std::vector<Row> rows{row};
       const bool first_damaged = damaged;
-      // The look ahead may cross the end of this part.
-      Reader ahead(c, row.seq + 1, std::numeric_limits<std::int64_t>::max());
+      reader.extend();  // the look ahead may cross the end of this part
       Row more;
-      while (rows.size() < kLookahead && ahead.next(more, damaged))
+      while (rows.size() < kLookahead && reader.next(more, damaged))
         rows.push_back(more);
       out.problem = classify(rows, first_damaged, previous, seq);
       return out;
@@ -285,26 +337,37 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
 
   std::uint64_t top = 0;  // the last entry in this snapshot
   {
-    auto st = c.prepare("SELECT max(seq) FROM audit_log");
+    auto st = c.prepare("SELECT max(last) FROM audit_log");
     if (st.step()) top = static_cast<std::uint64_t>(st.column_int64(0));
   }
-  Segment whole;
-  if (top < split_above_) {
-    whole = check(c, {.first = 1, .last = top, .previous = genesis(core_.store_id())}, cps);
-  } else {
-    // Two halves on both cores: the second starts from the chain value stored in the row before
-    // it, which the first half checks as its last link, so together they check what one pass would.
-    const std::uint64_t mid = top / 2;
-    Part second{.first = mid + 1, .last = top};
-    {
-      auto st =
-          c.prepare("SELECT seq, chain FROM audit_log WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1");
-      st.bind(1, static_cast<std::int64_t>(mid));
-      if (st.step() && st.column_blob(1).size() == second.previous.size()) {
-        second.first = static_cast<std::uint64_t>(st.column_int64(0)) + 1;
-        std::memcpy(second.previous.data(), st.column_blob(1).data(), second.previous.size());
+  // Two halves on both cores, split where a batch row starts: the second starts from the chain
+  // value of the last entry before it, which the first half checks as its last link, so together
+  // they check what one pass would.
+  Part second{.rows_from = 0};
+  if (top >= split_above_) {
+    auto st = c.prepare(
+        "SELECT first, (SELECT entries FROM audit_log b WHERE b.first < a.first "
+        "ORDER BY b.first DESC LIMIT 1) FROM audit_log a WHERE first <= ?1 "
+        "ORDER BY first DESC LIMIT 1");
+    st.bind(1, static_cast<std::int64_t>(top / 2));
+    if (st.step()) {
+      Unpacker u(st.column_blob(1));
+      Stored e;
+      bool any = false;
+      while (u.next(e))
+        any = true;
+      if (any && !u.damaged()) {
+        second.rows_from = static_cast<std::uint64_t>(st.column_int64(0));
+        second.first = e.seq + 1;
+        second.last = top;  // the other connection's snapshot may hold later rows
+        second.previous = e.chain;
       }
     }
+  }
+  Segment whole;
+  if (second.rows_from <= 1) {
+    whole = check(c, {.first = 1, .last = top, .previous = genesis(core_.store_id())}, cps);
+  } else {
     std::optional<Segment> later;
     std::exception_ptr failed;
     std::thread helper([&] {
@@ -318,7 +381,8 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
     });
     try {
       whole = check(
-          c, {.first = 1, .last = second.first - 1, .previous = genesis(core_.store_id())}, cps);
+          c, {.first = 1, .last = second.rows_from - 1, .previous = genesis(core_.store_id())},
+          cps);
     } catch (...) {
       helper.join();
       throw;

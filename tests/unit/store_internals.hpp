@@ -5,23 +5,51 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 
+#include "audit/batch.hpp"
+#include "crypto/crypto.hpp"
 #include "db/db.hpp"
 #include "facade/access.hpp"
 #include "support.hpp"
 
-// The audit log's entries with their names resolved, in the columns tests select: a subquery
-// ("SELECT action FROM " AMANAH_AUDIT_ROWS " WHERE ...").
-#define AMANAH_AUDIT_ROWS                                                                       \
-  "(SELECT l.seq AS seq, l.at AS at, an.name AS action, ac.name AS actor, ro.name AS roles,  "  \
-  "pu.name AS purpose, coalesce(lower(hex(l.subject)), '') AS subject, fi.name AS fields, "     \
-  "CASE l.allowed WHEN 1 THEN 'allow' ELSE 'deny' END AS decision, ru.name AS rules "           \
-  "FROM audit_log l JOIN audit_names an ON an.id = l.action "                                   \
-  "LEFT JOIN audit_names ac ON ac.id = l.actor LEFT JOIN audit_names ro ON ro.id = l.roles "    \
-  "LEFT JOIN audit_names pu ON pu.id = l.purpose LEFT JOIN audit_names fi ON fi.id = l.fields " \
-  "LEFT JOIN audit_names ru ON ru.id = l.rules)"
+// The audit log's entries with their names resolved, in the columns tests select, as a TEMP
+// table that load_audit_rows(c) fills from the batch rows (audit/batch.hpp); load again to see
+// later entries: "SELECT action FROM " AMANAH_AUDIT_ROWS " WHERE ...".
+#define AMANAH_AUDIT_ROWS "temp.audit_rows"
 
 namespace amanah::test {
+
+inline void load_audit_rows(detail::db::Connection& c) {
+  c.exec("DROP TABLE IF EXISTS temp.audit_rows");
+  c.exec(
+      "CREATE TEMP TABLE audit_rows(seq INTEGER PRIMARY KEY, at INTEGER, action TEXT, actor TEXT, "
+      "roles TEXT, purpose TEXT, subject TEXT, fields TEXT, decision TEXT, rules TEXT)");
+  std::unordered_map<std::int64_t, std::string> names;
+  {
+    auto st = c.prepare("SELECT id, name FROM audit_names");
+    while (st.step())
+      names.emplace(st.column_int64(0), st.column_text(1));
+  }
+  auto ins =
+      c.prepare("INSERT INTO temp.audit_rows VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  auto st = c.prepare("SELECT entries FROM audit_log ORDER BY first");
+  while (st.step()) {
+    detail::audit::Unpacker u(st.column_blob(0));
+    detail::audit::Stored e;
+    while (u.next(e)) {
+      ins.reset();
+      ins.bind(1, static_cast<std::int64_t>(e.seq)).bind(2, e.at).bind(3, names[e.action]);
+      constexpr int kColumn[5] = {4, 5, 6, 8, 10};  // actor, roles, purpose, fields, rules
+      for (std::size_t i = 0; i < 5; ++i)
+        ins.bind(kColumn[i], names[e.ids[i]]);
+      ins.bind(7, detail::crypto::to_hex(detail::crypto::as_bytes(e.subject_bytes())))
+          .bind(9, std::string_view(e.allowed ? "allow" : "deny"));
+      ins.run();
+    }
+    REQUIRE_FALSE(u.damaged());
+  }
+}
 
 // Counts rows of a table in one of the store's databases.
 inline std::int64_t count_rows(detail::db::Connection& c, const char* table) {

@@ -4,13 +4,16 @@
 // each kind).
 #include <amanah/amanah.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <catch2/generators/catch_generators.hpp>
+#include "audit/batch.hpp"
 #include "audit/entry.hpp"
 #include "audit/log.hpp"
 #include "crypto/crypto.hpp"
@@ -36,6 +39,52 @@ const std::vector<std::string> kPlanted = {
     "+6281277731904",       "3171998877665544",
     "Vendelinus Parhamora", "vendelinus.parhamora@example.org",
     "+6281366620417"};
+
+// The log as its stored entries (audit/batch.hpp), in order.
+std::vector<audit::Stored> load(db::Connection& c) {
+  std::vector<audit::Stored> out;
+  auto st = c.prepare("SELECT entries FROM audit_log ORDER BY first");
+  while (st.step()) {
+    audit::Unpacker u(st.column_blob(0));
+    audit::Stored e;
+    while (u.next(e))
+      out.push_back(e);
+    REQUIRE_FALSE(u.damaged());
+  }
+  return out;
+}
+
+// Writes `entries` back as the whole log, kPerRow to a batch row with locators to match: what
+// someone holding the database key can do.
+constexpr std::size_t kPerRow = 7;
+void save(db::Connection& c, const std::vector<audit::Stored>& entries) {
+  c.exec("DELETE FROM audit_log");
+  audit::Packer p;
+  auto flush = [&] {
+    const auto& b = p.bounds();
+    c.prepare(
+         "INSERT INTO audit_log(first, last, min_at, max_at, entries) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .bind(1, static_cast<std::int64_t>(b.first))
+        .bind(2, static_cast<std::int64_t>(b.last))
+        .bind(3, b.min_at)
+        .bind(4, b.max_at)
+        .bind(5, p.blob())
+        .run();
+    p.clear();
+  };
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    p.add(entries[i]);
+    if ((i + 1) % kPerRow == 0) flush();
+  }
+  if (!p.empty()) flush();
+}
+
+audit::Hash random_hash() {
+  audit::Hash h{};
+  const SecretBytes r = SecretBytes::random(h.size());
+  std::copy(r.view().begin(), r.view().end(), h.begin());
+  return h;
+}
 
 // A closed store with about sixty entries of every sort (creates, reads, finds, a scan, updates,
 // a denial), each at its own time.
@@ -95,10 +144,9 @@ struct Closed {
     store.close();
 
     auto c = connect();
-    auto st = c.prepare("SELECT count(*), max(seq) FROM audit_log");
-    REQUIRE(st.step());
-    n = static_cast<std::uint64_t>(st.column_int64(0));
-    REQUIRE(st.column_int64(1) == st.column_int64(0));
+    const auto entries = load(c);
+    n = entries.size();
+    REQUIRE(entries.back().seq == n);
     REQUIRE(n >= 50);
     REQUIRE(meta_seq(c) == n);
   }
@@ -146,31 +194,6 @@ std::int64_t int_of(db::Connection& c, const std::string& sql) {
   return st.column_int64(0);
 }
 
-// Moves entry `from` to number `to` (a free number).
-void renumber(db::Connection& c, std::uint64_t from, std::uint64_t to) {
-  c.prepare("UPDATE audit_log SET seq = ?1 WHERE seq = ?2")
-      .bind(1, static_cast<std::int64_t>(to))
-      .bind(2, static_cast<std::int64_t>(from))
-      .run();
-  REQUIRE(c.changes() == 1);
-}
-
-// Swaps everything but the sequence number of entries a and b.
-void swap_content(db::Connection& c, std::uint64_t a, std::uint64_t b) {
-  const std::string cols =
-      "at, action, allowed, subject, actor, roles, purpose, fields, rules, "
-      "payload_hash, chain";
-  c.exec("DROP TABLE IF EXISTS temp.swap");
-  c.exec("CREATE TEMP TABLE swap AS SELECT * FROM audit_log WHERE seq IN (" + std::to_string(a) +
-         ", " + std::to_string(b) + ")");
-  c.exec("UPDATE audit_log SET (" + cols + ") = (SELECT " + cols +
-         " FROM temp.swap s WHERE s.seq = (CASE audit_log.seq WHEN " + std::to_string(a) +
-         " THEN " + std::to_string(b) + " ELSE " + std::to_string(a) + " END)) WHERE seq IN (" +
-         std::to_string(a) + ", " + std::to_string(b) + ")");
-  REQUIRE(c.changes() == 2);
-  c.exec("DROP TABLE temp.swap");
-}
-
 std::string name_of(db::Connection& c, std::int64_t id) {
   auto st = c.prepare("SELECT name FROM audit_names WHERE id = ?1");
   st.bind(1, id);
@@ -205,21 +228,62 @@ TEST_CASE("an edited entry is reported as modified at its number", "[audit][tamp
   INFO("edit " << edit);
   {
     auto c = s.connect();
-    const std::string where = " WHERE seq = " + std::to_string(k);
-    if (edit == "at") exec(c, "UPDATE audit_log SET at = at + 1" + where);
-    if (edit == "allowed") exec(c, "UPDATE audit_log SET allowed = 1 - allowed" + where);
+    auto log = load(c);
+    audit::Stored& e = log[k - 1];
+    REQUIRE(e.seq == k);
+    if (edit == "at") e.at += 1;
+    if (edit == "allowed") e.allowed = !e.allowed;
     if (edit == "fields") {
-      const std::int64_t was = int_of(c, "SELECT fields FROM audit_log" + where);
       const std::int64_t other =
-          int_of(c, "SELECT id FROM audit_names WHERE id != " + std::to_string(was) +
+          int_of(c, "SELECT id FROM audit_names WHERE id != " + std::to_string(e.ids[3]) +
                         " ORDER BY id LIMIT 1");
-      exec(c, "UPDATE audit_log SET fields = " + std::to_string(other) + where);
+      e.ids[3] = other;
     }
-    if (edit == "subject") exec(c, "UPDATE audit_log SET subject = randomblob(16)" + where);
-    if (edit == "chain") exec(c, "UPDATE audit_log SET chain = randomblob(32)" + where);
-    REQUIRE(c.changes() == 1);
+    if (edit == "subject") {
+      const SecretBytes r = SecretBytes::random(e.subject.size());
+      std::memcpy(e.subject.data(), r.view().data(), e.subject.size());
+      e.has_subject = true;
+    }
+    if (edit == "chain") e.chain = random_hash();
+    save(c, log);
   }
   require_problem(s.verify(), TamperKind::modified, k);
+}
+
+TEST_CASE("a damaged batch row is reported as modified at its first entry", "[audit][tamper]") {
+  Closed s;
+  const auto damage = GENERATE(as<std::string>{}, "bytes", "cut", "first", "max_at");
+  INFO("damage " << damage);
+  std::uint64_t first = 0;
+  {
+    auto c = s.connect();
+    save(c, load(c));
+    first = static_cast<std::uint64_t>(
+        int_of(c, "SELECT first FROM audit_log ORDER BY first LIMIT 1 OFFSET 3"));
+    const std::string where = " WHERE first = " + std::to_string(first);
+    if (damage == "bytes")
+      exec(c,
+           "UPDATE audit_log SET entries = CAST(x'01' || randomblob(length(entries) - 1) AS BLOB)" +
+               where);
+    if (damage == "cut")
+      exec(c, "UPDATE audit_log SET entries = substr(entries, 1, length(entries) - 40)" + where);
+    if (damage == "first") exec(c, "UPDATE audit_log SET first = first - 1" + where);
+    if (damage == "max_at") exec(c, "UPDATE audit_log SET max_at = max_at + 100" + where);
+    REQUIRE(c.changes() == 1);
+  }
+  const AuditReport r = s.verify();
+  REQUIRE(r.problem.has_value());
+  if (damage == "cut") {
+    // The entries before the cut still read: the last one is the problem.
+    CHECK(r.problem->kind == TamperKind::modified);
+    CHECK(r.problem->seq == first + kPerRow - 1);
+  } else if (damage == "bytes") {
+    // Random bytes may still read as (wrong) entries: whatever they say, it is the row's first
+    // entry that no longer fits.
+    CHECK(r.problem->seq == first);
+  } else {
+    require_problem(r, TamperKind::modified, first);
+  }
 }
 
 TEST_CASE("a renamed name is reported as modified at the first entry using it", "[audit][tamper]") {
@@ -234,12 +298,15 @@ TEST_CASE("a renamed name is reported as modified at the first entry using it", 
     auto st = c.prepare("SELECT id FROM audit_names WHERE name = ?1");
     st.bind(1, which);
     REQUIRE(st.step());
-    const std::string id = std::to_string(st.column_int64(0));
-    first = static_cast<std::uint64_t>(
-        int_of(c, "SELECT min(seq) FROM audit_log WHERE " + id +
-                      " IN (action, actor, roles, purpose, fields, rules)"));
+    const std::int64_t id = st.column_int64(0);
+    for (const auto& e : load(c)) {
+      if (e.action == id || std::find(e.ids.begin(), e.ids.end(), id) != e.ids.end()) {
+        first = e.seq;
+        break;
+      }
+    }
     REQUIRE(first > 1);
-    exec(c, "UPDATE audit_names SET name = name || '-x' WHERE id = " + id);
+    exec(c, "UPDATE audit_names SET name = name || '-x' WHERE id = " + std::to_string(id));
     REQUIRE(c.changes() == 1);
   }
   require_problem(s.verify(), TamperKind::modified, first);
@@ -252,15 +319,16 @@ TEST_CASE("a deleted entry is reported as deleted, renumbered or not", "[audit][
   INFO("renumbered " << renumbered);
   {
     auto c = s.connect();
-    exec(c, "DELETE FROM audit_log WHERE seq = " + std::to_string(k));
-    REQUIRE(c.changes() == 1);
+    auto log = load(c);
+    log.erase(log.begin() + static_cast<std::ptrdiff_t>(k - 1));
     if (renumbered) {
       // Every later entry one down, and the log's own record of its end with them.
-      for (std::uint64_t seq = k + 1; seq <= s.n; ++seq)
-        renumber(c, seq, seq - 1);
+      for (auto& e : log)
+        if (e.seq > k) --e.seq;
       exec(c, "UPDATE amanah_meta SET value = '" + std::to_string(s.n - 1) +
                   "' WHERE key = 'audit_seq'");
     }
+    save(c, log);
   }
   require_problem(s.verify(), TamperKind::deleted, k);
 }
@@ -270,15 +338,16 @@ TEST_CASE("a forged entry in the middle is reported as inserted", "[audit][tampe
   const std::uint64_t k = s.n / 2 + 3;
   {
     auto c = s.connect();
-    for (std::uint64_t seq = s.n; seq >= k; --seq)
-      renumber(c, seq, seq + 1);
+    auto log = load(c);
+    for (auto& e : log)
+      if (e.seq >= k) ++e.seq;
     // The content of another entry, with a chain value made up.
-    exec(c,
-         "INSERT INTO audit_log(seq, at, action, allowed, subject, actor, roles, purpose, fields, "
-         "rules, payload_hash, chain) SELECT " +
-             std::to_string(k) +
-             ", at + 1, action, allowed, subject, actor, roles, purpose, fields, rules, "
-             "payload_hash, randomblob(32) FROM audit_log WHERE seq = 3");
+    audit::Stored forged = log[2];
+    forged.seq = k;
+    forged.at += 1;
+    forged.chain = random_hash();
+    log.insert(log.begin() + static_cast<std::ptrdiff_t>(k - 1), forged);
+    save(c, log);
     exec(c, "UPDATE amanah_meta SET value = '" + std::to_string(s.n + 1) +
                 "' WHERE key = 'audit_seq'");
   }
@@ -292,47 +361,24 @@ TEST_CASE("an entry appended with a correct chain beyond the log's own record is
     // Someone with the database key can compute the chain: the content of the last entry,
     // renamed to its next number, linked to the last chain value.
     auto c = s.connect();
-    auto st = c.prepare(
-        "SELECT at, action, allowed, subject, actor, roles, purpose, fields, rules, chain "
-        "FROM audit_log WHERE seq = ?1");
-    st.bind(1, static_cast<std::int64_t>(s.n));
-    REQUIRE(st.step());
+    auto log = load(c);
+    audit::Stored next = log.back();
     audit::Entry e;
     e.seq = s.n + 1;
-    e.at = st.column_int64(0) + 5;
-    e.action = name_of(c, st.column_int64(1));
-    e.allowed = st.column_int64(2) != 0;
-    const auto subject = st.column_blob(3);
-    e.subject.assign(reinterpret_cast<const char*>(subject.data()), subject.size());
-    e.actor = name_of(c, st.column_int64(4));
-    e.roles = name_of(c, st.column_int64(5));
-    e.purpose = name_of(c, st.column_int64(6));
-    e.fields = name_of(c, st.column_int64(7));
-    e.rules = name_of(c, st.column_int64(8));
-    audit::Hash previous{};
-    const auto chain = st.column_blob(9);
-    REQUIRE(chain.size() == previous.size());
-    std::copy(chain.begin(), chain.end(), previous.begin());
-    const audit::Hash next = audit::link(previous, audit::leaf(e));
-    const std::int64_t ids[5] = {st.column_int64(4), st.column_int64(5), st.column_int64(6),
-                                 st.column_int64(7), st.column_int64(8)};
-    const std::int64_t action = st.column_int64(1);
-    st.reset();
-    auto ins = c.prepare(
-        "INSERT INTO audit_log(seq, at, action, allowed, subject, actor, roles, purpose, fields, "
-        "rules, chain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-    ins.bind(1, static_cast<std::int64_t>(e.seq))
-        .bind(2, e.at)
-        .bind(3, action)
-        .bind(4, std::int64_t{e.allowed ? 1 : 0});
-    if (e.subject.empty())
-      ins.bind_null(5);
-    else
-      ins.bind(5, amanah::detail::crypto::as_bytes(e.subject));
-    for (int i = 0; i < 5; ++i)
-      ins.bind(6 + i, ids[i]);
-    ins.bind(11, std::span<const std::byte>(next.data(), next.size()));
-    ins.run();
+    e.at = next.at + 5;
+    e.action = name_of(c, next.action);
+    e.allowed = next.allowed;
+    e.subject = std::string(next.subject_bytes());
+    e.actor = name_of(c, next.ids[0]);
+    e.roles = name_of(c, next.ids[1]);
+    e.purpose = name_of(c, next.ids[2]);
+    e.fields = name_of(c, next.ids[3]);
+    e.rules = name_of(c, next.ids[4]);
+    next.seq = e.seq;
+    next.at = e.at;
+    next.chain = audit::link(log.back().chain, audit::leaf(e));
+    log.push_back(next);
+    save(c, log);
     REQUIRE(Closed::meta_seq(c) == s.n);
   }
   require_problem(s.verify(), TamperKind::inserted, s.n + 1);
@@ -341,11 +387,14 @@ TEST_CASE("an entry appended with a correct chain beyond the log's own record is
 TEST_CASE("two entries that changed places are reported as reordered", "[audit][tamper]") {
   Closed s;
   const std::uint64_t k = s.n / 2 - 1;
-  const std::uint64_t apart = GENERATE(1u, 4u);
+  const std::uint64_t apart = GENERATE(1u, 4u, 9u);
   INFO("apart " << apart);
   {
     auto c = s.connect();
-    swap_content(c, k, k + apart);
+    auto log = load(c);
+    std::swap(log[k - 1], log[k - 1 + apart]);
+    std::swap(log[k - 1].seq, log[k - 1 + apart].seq);  // the numbers stay in place
+    save(c, log);
   }
   require_problem(s.verify(), TamperKind::reordered, k);
 }
@@ -354,13 +403,13 @@ TEST_CASE("entries cut from the end are reported as truncated", "[audit][tamper]
   Closed s;
   {
     auto c = s.connect();
-    exec(c, "DELETE FROM audit_log WHERE seq > " + std::to_string(s.n - 3));
-    REQUIRE(c.changes() == 3);
+    auto log = load(c);
+    log.resize(log.size() - 3);
+    save(c, log);
   }
   require_problem(s.verify(), TamperKind::truncated, s.n - 2);
 }
 
-// The log's own record of how far it reached (amanah_meta 'audit_seq') holds a damaged value.
 TEST_CASE("a damaged record of the log's length is Corrupt at open and a problem for verify()",
           "[audit][tamper]") {
   Closed s;

@@ -179,6 +179,7 @@ TEST_CASE("a refused grant is in the access log without the caller's undeclared 
   // A write takes the queued denials with it.
   (void)f.store.consents().grant(kSupport, id, "marketing",
                                  {.source = "form", .notice_version = "1"});
+  amanah::test::load_audit_rows(f.writer);
   auto st =
       f.writer.prepare("SELECT action, roles, purpose, fields, decision FROM " AMANAH_AUDIT_ROWS
                        " WHERE action LIKE "

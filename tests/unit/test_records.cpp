@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "audit/log.hpp"
 #include "records/doc.hpp"
 #include "records_fixture.hpp"
 #include "store_internals.hpp"
@@ -203,6 +204,7 @@ TEST_CASE("every access is recorded with field names, never values", "[records]"
   (void)store.find(kSupport, "email", "siti@example.co.id");
   store.update(kSupport, id, {{"phone", "0813 1111 2222"}});  // flushes the queued reads
   auto& d = Access::data_db(store);
+  amanah::test::load_audit_rows(d);
   auto st = d.prepare("SELECT action, actor, purpose, subject, fields FROM " AMANAH_AUDIT_ROWS
                       " ORDER BY seq");
   std::vector<std::string> actions;
@@ -241,6 +243,7 @@ TEST_CASE("denials are recorded with the deciding rules; undeclared names are no
   CHECK(store.get(marketing, id).fields.size() == 1);
   store.update(kSupport, id, {{"phone", "0813 1111 2222"}});  // flushes the queued records
   auto& d = Access::data_db(store);
+  amanah::test::load_audit_rows(d);
   auto st =
       d.prepare("SELECT action, roles, purpose, fields, decision, rules FROM " AMANAH_AUDIT_ROWS
                 " ORDER BY seq");
@@ -260,37 +263,60 @@ TEST_CASE("denials are recorded with the deciding rules; undeclared names are no
   CHECK(rows[6] == "update|support|service|phone|allow|support-reads-contact");
 }
 
-TEST_CASE("reads are recorded in batches: every 256, at close, and writes stay fully synced",
-          "[records]") {
+TEST_CASE(
+    "reads are written in batches by the log's writer thread: every 256, after a wait, "
+    "at close; writes stay fully synced",
+    "[records]") {
   TempDir tmp;
   const auto dir = tmp / "s";
-  auto read_records = [](amanah::detail::db::Connection& d) {
+  // Read entries written, seen through the writer connection (under the write lock, which the
+  // writer thread takes to write).
+  auto read_records = [](CustomerStore& store) {
+    std::lock_guard w(Access::write_mutex(store));
+    auto& d = Access::data_db(store);
+    amanah::test::load_audit_rows(d);
     auto st = d.prepare("SELECT count(*) FROM " AMANAH_AUDIT_ROWS " WHERE action = 'read'");
     REQUIRE(st.step());
     return st.column_int64(0);
   };
+  // The writer thread works on its own time: wait for it (bounded; nothing here is timed).
+  auto written = [&](CustomerStore& store, std::int64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (read_records(store) != n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return read_records(store) == n;
+  };
+  amanah::CustomerId id;
   {
     auto store = CustomerStore::create(dir, *app_key(), amanah::test::example_manifest());
-    const auto id = store.insert(kSupport, kSiti);
-    auto& d = Access::data_db(store);
+    auto& log = Access::audit_log(store);
+    log.set_write_after(std::chrono::hours(1));
+    id = store.insert(kSupport, kSiti);
     for (int i = 0; i < 255; ++i)
       (void)store.get(kDpo, id, {"full_name"});
-    CHECK(read_records(d) == 0);  // still queued
+    CHECK(log.queued() == 255);
+    CHECK(read_records(store) == 0);
     (void)store.get(kDpo, id, {"full_name"});
-    CHECK(read_records(d) == 256);  // the 256th read wrote the batch, with no write around it
+    CHECK(written(store, 256));  // the 256th read woke the writer, with no write around it
     // That batch was committed without a sync of its own; the setting must be back to FULL so
     // the next change is durable when insert() returns.
     {
-      auto st = d.prepare("PRAGMA synchronous");
+      std::lock_guard w(Access::write_mutex(store));
+      auto st = Access::data_db(store).prepare("PRAGMA synchronous");
       REQUIRE(st.step());
       CHECK(st.column_int64(0) == 2);
     }
     for (int i = 0; i < 10; ++i)
       (void)store.find(kSupport, "email", "siti@example.co.id");
-    CHECK(read_records(d) == 256);
+    CHECK(log.queued() == 10);
+    CHECK(read_records(store) == 256);
   }
   auto store = CustomerStore::open(dir, *app_key());
-  CHECK(read_records(Access::data_db(store)) == 266);  // the queued ten were written at close
+  CHECK(read_records(store) == 266);  // the queued ten were written at close
+  // Fewer than a batch are written once the oldest has waited long enough.
+  Access::audit_log(store).set_write_after(std::chrono::milliseconds(20));
+  (void)store.get(kDpo, id, {"full_name"});
+  CHECK(written(store, 267));
 }
 
 TEST_CASE("a damaged stored record is Corrupt, never a crash or a silently shorter record",
