@@ -435,3 +435,59 @@ TEST_CASE("a damaged record of the log's length is Corrupt at open and a problem
     CHECK(r.problem->seq == s.n + 1);
   }
 }
+
+TEST_CASE("a log of schema 5 (a row per entry) is converted to batches with every entry intact",
+          "[audit][migration]") {
+  Closed s;
+  std::vector<audit::Stored> before;
+  {
+    // Back to schema 5: the same entries, one row each.
+    auto c = s.connect();
+    before = load(c);
+    exec(c, "DROP TABLE audit_log");
+    exec(c, R"sql(
+CREATE TABLE audit_log(
+  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, action INTEGER NOT NULL,
+  allowed INTEGER NOT NULL, subject BLOB,
+  actor INTEGER, roles INTEGER, purpose INTEGER, fields INTEGER, rules INTEGER,
+  payload_hash BLOB, chain BLOB NOT NULL) STRICT;
+CREATE INDEX audit_by_time ON audit_log(at);
+)sql");
+    auto ins = c.prepare(
+        "INSERT INTO audit_log VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11)");
+    for (const auto& e : before) {
+      ins.reset();
+      ins.bind(1, static_cast<std::int64_t>(e.seq))
+          .bind(2, e.at)
+          .bind(3, e.action)
+          .bind(4, std::int64_t{e.allowed ? 1 : 0});
+      if (e.has_subject)
+        ins.bind(5, amanah::detail::crypto::as_bytes(e.subject_bytes()));
+      else
+        ins.bind_null(5);
+      for (int i = 0; i < 5; ++i)
+        ins.bind(6 + i, e.ids[static_cast<std::size_t>(i)]);
+      ins.bind(11, std::span<const std::byte>(e.chain.data(), e.chain.size()));
+      ins.run();
+    }
+    c.set_user_version(5);
+  }
+  const AuditReport r = s.verify();  // opens the store: converted
+  CHECK(r.ok());
+  CHECK(r.entries == s.n);
+  auto c = s.connect();
+  CHECK(Closed::meta_seq(c) == s.n);
+  CHECK(int_of(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'audit_log_v5'") == 0);
+  const auto after = load(c);
+  REQUIRE(after.size() == before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    INFO("entry " << i + 1);
+    CHECK(after[i].seq == before[i].seq);
+    CHECK(after[i].at == before[i].at);
+    CHECK(after[i].action == before[i].action);
+    CHECK(after[i].allowed == before[i].allowed);
+    CHECK(after[i].subject_bytes() == before[i].subject_bytes());
+    CHECK(after[i].ids == before[i].ids);
+    CHECK(after[i].chain == before[i].chain);
+  }
+}
