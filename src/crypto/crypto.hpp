@@ -71,8 +71,8 @@ class HmacSha256 {
   [[nodiscard]] bool empty() const noexcept { return inner_ == nullptr; }
 
  private:
-  void* inner_ = nullptr;  // EVP_MD_CTX* after absorbing key ^ ipad
-  void* outer_ = nullptr;  // EVP_MD_CTX* after absorbing key ^ opad
+  void* inner_ = nullptr;  // SHA256_CTX* after absorbing key ^ ipad
+  void* outer_ = nullptr;  // SHA256_CTX* after absorbing key ^ opad
 };
 
 // SHA-256.

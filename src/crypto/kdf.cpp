@@ -7,9 +7,10 @@
 #include <string>
 #include <utility>
 
-// SHA-256 of short messages (the audit chain) uses the low-level SHA256_* calls, deprecated in
-// OpenSSL 3 but kept: a context on the stack needs no allocation and no provider lookup, and holds
-// no static or thread-local state that a store closed during static destruction could outlive.
+// SHA-256 of short messages (the audit chain) and HMAC-SHA256 (pseudonyms, blind index tags) use
+// the low-level SHA256_* calls, deprecated in OpenSSL 3 but kept: a context on the stack needs no
+// allocation and no provider lookup, and holds no static or thread-local state that a store
+// closed during static destruction could outlive.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -137,23 +138,10 @@ void wipe(std::span<std::byte> memory) noexcept {
   if (!memory.empty()) OPENSSL_cleanse(memory.data(), memory.size());
 }
 
-namespace {
-
-EVP_MD_CTX* md(void* p) noexcept {
-  return static_cast<EVP_MD_CTX*>(p);
-}
-
-const EVP_MD* sha256_md() {
-  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> m(
-      EVP_MD_fetch(nullptr, "SHA256", nullptr), &EVP_MD_free);
-  if (!m) fail("SHA-256 lookup");
-  return m.get();
-}
-
-}  // namespace
-
 HmacSha256::HmacSha256() noexcept = default;
 
+// The key's pads are absorbed once; each MAC copies the two contexts (on the stack, no allocation:
+// the audit log and the blind index compute one per call).
 HmacSha256::HmacSha256(ByteView key) {
   constexpr std::size_t kBlock = 64;
   std::array<std::byte, kBlock> k{};
@@ -163,30 +151,32 @@ HmacSha256::HmacSha256(ByteView key) {
   } else {
     std::copy(key.begin(), key.end(), k.begin());
   }
+  auto inner = std::make_unique<SHA256_CTX>();
+  auto outer = std::make_unique<SHA256_CTX>();
   std::array<std::byte, kBlock> pad{};
-  inner_ = EVP_MD_CTX_new();
-  outer_ = EVP_MD_CTX_new();
-  bool ok = inner_ != nullptr && outer_ != nullptr;
   for (std::size_t i = 0; i < kBlock; ++i)
     pad[i] = k[i] ^ std::byte{0x36};
-  ok = ok && EVP_DigestInit_ex2(md(inner_), sha256_md(), nullptr) == 1 &&
-       EVP_DigestUpdate(md(inner_), pad.data(), pad.size()) == 1;
+  bool ok = SHA256_Init(inner.get()) == 1 && SHA256_Update(inner.get(), pad.data(), kBlock) == 1;
   for (std::size_t i = 0; i < kBlock; ++i)
     pad[i] = k[i] ^ std::byte{0x5c};
-  ok = ok && EVP_DigestInit_ex2(md(outer_), sha256_md(), nullptr) == 1 &&
-       EVP_DigestUpdate(md(outer_), pad.data(), pad.size()) == 1;
+  ok = ok && SHA256_Init(outer.get()) == 1 && SHA256_Update(outer.get(), pad.data(), kBlock) == 1;
   wipe(pad);
   wipe(k);
   if (!ok) {
-    EVP_MD_CTX_free(md(std::exchange(inner_, nullptr)));
-    EVP_MD_CTX_free(md(std::exchange(outer_, nullptr)));
-    fail("HMAC-SHA256 setup");
+    OPENSSL_cleanse(inner.get(), sizeof(SHA256_CTX));
+    OPENSSL_cleanse(outer.get(), sizeof(SHA256_CTX));
+    fail("HMAC-SHA256 key");
   }
+  inner_ = inner.release();
+  outer_ = outer.release();
 }
 
 HmacSha256::~HmacSha256() {
-  EVP_MD_CTX_free(md(inner_));  // frees (and cleanses) the absorbed pad state
-  EVP_MD_CTX_free(md(outer_));
+  for (void* p : {inner_, outer_}) {
+    if (p == nullptr) continue;
+    OPENSSL_cleanse(p, sizeof(SHA256_CTX));  // the absorbed pads are key material
+    delete static_cast<SHA256_CTX*>(p);
+  }
 }
 
 HmacSha256::HmacSha256(HmacSha256&& other) noexcept
@@ -194,8 +184,7 @@ HmacSha256::HmacSha256(HmacSha256&& other) noexcept
 
 HmacSha256& HmacSha256::operator=(HmacSha256&& other) noexcept {
   if (this != &other) {
-    EVP_MD_CTX_free(md(inner_));
-    EVP_MD_CTX_free(md(outer_));
+    HmacSha256 old(std::move(*this));
     inner_ = std::exchange(other.inner_, nullptr);
     outer_ = std::exchange(other.outer_, nullptr);
   }
@@ -204,16 +193,16 @@ HmacSha256& HmacSha256::operator=(HmacSha256&& other) noexcept {
 
 std::array<std::byte, 32> HmacSha256::operator()(ByteView message) const {
   if (inner_ == nullptr) throw Error(ErrorCode::Internal, "HMAC-SHA256 used without a key");
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> c(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   std::array<std::byte, 32> inner_hash{}, out{};
-  unsigned int len = 0;
-  if (!c || EVP_MD_CTX_copy_ex(c.get(), md(inner_)) != 1 ||
-      (!message.empty() && EVP_DigestUpdate(c.get(), message.data(), message.size()) != 1) ||
-      EVP_DigestFinal_ex(c.get(), reinterpret_cast<unsigned char*>(inner_hash.data()), &len) != 1 ||
-      EVP_MD_CTX_copy_ex(c.get(), md(outer_)) != 1 ||
-      EVP_DigestUpdate(c.get(), inner_hash.data(), inner_hash.size()) != 1 ||
-      EVP_DigestFinal_ex(c.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1)
-    fail("HMAC-SHA256");
+  SHA256_CTX c = *static_cast<const SHA256_CTX*>(inner_);
+  bool ok = SHA256_Update(&c, message.data(), message.size()) == 1 &&
+            SHA256_Final(reinterpret_cast<unsigned char*>(inner_hash.data()), &c) == 1;
+  c = *static_cast<const SHA256_CTX*>(outer_);
+  ok = ok && SHA256_Update(&c, inner_hash.data(), inner_hash.size()) == 1 &&
+       SHA256_Final(reinterpret_cast<unsigned char*>(out.data()), &c) == 1;
+  OPENSSL_cleanse(&c, sizeof(c));
+  wipe(inner_hash);
+  if (!ok) fail("HMAC-SHA256");
   return out;
 }
 

@@ -127,6 +127,29 @@ TEST_CASE("HKDF-SHA256 rejects output lengths outside 1..255*32", "[crypto]") {
                   .equals(crypto::hkdf_sha256(ikm, {}, crypto::as_bytes("b"), 32)));
 }
 
+TEST_CASE("HmacSha256 (a key absorbed once) matches HMAC-SHA256 for every key length", "[crypto]") {
+  // Key lengths around the block size (64) and beyond it (hashed first), messages of 0 to 3
+  // blocks, and RFC 4231 test case 2 by value.
+  for (const std::size_t key_size : {0u, 1u, 20u, 32u, 63u, 64u, 65u, 131u}) {
+    const Bytes key = key_size == 0 ? Bytes{} : sequence(1, static_cast<unsigned>(key_size));
+    const crypto::HmacSha256 mac(key);
+    for (const std::size_t n : {0u, 1u, 55u, 56u, 64u, 150u}) {
+      INFO("key " << key_size << " bytes, message " << n << " bytes");
+      const auto message = repeat(std::byte{0x5a}, n);
+      const auto got = mac(message);
+      CHECK(to_vector(got) == to_vector(crypto::hmac_sha256(key, message)));
+      CHECK(to_vector(mac(message)) == to_vector(got));  // the absorbed key is not consumed
+    }
+  }
+  crypto::HmacSha256 jefe(crypto::as_bytes("Jefe"));
+  CHECK(to_vector(jefe(crypto::as_bytes("what do ya want for nothing?"))) ==
+        unhex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+  crypto::HmacSha256 moved(std::move(jefe));
+  CHECK(jefe.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty by contract
+  CHECK(to_vector(moved(crypto::as_bytes("what do ya want for nothing?"))) ==
+        unhex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+}
+
 TEST_CASE("HMAC-SHA256 (RFC 4231 test cases 1-7)", "[crypto]") {
   SECTION("test case 1") {
     CHECK(
