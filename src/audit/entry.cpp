@@ -28,7 +28,7 @@ Hash genesis(std::string_view store_id) {
   return crypto::sha256(crypto::as_bytes("amanah audit v1"), crypto::as_bytes(store_id));
 }
 
-std::string payload_bytes(const Entry& e) {
+std::string payload_bytes(const Payload& e) {
   std::string out;
   out.reserve(1 + 20 + e.actor.size() + e.roles.size() + e.purpose.size() + e.fields.size() +
               e.rules.size());
@@ -41,8 +41,16 @@ std::string payload_bytes(const Entry& e) {
   return out;
 }
 
-Hash leaf(const Entry& e, const Hash& payload_hash) {
-  return leaf(e.seq, e.at, e.allowed, e.action, e.subject, payload_hash);
+std::shared_ptr<const Payload> make_payload(std::string actor, std::string roles,
+                                            std::string purpose, std::string fields,
+                                            std::string rules) {
+  auto p = std::make_shared<Payload>(Payload{.actor = std::move(actor),
+                                             .roles = std::move(roles),
+                                             .purpose = std::move(purpose),
+                                             .fields = std::move(fields),
+                                             .rules = std::move(rules)});
+  p->hash = crypto::sha256(bytes(payload_bytes(*p)), {});
+  return p;
 }
 
 Hash leaf(std::uint64_t seq, std::int64_t at, bool allowed, std::string_view action,
@@ -72,8 +80,7 @@ Hash leaf(std::uint64_t seq, std::int64_t at, bool allowed, std::string_view act
 }
 
 Hash leaf(const Entry& e) {
-  const std::string p = payload_bytes(e);
-  return leaf(e, crypto::sha256(bytes(p), {}));
+  return leaf(e.seq, e.at, e.allowed, e.action, e.subject_bytes(), e.payload->hash);
 }
 
 Hash link(const Hash& previous, const Hash& leaf) {

@@ -189,17 +189,16 @@ void Log::migrate_access_log() {
   while (st.step()) {
     Entry e;
     e.at = st.column_int64(0);
-    e.actor = st.column_text(1);
-    e.roles = st.column_text(2);
-    e.purpose = st.column_text(3);
+    e.payload = make_payload(st.column_text(1), st.column_text(2), st.column_text(3),
+                             st.column_text(6), st.column_text(8));
     e.action = st.column_text(4);
     crypto::Bytes subject;
     // A pseudonym that is not one (a damaged row) is not carried over.
-    if (crypto::from_hex(st.column_text(5), subject) && subject.size() == kPseudonymSize)
-      e.subject.assign(reinterpret_cast<const char*>(subject.data()), subject.size());
-    e.fields = st.column_text(6);
+    if (crypto::from_hex(st.column_text(5), subject) && subject.size() == kPseudonymSize) {
+      e.has_subject = true;
+      std::memcpy(e.subject.data(), subject.data(), subject.size());
+    }
     e.allowed = st.column_text(7) != "deny";
-    e.rules = st.column_text(8);
     batch.push_back(std::move(e));
     if (batch.size() == kReadBatch) {
       append(tx, batch);
@@ -227,18 +226,49 @@ std::size_t Log::queued() const {
 }
 
 Entry Log::entry(const AccessContext& ctx, std::string_view action, std::string_view subject,
-                 std::string_view fields, std::string_view rules, bool allowed) const {
+                 std::string_view fields, std::string_view rules, bool allowed) {
   Entry e;
   e.at = core_.now();
   e.action = std::string(action);
   e.allowed = allowed;
-  if (!subject.empty()) e.subject = key_.pseudonym_bytes(subject);
-  e.actor = ctx.actor;
-  e.roles = join_names(ctx.roles);
-  e.purpose = ctx.purpose;
-  e.fields = std::string(fields);
-  e.rules = std::string(rules);
+  if (!subject.empty()) {
+    const auto mac = key_.pseudonym(subject);
+    std::memcpy(e.subject.data(), mac.data(), e.subject.size());
+    e.has_subject = true;
+  }
+  e.payload = payload_of(ctx, fields, rules);
   return e;
+}
+
+namespace {
+
+// Whether `joined` is `names` joined with commas.
+bool joins(std::string_view joined, const std::vector<std::string>& names) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i != 0) {
+      if (joined.empty() || joined.front() != ',') return false;
+      joined.remove_prefix(1);
+    }
+    if (!joined.starts_with(names[i])) return false;
+    joined.remove_prefix(names[i].size());
+  }
+  return joined.empty();
+}
+
+}  // namespace
+
+std::shared_ptr<const Payload> Log::payload_of(const AccessContext& ctx, std::string_view fields,
+                                               std::string_view rules) {
+  std::lock_guard g(recent_mu_);
+  for (const auto& p : recent_) {
+    if (p && p->actor == ctx.actor && p->purpose == ctx.purpose && p->fields == fields &&
+        p->rules == rules && joins(p->roles, ctx.roles))
+      return p;
+  }
+  auto p = make_payload(ctx.actor, join_names(ctx.roles), ctx.purpose, std::string(fields),
+                        std::string(rules));
+  recent_[next_recent_++ % recent_.size()] = p;
+  return p;
 }
 
 std::vector<Entry> Log::take_queue() {
@@ -264,15 +294,15 @@ std::int64_t Log::name_id(db::Connection& c, std::string_view name) {
   return id;
 }
 
-const Log::Payload& Log::payload(db::Connection& c, const Entry& e) {
-  // A service asks the same questions over and over: one lookup instead of a hash and five.
-  std::string bytes = payload_bytes(e);
-  if (auto it = payloads_.find(bytes); it != payloads_.end()) return it->second;
-  Payload p{.hash = crypto::sha256(crypto::as_bytes(bytes), {}),
-            .ids = {name_id(c, e.actor), name_id(c, e.roles), name_id(c, e.purpose),
-                    name_id(c, e.fields), name_id(c, e.rules)}};
-  if (payloads_.size() >= kNamesCached) payloads_.clear();
-  return payloads_.emplace(std::move(bytes), p).first->second;
+const std::array<std::int64_t, 5>& Log::payload_ids(db::Connection& c, const Entry& e) {
+  if (auto it = payload_ids_.find(e.payload.get()); it != payload_ids_.end())
+    return it->second.second;
+  const Payload& p = *e.payload;
+  const std::array<std::int64_t, 5> ids{name_id(c, p.actor), name_id(c, p.roles),
+                                        name_id(c, p.purpose), name_id(c, p.fields),
+                                        name_id(c, p.rules)};
+  if (payload_ids_.size() >= kNamesCached) payload_ids_.clear();
+  return payload_ids_.emplace(e.payload.get(), std::make_pair(e.payload, ids)).first->second.second;
 }
 
 void Log::append(db::Transaction& tx, std::vector<Entry>& entries) {
@@ -286,23 +316,20 @@ void Log::append(db::Transaction& tx, std::vector<Entry>& entries) {
     seq_ = seq_before;
     chain_ = chain_before;
     names_.clear();
-    payloads_.clear();
+    payload_ids_.clear();
   });
   packer_.clear();
   for (Entry& e : entries) {
     e.seq = seq_ + 1;
-    const Payload& p = payload(c, e);
     Stored s;
     s.seq = e.seq;
     s.at = e.at;
     s.action = name_id(c, e.action);
     s.allowed = e.allowed;
-    if (!e.subject.empty() && e.subject.size() != s.subject.size())
-      throw Error(ErrorCode::Internal, "audit entry with a subject that is not a pseudonym");
-    s.has_subject = !e.subject.empty();
-    if (s.has_subject) std::memcpy(s.subject.data(), e.subject.data(), s.subject.size());
-    std::copy(std::begin(p.ids), std::end(p.ids), s.ids.begin());
-    s.chain = link(chain_, leaf(e, p.hash));
+    s.has_subject = e.has_subject;
+    s.subject = e.subject;
+    s.ids = payload_ids(c, e);
+    s.chain = link(chain_, leaf(e));
     packer_.add(s);
     seq_ = e.seq;
     chain_ = s.chain;
@@ -326,9 +353,9 @@ void Log::after_commit(const std::vector<Entry>& entries) {
   }
   for (const Entry& e : entries)
     alerts_.observe({.at = e.at,
-                     .actor = e.actor,
+                     .actor = e.payload->actor,
                      .action = e.action,
-                     .subject = e.subject,
+                     .subject = e.subject_bytes(),
                      .allowed = e.allowed});
 }
 

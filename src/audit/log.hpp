@@ -14,6 +14,7 @@
 // it returns.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -129,7 +130,11 @@ class Log {
  private:
   [[nodiscard]] Entry entry(const AccessContext& ctx, std::string_view action,
                             std::string_view subject, std::string_view fields,
-                            std::string_view rules, bool allowed) const;
+                            std::string_view rules, bool allowed);
+  // The payload for these names: one of the last few built, or a new one (any thread).
+  [[nodiscard]] std::shared_ptr<const Payload> payload_of(const AccessContext& ctx,
+                                                          std::string_view fields,
+                                                          std::string_view rules);
   void enqueue(Entry e);
   void write_queue(bool sync);  // write lock held
   void run_writer() noexcept;   // the writer thread
@@ -141,12 +146,8 @@ class Log {
   // Appends entries in `tx` (write lock held): seq, chain, names, the head row.
   void append(db::Transaction& tx, std::vector<Entry>& entries);
   [[nodiscard]] std::int64_t name_id(db::Connection& c, std::string_view name);
-  // An entry's payload: its hash and the ids of its five names (cached by its bytes).
-  struct Payload {
-    Hash hash;
-    std::int64_t ids[5];
-  };
-  [[nodiscard]] const Payload& payload(db::Connection& c, const Entry& e);
+  // The audit_names ids of an entry's payload (write lock held; cached by payload).
+  [[nodiscard]] const std::array<std::int64_t, 5>& payload_ids(db::Connection& c, const Entry& e);
   void after_commit(const std::vector<Entry>& entries);  // checkpoint if due, alerts
   void checkpoint() noexcept;
   void migrate_access_log();
@@ -174,8 +175,14 @@ class Log {
   std::chrono::steady_clock::time_point last_sync_{};  // of the last synced commit
   std::atomic<std::uint64_t> written_{0};              // seq_ as of the last commit, for any thread
   std::unordered_map<std::string, std::int64_t> names_;
-  std::unordered_map<std::string, Payload> payloads_;
+  std::unordered_map<const Payload*,
+                     std::pair<std::shared_ptr<const Payload>, std::array<std::int64_t, 5>>>
+      payload_ids_;
   Packer packer_;  // the batch being written, kept for its buffer
+
+  std::mutex recent_mu_;  // the payloads built last, for callers to share
+  std::array<std::shared_ptr<const Payload>, 8> recent_;
+  std::size_t next_recent_ = 0;
 
   mutable std::mutex queue_mu_;
   std::vector<Entry> queue_;

@@ -106,7 +106,7 @@ class Reader {
       return true;
     }
     bool missing = false;
-    Entry p;
+    Payload p;
     p.actor = name(ids.v[0], missing);
     p.roles = name(ids.v[1], missing);
     p.purpose = name(ids.v[2], missing);

@@ -1,6 +1,7 @@
 #include "keys/typed.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <amanah/error.hpp>
 
@@ -57,9 +58,16 @@ std::int64_t IndexKey::tag(std::string_view form, std::uint32_t bits) const {
   return static_cast<std::int64_t>(bits == 32 ? v : v >> (32 - bits));
 }
 
-std::string AuditKey::pseudonym_bytes(std::string_view subject_id) const {
+std::array<char, 16> AuditKey::pseudonym(std::string_view subject_id) const {
   const auto mac = mac_(crypto::as_bytes(subject_id));
-  return {reinterpret_cast<const char*>(mac.data()), 16};
+  std::array<char, 16> out;
+  std::memcpy(out.data(), mac.data(), out.size());
+  return out;
+}
+
+std::string AuditKey::pseudonym_bytes(std::string_view subject_id) const {
+  const auto p = pseudonym(subject_id);
+  return {p.data(), p.size()};
 }
 
 }  // namespace amanah::detail::keys

@@ -93,6 +93,7 @@ class AuditKey {
   // The first 16 bytes of HMAC-SHA256(audit key, subject id): names a customer in the audit log
   // without naming them to whoever reads the log alone.
   [[nodiscard]] std::string pseudonym_bytes(std::string_view subject_id) const;
+  [[nodiscard]] std::array<char, 16> pseudonym(std::string_view subject_id) const;  // the same
 
  private:
   crypto::HmacSha256 mac_;

@@ -368,12 +368,11 @@ TEST_CASE("an entry appended with a correct chain beyond the log's own record is
     e.at = next.at + 5;
     e.action = name_of(c, next.action);
     e.allowed = next.allowed;
-    e.subject = std::string(next.subject_bytes());
-    e.actor = name_of(c, next.ids[0]);
-    e.roles = name_of(c, next.ids[1]);
-    e.purpose = name_of(c, next.ids[2]);
-    e.fields = name_of(c, next.ids[3]);
-    e.rules = name_of(c, next.ids[4]);
+    e.has_subject = next.has_subject;
+    e.subject = next.subject;
+    e.payload = audit::make_payload(name_of(c, next.ids[0]), name_of(c, next.ids[1]),
+                                    name_of(c, next.ids[2]), name_of(c, next.ids[3]),
+                                    name_of(c, next.ids[4]));
     next.seq = e.seq;
     next.at = e.at;
     next.chain = audit::link(log.back().chain, audit::leaf(e));

@@ -379,3 +379,42 @@ TEST_CASE("a consent denial with a full read-record queue does not wait on its o
   denied.join();
   CHECK(outcome == 1);
 }
+
+TEST_CASE("entries that share a payload differ in no name: each name of the context is kept",
+          "[records][audit]") {
+  TempDir tmp;
+  auto store = CustomerStore::create(tmp / "s", *app_key(), amanah::test::example_manifest());
+  const auto id = store.insert(kSupport, kSiti);
+  auto& log = Access::audit_log(store);
+  // Callers share the payloads built last: each of these differs from the one before in one name.
+  const std::vector<std::pair<amanah::AccessContext, std::pair<std::string, std::string>>> reads = {
+      {{"a", {"support"}, "service"}, {"email", "r1"}},
+      {{"b", {"support"}, "service"}, {"email", "r1"}},
+      {{"b", {"support", "dpo"}, "service"}, {"email", "r1"}},
+      {{"b", {"support,dpo"}, "service"}, {"email", "r1"}},
+      {{"b", {"dpo", "support"}, "service"}, {"email", "r1"}},
+      {{"b", {"dpo", "support"}, "audit"}, {"email", "r1"}},
+      {{"b", {"dpo", "support"}, "audit"}, {"phone", "r1"}},
+      {{"b", {"dpo", "support"}, "audit"}, {"phone", "r2"}},
+      {{"b", {"dpo"}, "audit"}, {"phone", "r2"}},
+      {{"b", {}, "audit"}, {"phone", "r2"}},
+      {{"a", {"support"}, "service"}, {"email", "r1"}},
+  };
+  for (const auto& [ctx, what] : reads)
+    log.record_read(ctx, id.str(), what.first, what.second);
+  log.flush();
+  std::lock_guard w(Access::write_mutex(store));
+  auto& d = Access::data_db(store);
+  amanah::test::load_audit_rows(d);
+  auto st = d.prepare("SELECT actor, roles, purpose, fields, rules FROM " AMANAH_AUDIT_ROWS
+                      " WHERE action = 'read' ORDER BY seq");
+  for (const auto& [ctx, what] : reads) {
+    REQUIRE(st.step());
+    CHECK(st.column_text(0) == ctx.actor);
+    CHECK(st.column_text(1) == amanah::detail::audit::join_names(ctx.roles));
+    CHECK(st.column_text(2) == ctx.purpose);
+    CHECK(st.column_text(3) == what.first);
+    CHECK(st.column_text(4) == what.second);
+  }
+  CHECK_FALSE(st.step());
+}
