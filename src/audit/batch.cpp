@@ -29,6 +29,8 @@ std::int64_t unzigzag(std::uint64_t v) {
 void Packer::clear() {
   out_.clear();
   bounds_ = {};
+  prev_seq_ = 0;
+  prev_at_ = 0;
 }
 
 void Packer::add(const Stored& e) {
@@ -36,11 +38,15 @@ void Packer::add(const Stored& e) {
     out_ += kVersion;
     bounds_ = {.first = e.seq, .last = e.seq, .min_at = e.at, .max_at = e.at};
   }
+  // Numbers and times as differences from the entry before (the first from 0): mostly one byte.
+  put_varint(out_, e.seq - prev_seq_);
+  put_varint(out_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(e.at) -
+                                                    static_cast<std::uint64_t>(prev_at_))));
+  prev_seq_ = e.seq;
+  prev_at_ = e.at;
   bounds_.last = e.seq;
   bounds_.min_at = std::min(bounds_.min_at, e.at);
   bounds_.max_at = std::max(bounds_.max_at, e.at);
-  put_varint(out_, e.seq);
-  put_varint(out_, zigzag(e.at));
   put_varint(out_, static_cast<std::uint64_t>(e.action));
   out_ += static_cast<char>((e.allowed ? kAllowed : 0) | (e.has_subject ? kSubject : 0) |
                             (e.erased ? kErased : 0));
@@ -87,8 +93,9 @@ bool Unpacker::next(Stored& e) noexcept {
     std::memcpy(to, in.data(), n);
     in = in.subspan(n);
   };
-  e.seq = varint();
-  e.at = unzigzag(varint());
+  e.seq = prev_seq_ + varint();
+  e.at = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_at_) +
+                                   static_cast<std::uint64_t>(unzigzag(varint())));
   e.action = static_cast<std::int64_t>(varint());
   std::uint8_t flags = 0;
   bytes(&flags, 1);
@@ -110,6 +117,8 @@ bool Unpacker::next(Stored& e) noexcept {
     return false;
   }
   in_ = in;
+  prev_seq_ = e.seq;
+  prev_at_ = e.at;
   return true;
 }
 

@@ -4,10 +4,11 @@
 //
 //   audit_log row: first (PRIMARY KEY: seq of its first entry), last, min_at, max_at, entries
 //   entries = 0x01 ‖ entry ‖ entry ‖ ...
-//   entry   = varint seq ‖ zigzag varint at ‖ varint action ‖ flags (1: allowed, 2: subject,
+//   entry   = varint Δseq ‖ zigzag varint Δat ‖ varint action ‖ flags (1: allowed, 2: subject,
 //             4: payload erased) ‖ [subject, kPseudonymSize bytes] ‖ (erased ? payload hash, 32
 //             bytes : 5 varint name ids: actor, roles, purpose, fields, rules) ‖ chain, 32 bytes
 //
+// Δ: the difference from the entry before in the row (for the first, from 0).
 // first, last, min_at and max_at only locate entries (verify() checks them against the entries);
 // what is chained is each entry's content (entry.hpp).
 #pragma once
@@ -59,6 +60,8 @@ class Packer {
  private:
   std::string out_;
   BatchBounds bounds_{};
+  std::uint64_t prev_seq_ = 0;
+  std::int64_t prev_at_ = 0;
 };
 
 // Reads one row's entries blob, which must outlive it.
@@ -72,6 +75,8 @@ class Unpacker {
  private:
   std::span<const std::byte> in_;
   bool damaged_ = false;
+  std::uint64_t prev_seq_ = 0;
+  std::int64_t prev_at_ = 0;
 };
 
 }  // namespace amanah::detail::audit
