@@ -86,8 +86,9 @@ struct AMANAH_EXPORT Checkpoint {
 };
 
 // Where checkpoints go: the application's. publish() is called after the commit that completes a
-// checkpoint's entries (under the store's write lock: keep it short) and at close; it must not
-// call back into the store. If it throws, the store goes on and offers the next checkpoint.
+// checkpoint's entries (under the store's write lock, on the thread that committed: a caller's or
+// the store's audit writer thread; keep it short) and at close; it must not call back into the
+// store. If it throws, the store goes on and offers the next checkpoint.
 class AMANAH_EXPORT CheckpointSink {
  public:
   virtual ~CheckpointSink();
@@ -160,8 +161,10 @@ struct AMANAH_EXPORT AuditEntry {
   std::vector<std::string> rules{};  // the deciding rule ids
 };
 
-// Entries streamed in time order (entries of the same second in sequence order), in batches: those
-// recorded before the query began. The store must outlive the range.
+// Entries streamed in the order they were recorded (by seq), in batches: those recorded before the
+// query began. Times follow that order, except that a read's entry, queued before it was written,
+// may carry a time up to about a second before a write recorded ahead of it. The store must
+// outlive the range.
 class AMANAH_EXPORT AuditEntries {
  public:
   class AMANAH_EXPORT iterator {
@@ -253,7 +256,7 @@ class AMANAH_EXPORT AuditLog {
                                    const AuditPublicKey& key) const;
 
   // Queries need the read_audit action (a denial throws AccessDenied), and are recorded.
-  // Who read or changed `id`'s data within [from, to], oldest first.
+  // Who read or changed `id`'s data within [from, to], in the order recorded.
   [[nodiscard]] AuditEntries trail(const AccessContext& ctx, const CustomerId& id,
                                    TimePoint from = TimePoint::min(),
                                    TimePoint to = TimePoint::max());
