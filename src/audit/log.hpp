@@ -53,8 +53,11 @@ namespace amanah::detail::audit {
 
 class Log {
  public:
-  static constexpr std::size_t kReadBatch = 256;
-  static constexpr std::size_t kQueueLimit = 4 * kReadBatch;
+  static constexpr std::size_t kReadBatch = 512;
+  static constexpr std::size_t kQueueLimit = 1024;
+  // Room for callers to queue while the writer thread writes a batch. Bigger batches mean fewer
+  // commits, and each commit empties every reader's page cache (SQLite's WAL mode).
+  static_assert(kQueueLimit >= 2 * kReadBatch);
   static constexpr std::chrono::seconds kSyncEvery{1};
   static constexpr std::chrono::milliseconds kWriteAfter{1000};
 

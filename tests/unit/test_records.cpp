@@ -264,10 +264,11 @@ TEST_CASE("denials are recorded with the deciding rules; undeclared names are no
 }
 
 TEST_CASE(
-    "reads are written in batches by the log's writer thread: every 256, after a wait, "
-    "at close; writes stay fully synced",
+    "reads are written in batches by the log's writer thread: when a batch is full, after a "
+    "wait, at close; writes stay fully synced",
     "[records]") {
   TempDir tmp;
+  constexpr auto kBatch = static_cast<std::int64_t>(amanah::detail::audit::Log::kReadBatch);
   const auto dir = tmp / "s";
   // Read entries written, seen through the writer connection (under the write lock, which the
   // writer thread takes to write).
@@ -292,12 +293,12 @@ TEST_CASE(
     auto& log = Access::audit_log(store);
     log.set_write_after(std::chrono::hours(1));
     id = store.insert(kSupport, kSiti);
-    for (int i = 0; i < 255; ++i)
+    for (std::int64_t i = 0; i + 1 < kBatch; ++i)
       (void)store.get(kDpo, id, {"full_name"});
-    CHECK(log.queued() == 255);
+    CHECK(log.queued() == kBatch - 1);
     CHECK(read_records(store) == 0);
     (void)store.get(kDpo, id, {"full_name"});
-    CHECK(written(store, 256));  // the 256th read woke the writer, with no write around it
+    CHECK(written(store, kBatch));  // the last read of the batch woke the writer, no write around
     // That batch was committed without a sync of its own; the setting must be back to FULL so
     // the next change is durable when insert() returns.
     {
@@ -309,14 +310,14 @@ TEST_CASE(
     for (int i = 0; i < 10; ++i)
       (void)store.find(kSupport, "email", "siti@example.co.id");
     CHECK(log.queued() == 10);
-    CHECK(read_records(store) == 256);
+    CHECK(read_records(store) == kBatch);
   }
   auto store = CustomerStore::open(dir, *app_key());
-  CHECK(read_records(store) == 266);  // the queued ten were written at close
+  CHECK(read_records(store) == kBatch + 10);  // the queued ten were written at close
   // Fewer than a batch are written once the oldest has waited long enough.
   Access::audit_log(store).set_write_after(std::chrono::milliseconds(20));
   (void)store.get(kDpo, id, {"full_name"});
-  CHECK(written(store, 267));
+  CHECK(written(store, kBatch + 11));
 }
 
 TEST_CASE("a damaged stored record is Corrupt, never a crash or a silently shorter record",
