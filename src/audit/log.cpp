@@ -273,7 +273,20 @@ std::shared_ptr<const Payload> Log::payload_of(const AccessContext& ctx, std::st
 
 std::vector<Entry> Log::take_queue() {
   std::lock_guard g(queue_mu_);
+  in_flight_ += queue_.size();
   return std::exchange(queue_, {});
+}
+
+void Log::landed(std::size_t taken) noexcept {
+  std::lock_guard g(queue_mu_);
+  in_flight_ -= taken;
+}
+
+void Log::put_back(std::vector<Entry>& entries, std::size_t taken) {
+  std::lock_guard g(queue_mu_);
+  in_flight_ -= taken;
+  queue_.insert(queue_.begin(), std::make_move_iterator(entries.begin()),
+                std::make_move_iterator(entries.begin() + static_cast<std::ptrdiff_t>(taken)));
 }
 
 std::int64_t Log::name_id(db::Connection& c, std::string_view name) {
@@ -376,13 +389,10 @@ void Log::record_write(db::Transaction& tx, const AccessContext& ctx, std::strin
   const std::size_t queued = entries->size();
   entries->push_back(entry(ctx, action, subject, fields, rules, true));
   // Back to the front of the queue if the write does not commit: no read record is lost.
-  tx.on_rollback([this, entries, queued] {
-    std::lock_guard g(queue_mu_);
-    queue_.insert(queue_.begin(), std::make_move_iterator(entries->begin()),
-                  std::make_move_iterator(entries->begin() + static_cast<std::ptrdiff_t>(queued)));
-  });
+  tx.on_rollback([this, entries, queued] { put_back(*entries, queued); });
   append(tx, *entries);
-  tx.on_commit([this, entries] {
+  tx.on_commit([this, entries, queued] {
+    landed(queued);
     last_sync_ = std::chrono::steady_clock::now();  // a write's commit syncs
     after_commit(*entries);
   });
@@ -417,7 +427,7 @@ void Log::enqueue(Entry e) {
   bool wake = false;
   {
     std::lock_guard g(queue_mu_);
-    if (queue_.size() < kQueueLimit) {
+    if (queue_.size() + in_flight_ < kQueueLimit) {
       if (queue_.empty()) oldest_ = std::chrono::steady_clock::now();
       queue_.push_back(std::move(e));
       queued = true;
@@ -429,8 +439,8 @@ void Log::enqueue(Entry e) {
     if (wake) queue_cv_.notify_one();
     return;
   }
-  // The queue is full (the writer thread is behind, or the write lock busy): never more than
-  // kQueueLimit entries wait, so this caller waits for the lock and writes them.
+  // The limit is reached (the writer thread is behind, or the write lock busy): never more than
+  // kQueueLimit entries are uncommitted, so this caller waits for the lock and writes them.
   std::lock_guard w(core_.write_mu);
   {
     std::lock_guard g(queue_mu_);
@@ -520,11 +530,10 @@ void Log::write_queue(bool sync) {
     tx.commit();
     if (!unsynced) last_sync_ = now;
   } catch (...) {
-    std::lock_guard g(queue_mu_);
-    queue_.insert(queue_.begin(), std::make_move_iterator(entries.begin()),
-                  std::make_move_iterator(entries.end()));
+    put_back(entries, entries.size());
     throw;
   }
+  landed(entries.size());
   after_commit(entries);
 }
 

@@ -5,13 +5,13 @@
 // written in batches by the log's writer thread (so a read pays for building its entry, not for
 // writing it): when kReadBatch are queued, and when the oldest has waited kWriteAfter; and by
 // callers: with the next write, before a query, at close. At most kQueueLimit entries are ever
-// queued: past that, the caller waits for the write lock and writes them itself. A batch commits
-// without a sync of its own unless the last synced commit is older than kSyncEvery (or the batch
-// completes a checkpoint). So a process crash loses at most the entries still queued (at most
-// kQueueLimit = 1,024, none queued more than about kWriteAfter = one second earlier unless the
-// write lock was busy that long), and a power loss also the batches committed in the last
-// kSyncEvery (one second). With AuditOptions::sync_reads each read is committed with a sync before
-// it returns.
+// uncommitted (queued, or taken to be written): past that, the caller waits for the write lock
+// and writes them itself. A batch commits without a sync of its own unless the last synced commit
+// is older than kSyncEvery (or the batch completes a checkpoint). So a process crash loses at most
+// the uncommitted entries (at most kQueueLimit = 1,024, none queued more than about kWriteAfter =
+// one second earlier unless the write lock was busy that long), and a power loss also the batches
+// committed in the last kSyncEvery (one second). With AuditOptions::sync_reads each read is
+// committed with a sync before it returns.
 #pragma once
 
 #include <array>
@@ -145,7 +145,10 @@ class Log {
   static constexpr std::chrono::milliseconds kRetryBusy{2};
   [[nodiscard]] Attempt try_write() noexcept;  // write_queue() if the write lock is free
   void stop_writer() noexcept;
+  // Takes the queue to write it (its entries count as in flight until landed() or put_back()).
   std::vector<Entry> take_queue();
+  void landed(std::size_t taken) noexcept;                        // committed
+  void put_back(std::vector<Entry>& entries, std::size_t taken);  // not committed: queued again
   // Appends entries in `tx` (write lock held): seq, chain, names, the head row.
   void append(db::Transaction& tx, std::vector<Entry>& entries);
   [[nodiscard]] std::int64_t name_id(db::Connection& c, std::string_view name);
@@ -189,6 +192,7 @@ class Log {
 
   mutable std::mutex queue_mu_;
   std::vector<Entry> queue_;
+  std::size_t in_flight_ = 0;                       // taken from the queue, not yet committed
   std::condition_variable queue_cv_;                // the writer thread waits on it
   std::chrono::steady_clock::time_point oldest_{};  // when the queue last became non-empty
   std::chrono::milliseconds write_after_ = kWriteAfter;

@@ -419,3 +419,47 @@ TEST_CASE("entries that share a payload differ in no name: each name of the cont
   }
   CHECK_FALSE(st.step());
 }
+
+TEST_CASE("never more read entries uncommitted than the queue limit, those being written included",
+          "[records][audit]") {
+  TempDir tmp;
+  using amanah::detail::audit::Log;
+  auto store = CustomerStore::create(tmp / "s", *app_key(), amanah::test::example_manifest());
+  const auto id = store.insert(kSupport, kSiti);
+  auto& log = Access::audit_log(store);
+  log.set_write_after(std::chrono::hours(1));
+  const std::size_t taken = Log::kReadBatch - 1;
+  for (std::size_t i = 0; i < taken; ++i)
+    log.record_read(kDpo, id.str(), "full_name");
+  REQUIRE(log.queued() == taken);
+  const std::uint64_t before = log.size();
+  std::atomic<bool> done{false};
+  {
+    // A write takes the queue into its transaction and holds it, uncommitted.
+    std::unique_lock w(Access::write_mutex(store));
+    auto tx = std::make_unique<amanah::detail::db::Transaction>(Access::data_db(store));
+    log.record_write(*tx, kSupport, "update", id.str(), "phone");
+    REQUIRE(log.queued() == 0);
+    // Another thread reads on: room for the limit less what the write holds, then it waits.
+    const std::size_t reads = Log::kQueueLimit;
+    std::thread reader([&] {
+      for (std::size_t i = 0; i < reads; ++i)
+        log.record_read(kDpo, id.str(), "full_name");
+      done = true;
+    });
+    const std::size_t room = Log::kQueueLimit - taken;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (log.queued() < room && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(log.queued() == room);
+    CHECK_FALSE(done.load());
+    tx->commit();
+    tx.reset();
+    w.unlock();
+    reader.join();
+    log.flush();
+    CHECK(log.size() == before + taken + 1 + reads);
+  }
+  CHECK(store.audit().verify().ok());
+}
