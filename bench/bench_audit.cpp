@@ -4,18 +4,20 @@
 //
 // - BM_audit_verify / BM_audit_verify_checkpoints: store.audit().verify() over a log of
 //   kVerifyEntries entries (a few hundred customers, then reads in a loop: read entries are
-//   written in batches of 256), and verify(checkpoints) with the checkpoints a FileCheckpointSink
-//   received (a signing key, one checkpoint every 10,000 entries). Counter: entries/s.
+//   written in batch rows by the log's writer thread), and verify(checkpoints) with the checkpoints
+//   a FileCheckpointSink received (a signing key, one checkpoint every 10,000 entries). Counter:
+//   entries/s.
 // - BM_get_logged / BM_get_unlogged, BM_find_logged / BM_find_unlogged: one store of kCustomers
 //   (the records benchmarks' customers and manifest), the same random sequence of customers for
 //   both; "unlogged" is StoreAccess::audit_log(store).set_log_reads(false). Registered as kRounds
 //   rounds of adjacent pairs (the order alternating), so both see the same machine state; the
-//   summary gives the ratio logged / unlogged.
+//   summary gives the median of the rounds' ratios logged / unlogged, and of process CPU time
+//   (the writer thread's included).
 // - BM_insert_audited: one insert per transaction (the normal insert: its entry is appended in
 //   the insert's transaction). Counter: entries appended per insert.
-// - BM_audit_append_read / BM_audit_append_write: the logging path alone (audit::Log), 256
-//   entries per iteration: reads queued and written as one batch (committed without a sync of
-//   its own), or writes recorded in one transaction (committed with a sync).
+// - BM_audit_append_read / BM_audit_append_write: the logging path alone (audit::Log),
+//   Log::kReadBatch entries per iteration: reads queued and written as one batch (committed without
+//   a sync of its own), or writes recorded in one transaction (committed with a sync).
 //
 // bench_open.cpp owns main(); the stores of this file live in a fresh
 // /tmp/amanah-bench-audit-XXXXXX, built lazily (a filtered-out benchmark costs nothing) and
@@ -64,7 +66,7 @@ constexpr std::size_t kCustomers = 100'000;          // the store get and find r
 constexpr std::size_t kBatch = 1'000;                // customers per insert_many while loading
 constexpr std::uint64_t kVerifyEntries = 1'000'000;  // entries in the verified log (at least)
 constexpr std::size_t kVerifyCustomers = 512;        // customers read to fill it
-constexpr std::size_t kAppendBatch = amanah::detail::audit::Log::kReadBatch;  // 256
+constexpr std::size_t kAppendBatch = amanah::detail::audit::Log::kReadBatch;  // 512
 constexpr int kRounds = 9;  // logged / unlogged pairs
 constexpr int kRepetitions = 3;
 constexpr double kLookupMinTime = 0.5;                     // seconds per round
