@@ -122,4 +122,14 @@ bool Unpacker::next(Stored& e) noexcept {
   return true;
 }
 
+std::optional<Stored> last_entry(std::span<const std::byte> blob) noexcept {
+  Unpacker u(blob);
+  Stored e;
+  bool any = false;
+  while (u.next(e))
+    any = true;
+  if (!any || u.damaged()) return std::nullopt;
+  return e;
+}
+
 }  // namespace amanah::detail::audit

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -78,5 +79,8 @@ class Unpacker {
   std::uint64_t prev_seq_ = 0;
   std::int64_t prev_at_ = 0;
 };
+
+// The last entry of a row's blob; nothing if it holds none or is damaged.
+[[nodiscard]] std::optional<Stored> last_entry(std::span<const std::byte> blob) noexcept;
 
 }  // namespace amanah::detail::audit

@@ -38,6 +38,12 @@ class UnsyncedCommits {
   db::Connection& c_;
 };
 
+bool has_table(db::Connection& c, std::string_view name) {
+  auto st = c.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+  st.bind(1, name);
+  return st.step() && st.column_int64(0) != 0;
+}
+
 }  // namespace
 
 std::string join_names(const std::vector<std::string>& names) {
@@ -66,15 +72,10 @@ Log::Log(store::Core& core, policy::Engine& policy, const AuditOptions& options)
   {
     auto st = c.prepare("SELECT entries FROM audit_log ORDER BY first DESC LIMIT 1");
     if (st.step()) {
-      Unpacker u(st.column_blob(0));
-      Stored e;
-      bool any = false;
-      while (u.next(e))
-        any = true;
-      if (!any || u.damaged())
-        throw Error(ErrorCode::Corrupt, "audit log: the last batch of entries is damaged");
-      seq_ = e.seq;
-      chain_ = e.chain;
+      const auto e = last_entry(st.column_blob(0));
+      if (!e) throw Error(ErrorCode::Corrupt, "audit log: the last batch of entries is damaged");
+      seq_ = e->seq;
+      chain_ = e->chain;
     }
   }
   migrate_access_log();
@@ -117,11 +118,7 @@ void Log::check_options(const std::filesystem::path& dir, const AuditOptions& op
 
 void Log::convert_v5() {
   db::Connection& c = core_.data_writer();
-  {
-    auto st = c.prepare(
-        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'audit_log_v5'");
-    if (!st.step() || st.column_int64(0) == 0) return;
-  }
+  if (!has_table(c, "audit_log_v5")) return;
   // The entries as they were, chain values included: only how they are stored changes.
   db::Transaction tx(c);
   Packer packer;
@@ -176,11 +173,7 @@ void Log::insert_batch(db::Connection& c, const Packer& batch) {
 
 void Log::migrate_access_log() {
   db::Connection& c = core_.data_writer();
-  {
-    auto st = c.prepare(
-        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'access_log_v4'");
-    if (!st.step() || st.column_int64(0) == 0) return;
-  }
+  if (!has_table(c, "access_log_v4")) return;
   db::Transaction tx(c);
   std::vector<Entry> batch;
   auto st = c.prepare(

@@ -351,16 +351,11 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
         "ORDER BY first DESC LIMIT 1");
     st.bind(1, static_cast<std::int64_t>(top / 2));
     if (st.step()) {
-      Unpacker u(st.column_blob(1));
-      Stored e;
-      bool any = false;
-      while (u.next(e))
-        any = true;
-      if (any && !u.damaged()) {
+      if (const auto e = last_entry(st.column_blob(1))) {
         second.rows_from = static_cast<std::uint64_t>(st.column_int64(0));
-        second.first = e.seq + 1;
+        second.first = e->seq + 1;
         second.last = top;  // the other connection's snapshot may hold later rows
-        second.previous = e.chain;
+        second.previous = e->chain;
       }
     }
   }
