@@ -26,6 +26,16 @@ std::int64_t unzigzag(std::uint64_t v) {
 
 }  // namespace
 
+void BatchBounds::add(const Stored& e) noexcept {
+  if (entries++ == 0) {
+    first = e.seq;
+    min_at = max_at = e.at;
+  }
+  last = e.seq;
+  min_at = std::min(min_at, e.at);
+  max_at = std::max(max_at, e.at);
+}
+
 void Packer::clear() {
   out_.clear();
   bounds_ = {};
@@ -34,19 +44,14 @@ void Packer::clear() {
 }
 
 void Packer::add(const Stored& e) {
-  if (out_.empty()) {
-    out_ += kVersion;
-    bounds_ = {.first = e.seq, .last = e.seq, .min_at = e.at, .max_at = e.at};
-  }
+  if (out_.empty()) out_ += kVersion;
+  bounds_.add(e);
   // Numbers and times as differences from the entry before (the first from 0): mostly one byte.
   put_varint(out_, e.seq - prev_seq_);
   put_varint(out_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(e.at) -
                                                     static_cast<std::uint64_t>(prev_at_))));
   prev_seq_ = e.seq;
   prev_at_ = e.at;
-  bounds_.last = e.seq;
-  bounds_.min_at = std::min(bounds_.min_at, e.at);
-  bounds_.max_at = std::max(bounds_.max_at, e.at);
   put_varint(out_, static_cast<std::uint64_t>(e.action));
   out_ += static_cast<char>((e.allowed ? kAllowed : 0) | (e.has_subject ? kSubject : 0) |
                             (e.erased ? kErased : 0));

@@ -47,6 +47,8 @@ struct Stored {
 struct BatchBounds {
   std::uint64_t first = 0, last = 0;
   std::int64_t min_at = 0, max_at = 0;
+  std::size_t entries = 0;
+  void add(const Stored& e) noexcept;  // the next entry of the row
 };
 
 // Builds one row's entries blob.
@@ -54,7 +56,7 @@ class Packer {
  public:
   void clear();
   void add(const Stored& e);
-  [[nodiscard]] bool empty() const noexcept { return bounds_.first == 0; }
+  [[nodiscard]] bool empty() const noexcept { return bounds_.entries == 0; }
   [[nodiscard]] std::span<const std::byte> blob() const noexcept;
   [[nodiscard]] const BatchBounds& bounds() const noexcept { return bounds_; }
 

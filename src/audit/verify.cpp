@@ -12,7 +12,7 @@
 //              key) but nothing inside the file shows it;
 // - bad_checkpoint: a checkpoint not signed by the key, or of another store.
 #include <algorithm>
-#include <cstring>
+#include <array>
 #include <exception>
 #include <limits>
 #include <shared_mutex>
@@ -38,20 +38,17 @@ struct Row {
   std::int64_t at = 0;
   const std::string* action = nullptr;  // in the reader's names
   bool allowed = true;
-  std::array<char, 255> subject{};
-  std::size_t subject_size = 0;
+  bool has_subject = false;
+  std::array<char, kPseudonymSize> subject{};  // rows outlive the reader's batch: a copy
   Hash payload_hash{};  // computed from the names, or kept for an erased payload
   Hash chain{};
 };
 
-struct Ids {
-  std::int64_t v[5];
-  bool operator==(const Ids&) const = default;
-};
+using Ids = std::array<std::int64_t, 5>;  // a payload's names: actor, roles, purpose, fields, rules
 struct IdsHash {
   std::size_t operator()(const Ids& k) const noexcept {
     std::size_t h = 0;
-    for (auto x : k.v)
+    for (auto x : k)
       h = h * 1000003u ^ std::hash<std::int64_t>{}(x);
     return h;
   }
@@ -92,26 +89,25 @@ class Reader {
     r.at = e.at;
     r.action = &name(e.action, damaged);
     r.allowed = e.allowed;
-    const std::string_view subject = e.subject_bytes();
-    r.subject_size = subject.size();
-    if (!subject.empty()) std::memcpy(r.subject.data(), subject.data(), subject.size());
+    r.has_subject = e.has_subject;
+    r.subject = e.subject;
     r.chain = e.chain;
     if (e.erased) {
       r.payload_hash = e.payload_hash;
       return true;
     }
-    const Ids ids{{e.ids[0], e.ids[1], e.ids[2], e.ids[3], e.ids[4]}};
+    const Ids& ids = e.ids;
     if (auto it = payloads_.find(ids); it != payloads_.end()) {
       r.payload_hash = it->second;
       return true;
     }
     bool missing = false;
     Payload p;
-    p.actor = name(ids.v[0], missing);
-    p.roles = name(ids.v[1], missing);
-    p.purpose = name(ids.v[2], missing);
-    p.fields = name(ids.v[3], missing);
-    p.rules = name(ids.v[4], missing);
+    p.actor = name(ids[0], missing);
+    p.roles = name(ids[1], missing);
+    p.purpose = name(ids[2], missing);
+    p.fields = name(ids[3], missing);
+    p.rules = name(ids[4], missing);
     const std::string bytes = payload_bytes(p);
     r.payload_hash = crypto::sha256(crypto::as_bytes(bytes), {});
     if (!missing) payloads_.emplace(ids, r.payload_hash);
@@ -140,10 +136,7 @@ class Reader {
     Stored e;
     BatchBounds b{};
     while (u.next(e)) {
-      if (batch_.empty()) b = {.first = e.seq, .last = e.seq, .min_at = e.at, .max_at = e.at};
-      b.last = e.seq;
-      b.min_at = std::min(b.min_at, e.at);
-      b.max_at = std::max(b.max_at, e.at);
+      b.add(e);
       batch_.push_back(e);
     }
     const bool located = !batch_.empty() && b.first == first &&
@@ -183,7 +176,8 @@ class Reader {
 
 // Whether `r`, taken as entry number `seq`, follows `previous`.
 bool links(const Row& r, const Hash& previous, std::uint64_t seq) {
-  const std::string_view subject(r.subject.data(), r.subject_size);
+  const std::string_view subject =
+      r.has_subject ? std::string_view(r.subject.data(), r.subject.size()) : std::string_view();
   return link(previous, leaf(seq, r.at, r.allowed, *r.action, subject, r.payload_hash)) == r.chain;
 }
 

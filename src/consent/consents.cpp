@@ -265,9 +265,6 @@ ConsentState state_of(const std::vector<B>& events, std::int64_t at) {
   if (!e->grant) return ConsentState::withdrawn;
   return e->expires <= at ? ConsentState::expired : ConsentState::granted;
 }
-
-// The request as the audit log may keep it: role and purpose names the manifest does not declare
-// (which could be values passed by mistake) are not recorded. As records/ does.
 }  // namespace
 
 struct Consents::Decided {
