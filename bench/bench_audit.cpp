@@ -295,14 +295,20 @@ void BM_audit_verify_checkpoints(benchmark::State& state) {
 // ---------------------------------------------------------------------------------------------
 // 2. get and find with their entries, and the same calls with read logging off.
 
-void get(benchmark::State& state, bool logged) {
+// Runs `call(store, i)` for a random customer i per iteration, with reads logged or not.
+template <class Call>
+void lookups(benchmark::State& state, bool logged, Call call) {
   auto& l = fixtures().lookup();
   StoreAccess::audit_log(*l.store).set_log_reads(logged);
   Picker pick(l.ids.size());
   for (auto _ : state)
-    benchmark::DoNotOptimize(l.store->get(kCtx, l.ids[pick.next()]));
+    benchmark::DoNotOptimize(call(l, pick.next()));
   drain(*l.store);
   StoreAccess::audit_log(*l.store).set_log_reads(false);
+}
+
+void get(benchmark::State& state, bool logged) {
+  lookups(state, logged, [](auto& l, std::size_t i) { return l.store->get(kCtx, l.ids[i]); });
 }
 void BM_get_logged(benchmark::State& state) {
   get(state, true);
@@ -312,13 +318,8 @@ void BM_get_unlogged(benchmark::State& state) {
 }
 
 void find(benchmark::State& state, bool logged) {
-  auto& l = fixtures().lookup();
-  StoreAccess::audit_log(*l.store).set_log_reads(logged);
-  Picker pick(l.ids.size());
-  for (auto _ : state)
-    benchmark::DoNotOptimize(l.store->find(kCtx, "email", l.typed[pick.next()]));
-  drain(*l.store);
-  StoreAccess::audit_log(*l.store).set_log_reads(false);
+  lookups(state, logged,
+          [](auto& l, std::size_t i) { return l.store->find(kCtx, "email", l.typed[i]); });
 }
 void BM_find_logged(benchmark::State& state) {
   find(state, true);
@@ -475,21 +476,6 @@ void SummaryReporter::print_audit_summary(std::FILE* out) const {
         found.push_back(&r);
     return found;
   };
-  const auto median_run = [this](std::string_view function) -> const Run* {
-    const Run* single = nullptr;
-    for (const Run& r : runs_) {
-      if (r.error_occurred || r.run_name.function_name != function) continue;
-      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median") return &r;
-      if (r.run_type == Run::RT_Iteration && single == nullptr) single = &r;
-    }
-    return single;
-  };
-  const auto counter = [](const Run* r, const char* name) -> std::optional<double> {
-    if (r == nullptr) return std::nullopt;
-    const auto it = r->counters.find(name);
-    if (it == r->counters.end()) return std::nullopt;
-    return it->second.value;
-  };
   const auto median = [](std::vector<double> v) -> std::optional<double> {
     if (v.empty()) return std::nullopt;
     std::sort(v.begin(), v.end());
@@ -501,12 +487,6 @@ void SummaryReporter::print_audit_summary(std::FILE* out) const {
   };
   const auto cpu_us = [](const Run* r) {  // CPU time per iteration in µs
     return r->GetAdjustedCPUTime() * 1e6 / benchmark::GetTimeUnitMultiplier(r->time_unit);
-  };
-  const auto num = [](std::optional<double> v, const char* format) {
-    if (!v) return std::string("-");
-    char buf[48];
-    std::snprintf(buf, sizeof buf, format, *v);
-    return std::string(buf);
   };
 
   const Run* verify = median_run("BM_audit_verify");

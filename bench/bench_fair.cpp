@@ -973,34 +973,9 @@ BENCHMARK(BM_Fair_Scan_Baseline)->Apply(scans);
 namespace amanah::bench {
 
 void SummaryReporter::print_fair_summary(std::FILE* out) const {
-  // The median of a benchmark's repetitions (or its only run when there is one).
-  const auto run = [this](std::string_view function, std::string_view args,
-                          std::int64_t threads) -> const Run* {
-    const Run* single = nullptr;
-    for (const Run& r : runs_) {
-      if (r.error_occurred || r.run_name.function_name != function || r.run_name.args != args ||
-          r.threads != threads)
-        continue;
-      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median") return &r;
-      if (r.run_type == Run::RT_Iteration && single == nullptr) single = &r;
-    }
-    return single;
-  };
-  const auto counter = [](const Run* r, const char* name) -> std::optional<double> {
-    if (r == nullptr) return std::nullopt;
-    const auto it = r->counters.find(name);
-    if (it == r->counters.end()) return std::nullopt;
-    return it->second.value;
-  };
   const auto rate = [&](std::string_view function, std::string_view args = {},
                         std::int64_t threads = 1) {
-    return counter(run(function, args, threads), "items_per_second");
-  };
-  const auto num = [](std::optional<double> v, const char* format) {
-    if (!v) return std::string("-");
-    char buf[32];
-    std::snprintf(buf, sizeof buf, format, *v);
-    return std::string(buf);
+    return counter(median_run(function, args, threads), "items_per_second");
   };
   const auto ratio = [](std::optional<double> a, std::optional<double> b) -> std::optional<double> {
     if (!a || !b || *b == 0) return std::nullopt;
@@ -1074,8 +1049,8 @@ void SummaryReporter::print_fair_summary(std::FILE* out) const {
   };
   for (const Peak& p : peaks)
     std::fprintf(out, "  %-27s %12s %12s\n", p.label,
-                 num(counter(run(p.function, small, 1), p.counter), "%.0f").c_str(),
-                 num(counter(run(p.function, all, 1), p.counter), "%.0f").c_str());
+                 num(counter(median_run(p.function, small, 1), p.counter), "%.0f").c_str(),
+                 num(counter(median_run(p.function, all, 1), p.counter), "%.0f").c_str());
 }
 
 }  // namespace amanah::bench

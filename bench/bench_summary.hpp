@@ -3,8 +3,12 @@
 // (ratios amanah / hand-written baseline, bench_fair.cpp) once every benchmark has run.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,6 +36,35 @@ class SummaryReporter : public benchmark::BenchmarkReporter {
   void print_audit_summary(std::FILE* out) const;
 
  private:
+  // Helpers of both summaries. The median aggregate of a benchmark's repetitions (or its first
+  // plain run when it has none), matched on function, arguments and threads.
+  [[nodiscard]] const Run* median_run(std::string_view function, std::string_view args = {},
+                                      std::int64_t threads = 1) const {
+    const Run* single = nullptr;
+    for (const Run& r : runs_) {
+      if (r.error_occurred || r.run_name.function_name != function || r.run_name.args != args ||
+          r.threads != threads)
+        continue;
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median") return &r;
+      if (r.run_type == Run::RT_Iteration && single == nullptr) single = &r;
+    }
+    return single;
+  }
+  // A user counter of a run, if both exist.
+  [[nodiscard]] static std::optional<double> counter(const Run* r, const char* name) {
+    if (r == nullptr) return std::nullopt;
+    const auto it = r->counters.find(name);
+    if (it == r->counters.end()) return std::nullopt;
+    return it->second.value;
+  }
+  // `v` formatted with a printf format, or "-".
+  [[nodiscard]] static std::string num(std::optional<double> v, const char* format) {
+    if (!v) return "-";
+    char buf[48];
+    std::snprintf(buf, sizeof buf, format, *v);
+    return buf;
+  }
+
   std::unique_ptr<benchmark::BenchmarkReporter> inner_;
   std::vector<Run> runs_;
 };
