@@ -44,6 +44,10 @@ std::string_view to_string(ErrorCode code) noexcept {
       return "Database";
     case ErrorCode::Internal:
       return "Internal";
+    case ErrorCode::Restricted:
+      return "Restricted";
+    case ErrorCode::Objected:
+      return "Objected";
   }
   return "Unknown";
 }

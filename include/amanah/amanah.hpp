@@ -9,6 +9,7 @@
 #include <amanah/manifest.hpp>
 #include <amanah/policy.hpp>
 #include <amanah/record.hpp>
+#include <amanah/retention.hpp>
 #include <amanah/secret.hpp>
 #include <amanah/store.hpp>
 #include <amanah/version.hpp>

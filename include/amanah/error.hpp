@@ -31,6 +31,9 @@ enum class ErrorCode {
   Io,                // an operating-system call failed
   Database,          // the database engine reported an error
   Internal,          // a bug in amanah
+  Restricted,        // the customer's processing is restricted (restrict(), or an erasure a hold
+                     // keeps part of); only permits that name the restricted state reach them
+  Objected,          // the customer objected to processing for this purpose (object())
 };
 
 // The code's name, e.g. "WrongKey".

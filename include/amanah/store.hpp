@@ -16,6 +16,7 @@
 #include <amanah/manifest.hpp>
 #include <amanah/policy.hpp>
 #include <amanah/record.hpp>
+#include <amanah/retention.hpp>
 #include <amanah/secret.hpp>
 
 namespace amanah {
@@ -97,6 +98,38 @@ class AMANAH_EXPORT CustomerStore {
   [[nodiscard]] ConsentRegistry& consents();
   // The tamper-evident audit log: verify it, and ask who touched whom (audit.hpp).
   [[nodiscard]] AuditLog& audit();
+  // Retention rules, legal holds and the sweep (retention.hpp).
+  [[nodiscard]] Retention& retention();
+
+  // Erases a customer for good (needs `erase` on every field they hold): destroys their key,
+  // values, blind-index entries and consents, except the fields a legal hold keeps (those stay,
+  // restricted, until sweep() erases them when the hold ends); writes a tombstone; scrubs both
+  // databases so no page, free page or WAL frame keeps an old value. Their audit entries stay
+  // (pseudonyms and names, no values) and the chain still verifies. NotFound for an unknown id.
+  ErasureReceipt erase(const AccessContext& ctx, const CustomerId& id,
+                       ErasureReason reason = ErasureReason::subject_request);
+
+  // The customer's rights. Each is an Action the policy decides, and recorded.
+  // Access: one JSON document (format "amanah/subject-export/1") with every field the customer
+  // holds (value, type, category, purposes with their legal basis, when it was collected, its
+  // retention rule and erasure date), the consent history, objections, a legal hold, and the
+  // access trail. Needs `export` on every field held (values shown through its masks) and
+  // read_audit (the trail). Reaches a restricted customer.
+  [[nodiscard]] std::string export_subject(const AccessContext& ctx, const CustomerId& id);
+  // Corrects fields (`rectify` on each; validated like update). Reaches a restricted customer;
+  // recorded as "rectify:<reason>" (`reason` a short name such as "customer_request", never
+  // free text); both databases are scrubbed after, so the old value is kept nowhere in plain text.
+  void rectify(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
+               std::string_view reason);
+  // Restricts processing (`restrict`): the customer is kept, but get, find, scan and update reach
+  // them only through permits with `restricted = true` (others get Restricted, or skip them).
+  // Erasure, export, rectification and objection still reach them. Idempotent.
+  void restrict(const AccessContext& ctx, const CustomerId& id, std::string_view reason);
+  void lift_restriction(const AccessContext& ctx, const CustomerId& id);
+  // Records the customer's objection to `purpose` (`object`), whose basis must be
+  // legitimate_interest or public_task: from then on requests for that purpose no longer reach
+  // them (get and update give Objected; find and scan skip them).
+  void object(const AccessContext& ctx, const CustomerId& id, std::string_view purpose);
 
   // Records. Every call names who, in which role and why (AccessContext), and the access policy
   // decides it before any data is touched: a denial throws AccessDenied carrying the Decision,

@@ -483,9 +483,73 @@ std::vector<std::int64_t> Consents::live_rows(db::Connection& c, std::string_vie
   return out;
 }
 
-void Consents::erase_subject(db::Transaction& tx, std::int64_t row) {
+std::optional<std::int64_t> Consents::consent_ended(db::Connection& c, std::int64_t row,
+                                                    const std::vector<std::string>& purposes,
+                                                    std::int64_t now) {
+  std::optional<std::int64_t> ended;
+  for (const auto& purpose : purposes) {
+    const Briefs events = briefs(c, row, purpose);
+    const Brief* e = in_force(events, now);
+    if (e == nullptr) continue;
+    if (e->grant && e->expires > now) return std::nullopt;  // live
+    const std::int64_t end = e->grant ? e->expires : e->at;
+    ended = ended ? std::max(*ended, end) : end;
+  }
+  return ended;
+}
+
+void Consents::add_objection(db::Transaction& tx, std::int64_t row, std::string_view purpose,
+                             std::int64_t at) {
+  tx.connection()
+      .cached("INSERT OR IGNORE INTO objections(subject_row, purpose, at) VALUES (?1, ?2, ?3)")
+      ->bind(1, row)
+      .bind(2, purpose)
+      .bind(3, at)
+      .run();
+  tx.on_commit([this, row, p = std::string(purpose)] {
+    std::unique_lock l(objections_mu_);
+    objected_[p].insert(row);
+    any_objection_ = true;
+  });
+}
+
+bool Consents::objected(std::int64_t row, std::string_view purpose) const {
+  if (!any_objection_.load(std::memory_order_relaxed)) return false;
+  std::shared_lock l(objections_mu_);
+  const auto p = objected_.find(purpose);
+  return p != objected_.end() && p->second.contains(row);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> Consents::objections(db::Connection& c,
+                                                                       std::int64_t row) {
+  auto st = c.cached("SELECT purpose, at FROM objections WHERE subject_row = ?1 ORDER BY purpose");
+  st->bind(1, row);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (st->step())
+    out.emplace_back(st->column_text(0), st->column_int64(1));
+  return out;
+}
+
+void Consents::load_objections(db::Connection& c) {
+  auto st = c.cached("SELECT subject_row, purpose FROM objections");
+  std::unique_lock l(objections_mu_);
+  objected_.clear();
+  while (st->step())
+    objected_[st->column_text(1)].insert(st->column_int64(0));
+  any_objection_ = !objected_.empty();
+}
+
+std::size_t Consents::erase_subject(db::Transaction& tx, std::int64_t row) {
   db::Connection& c = tx.connection();
   c.cached("DELETE FROM consents WHERE subject_row = ?1")->bind(1, row).run();
+  const auto erased = static_cast<std::size_t>(c.changes());
+  c.cached("DELETE FROM objections WHERE subject_row = ?1")->bind(1, row).run();
+  if (c.changes() > 0)
+    tx.on_commit([this, row] {
+      std::unique_lock l(objections_mu_);
+      for (auto& [purpose, rows] : objected_)
+        rows.erase(row);
+    });
   std::int64_t left = 0;
   {
     auto st = c.cached("SELECT coalesce(max(id), 0) FROM consents");
@@ -505,6 +569,7 @@ void Consents::erase_subject(db::Transaction& tx, std::int64_t row) {
     std::lock_guard l(cache_mu_);
     drop(row, {});
   });
+  return erased;
 }
 
 void Consents::clear() noexcept {

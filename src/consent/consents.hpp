@@ -6,6 +6,7 @@
 // key; nothing else of it.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <amanah/consent.hpp>
@@ -73,11 +75,31 @@ class Consents {
   [[nodiscard]] std::vector<std::int64_t> live_rows(db::Connection& c, std::string_view purpose,
                                                     std::int64_t first_row, std::int64_t last_row,
                                                     std::int64_t now);
-  // The one exception to append-only: deletes every event of subject `row` in `tx`, when the
-  // subject itself is deleted in `tx` (merge's absorbed subject; erasure later). Write lock held.
-  // The row's cache entries are dropped when `tx` ends, and are never filled again while the
-  // store stays open (SQLite may give the row to a new subject).
-  void erase_subject(db::Transaction& tx, std::int64_t row);
+  // When subject `row` last stopped having a live consent to any of `purposes` (a withdrawal, or
+  // a grant's expiry), if none is live at `now`; nullopt if one is, or none was ever given.
+  [[nodiscard]] std::optional<std::int64_t> consent_ended(db::Connection& c, std::int64_t row,
+                                                          const std::vector<std::string>& purposes,
+                                                          std::int64_t now);
+  // The one exception to append-only: deletes every event (and objection) of subject `row` in
+  // `tx`, when the subject is erased in `tx` (merge's absorbed subject; an erasure, which may
+  // keep the fields a legal hold keeps). Write lock held. Returns the events deleted. The row's
+  // cache entries are dropped when `tx` ends, and are never filled again while the store stays
+  // open (SQLite may give the row to a new subject).
+  std::size_t erase_subject(db::Transaction& tx, std::int64_t row);
+
+  // --- objections (the customer's right to object to a legitimate-interest purpose)
+  // Records `row`'s objection to `purpose` in `tx` (write lock held; idempotent). The purpose
+  // stops reaching the customer once `tx` commits.
+  void add_objection(db::Transaction& tx, std::int64_t row, std::string_view purpose,
+                     std::int64_t at);
+  // Whether `row` objected to `purpose` (any thread; from memory: objections are few, all are
+  // loaded at open).
+  [[nodiscard]] bool objected(std::int64_t row, std::string_view purpose) const;
+  // `row`'s objections: purpose and time, by purpose.
+  [[nodiscard]] std::vector<std::pair<std::string, std::int64_t>> objections(db::Connection& c,
+                                                                             std::int64_t row);
+  // Loads every objection (at open, before any call).
+  void load_objections(db::Connection& c);
 
   // Forgets the cache (the store closes; nobody else left).
   void clear() noexcept;
@@ -141,6 +163,11 @@ class Consents {
   std::size_t entries_ = 0;
   std::int64_t hw_ = 0;
   std::unordered_set<std::int64_t> erased_rows_;
+  // purpose -> rows that objected (changed in commit hooks under objections_mu_).
+  mutable std::shared_mutex objections_mu_;
+  std::unordered_map<std::string, std::unordered_set<std::int64_t>, Hash, std::equal_to<>>
+      objected_;
+  std::atomic<bool> any_objection_{false};
 };
 
 }  // namespace amanah::detail::consent

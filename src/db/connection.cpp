@@ -331,6 +331,15 @@ void Connection::checkpoint_truncate() {
   if (rc != SQLITE_OK) throw_sqlite(db_, rc, "checkpointing the write-ahead log");
 }
 
+bool Connection::try_checkpoint_truncate() {
+  require_open(db_);
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  if (rc == SQLITE_BUSY) return false;
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "checkpointing the write-ahead log");
+  return true;
+}
+
 void Connection::incremental_vacuum() {
   require_open(db_);
   exec_sql(db_, "PRAGMA incremental_vacuum", "reclaiming free pages");

@@ -60,6 +60,9 @@ class Connection {
   // cipher_integrity_check: reads the whole file; pages only in the WAL are not covered).
   void check_pages();
   void checkpoint_truncate();
+  // The same, but false instead of an error when a reader's snapshot kept the log from being
+  // emptied within the busy timeout (the frames it needs stay until a later checkpoint).
+  [[nodiscard]] bool try_checkpoint_truncate();
   void incremental_vacuum();
 
   [[nodiscard]] int user_version();

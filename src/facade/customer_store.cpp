@@ -40,6 +40,7 @@ std::unique_ptr<detail::StoreImpl> assemble(std::unique_ptr<detail::store::Core>
                                             const AuditOptions& audit) {
   auto impl = std::make_unique<detail::StoreImpl>(std::move(core), audit);
   std::lock_guard w(impl->core->write_mu);
+  impl->consents.load_objections(impl->core->data_writer());
   impl->subject_keys.sweep(
       [&](const std::vector<std::string>& ids) { return impl->records.claimed_keys(ids); });
   return impl;
@@ -256,6 +257,31 @@ ConsentRegistry& CustomerStore::consents() {
 }
 AuditLog& CustomerStore::audit() {
   return live().audit_log;
+}
+Retention& CustomerStore::retention() {
+  return live().retention_api;
+}
+ErasureReceipt CustomerStore::erase(const AccessContext& ctx, const CustomerId& id,
+                                    ErasureReason reason) {
+  return live().retention.erase(ctx, id, reason);
+}
+std::string CustomerStore::export_subject(const AccessContext& ctx, const CustomerId& id) {
+  return live().rights.export_subject(ctx, id);
+}
+void CustomerStore::rectify(const AccessContext& ctx, const CustomerId& id,
+                            const FieldChanges& changes, std::string_view reason) {
+  live().rights.rectify(ctx, id, changes, reason);
+}
+void CustomerStore::restrict(const AccessContext& ctx, const CustomerId& id,
+                             std::string_view reason) {
+  live().rights.restrict(ctx, id, reason);
+}
+void CustomerStore::lift_restriction(const AccessContext& ctx, const CustomerId& id) {
+  live().rights.lift_restriction(ctx, id);
+}
+void CustomerStore::object(const AccessContext& ctx, const CustomerId& id,
+                           std::string_view purpose) {
+  live().rights.object(ctx, id, purpose);
 }
 std::size_t CustomerStore::size() const {
   return live().records.size();

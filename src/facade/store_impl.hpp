@@ -7,6 +7,7 @@
 #include <amanah/audit.hpp>
 #include <amanah/consent.hpp>
 #include <amanah/policy.hpp>
+#include <amanah/retention.hpp>
 
 #include "audit/log.hpp"
 #include "consent/consents.hpp"
@@ -15,6 +16,8 @@
 #include "policy/engine.hpp"
 #include "policy/masks.hpp"
 #include "records/records.hpp"
+#include "retention/retention.hpp"
+#include "rights/rights.hpp"
 #include "store/core.hpp"
 
 namespace amanah::detail {
@@ -29,9 +32,12 @@ struct StoreImpl {
         masks(core->keys()),
         consents(*core, subject_keys, log, *engine),
         records(*core, {subject_keys, index, log, *engine, masks, consents}),
+        retention(*core, {subject_keys, log, *engine, consents, records}),
+        rights(*core, {log, *engine, masks, consents, records, retention}),
         access_policy(engine),
         consent_registry(*this),
-        audit_log(*this) {}
+        audit_log(*this),
+        retention_api(*this) {}
 
   StoreImpl(const StoreImpl&) = delete;
   StoreImpl& operator=(const StoreImpl&) = delete;
@@ -60,9 +66,12 @@ struct StoreImpl {
   policy::Masks masks;
   consent::Consents consents;
   records::Records records;
+  retention::Retention retention;
+  rights::Rights rights;
   AccessPolicy access_policy;
   ConsentRegistry consent_registry;
   AuditLog audit_log;
+  Retention retention_api;
   std::shared_ptr<const Manifest> held_manifest;  // what manifest() returned a reference into
 };
 

@@ -138,10 +138,16 @@ std::map<std::string, SubjectKey, std::less<>> SubjectKeys::get_many(
       out.emplace(id, std::move(key));
     }
   }
+  // A key not found is left out: its subject may have been erased after the caller read it
+  // (get() then tells a missing key, Corrupt, from a customer gone).
+  if (seen < limit) return out;
   for (const auto id : missing)
     if (!out.contains(id)) {
-      if (seen < limit) throw Error(ErrorCode::Corrupt, "a subject's key is missing from keys.db");
-      out.emplace(std::string(id), unwrap(*lease, id, /*cache=*/false));
+      try {
+        out.emplace(std::string(id), unwrap(*lease, id, /*cache=*/false));
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::Corrupt) throw;
+      }
     }
   return out;
 }

@@ -51,7 +51,8 @@ class SubjectKeys {
   // --- reader side (any thread)
   [[nodiscard]] SubjectKey get(std::string_view key_id);
   // Several keys under one keys.db snapshot, without filling the cache (a scan would only evict
-  // what gets and finds use).
+  // what gets and finds use). A key that is missing or does not open is left out: its subject may
+  // have been erased since the caller read it, and get() tells the two apart.
   [[nodiscard]] std::map<std::string, SubjectKey, std::less<>> get_many(
       const std::vector<std::string>& key_ids);
 

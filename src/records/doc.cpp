@@ -1,5 +1,7 @@
 #include "records/doc.hpp"
 
+#include <charconv>
+
 #include <amanah/error.hpp>
 
 #include "crypto/crypto.hpp"
@@ -22,6 +24,31 @@ std::string field_aad(std::string_view subject_id, std::string_view field,
 // Format v1: 0x01, varint field count, then per field: varint name length, name, kind (0 text,
 // 1 sealed), varint value length, value. Small and fast to parse; every length is checked against
 // the input.
+std::string format_times(const FieldTimes& t) {
+  std::string out;
+  for (const auto& [name, at] : t)
+    out.append(name).append("=").append(std::to_string(at)).append(";");
+  return out;
+}
+
+FieldTimes parse_times(std::string_view text) {
+  FieldTimes out;
+  while (!text.empty()) {
+    const auto eq = text.find('=');
+    const auto end = text.find(';');
+    if (eq == std::string_view::npos || end == std::string_view::npos || eq > end || eq == 0)
+      throw Error(ErrorCode::Corrupt, "a stored record's field times are damaged");
+    const std::string_view number = text.substr(eq + 1, end - eq - 1);
+    std::int64_t at = 0;
+    const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), at);
+    if (ec != std::errc{} || ptr != number.data() + number.size() || number.empty())
+      throw Error(ErrorCode::Corrupt, "a stored record's field times are damaged");
+    out.insert_or_assign(std::string(text.substr(0, eq)), at);
+    text.remove_prefix(end + 1);
+  }
+  return out;
+}
+
 std::vector<std::byte> encode(const Doc& doc) {
   std::vector<std::byte> out;
   out.push_back(kFormatV1);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <span>
 #include <string>
@@ -22,6 +23,14 @@ struct DocValue {
 };
 
 using Doc = std::map<std::string, DocValue, std::less<>>;
+
+// Per field, a time in unix seconds: when a value was collected after the record was created
+// (subjects.set_at), or until when a legal hold keeps an erased customer's field
+// (subjects.held_until). Field names and times only. Stored as "name=seconds;...".
+using FieldTimes = std::map<std::string, std::int64_t, std::less<>>;
+[[nodiscard]] std::string format_times(const FieldTimes& t);
+// Error(Corrupt) if the text is not in that form.
+[[nodiscard]] FieldTimes parse_times(std::string_view text);
 
 [[nodiscard]] std::vector<std::byte> encode(const Doc& doc);
 // Error(Corrupt) if the bytes are not a doc.

@@ -152,6 +152,36 @@ void Records::deny_consent(const AccessContext& ctx, std::string_view action,
               "the customer has no live consent to purpose " + policy::quoted(ctx.purpose, true));
 }
 
+void Records::deny_restricted(const AccessContext& ctx, std::string_view action,
+                              std::string_view subject) {
+  log_.record_denial(ctx, action, subject, "", "(restricted)");
+  throw Error(ErrorCode::Restricted,
+              "the customer's processing is restricted: only a permit with restricted = true "
+              "reaches them");
+}
+
+void Records::deny_objected(const AccessContext& ctx, std::string_view action,
+                            std::string_view subject) {
+  log_.record_denial(ctx, action, subject, "", "(objected)");
+  throw Error(ErrorCode::Objected, "the customer objected to processing for purpose " +
+                                       policy::quoted(ctx.purpose, true));
+}
+
+bool Records::objected(const Manifest& m, const AccessContext& ctx, std::int64_t row) const {
+  const Purpose* p = m.purpose(ctx.purpose);
+  if (p == nullptr ||
+      (p->basis != LegalBasis::legitimate_interest && p->basis != LegalBasis::public_task))
+    return false;
+  return consents_.objected(row, ctx.purpose);
+}
+
+bool Records::exists(const CustomerId& id) {
+  store::DataReader lease(core_);
+  auto st = lease->cached("SELECT 1 FROM subjects WHERE id = ?1");
+  st->bind(1, id.str());
+  return st->step();
+}
+
 Record Records::shown(const Verdict& v, const CustomerId& id, const Loaded& l,
                       const keys::SubjectKey* key, bool raw) {
   Record r;
@@ -160,6 +190,8 @@ Record Records::shown(const Verdict& v, const CustomerId& id, const Loaded& l,
   const Manifest& m = v.table->manifest();
   for (const Outcome& o : v.outcomes) {
     if (o.effect != Effect::allow || o.field >= Outcome::kStore) continue;
+    // A restricted customer: only what a permit naming that state allows.
+    if (l.state != SubjectState::active && !o.restricted_ok) continue;
     const Field& f = m.fields()[o.field];
     const auto it = l.doc.find(f.name);
     if (it == l.doc.end()) continue;
@@ -190,19 +222,20 @@ std::vector<Records::Holder> Records::tagged(db::Connection& c, const Field& f, 
   std::vector<std::pair<std::string, Loaded>> candidates;
   {
     auto st = c.cached(
-        "SELECT s.id, s.key_id, s.doc, s.row FROM blind_index b JOIN subjects s "
+        "SELECT s.id, s.key_id, s.doc, s.row, s.state FROM blind_index b JOIN subjects s "
         "ON s.row = b.subject_row WHERE b.field = ?1 AND b.tag = ?2");
     st->bind(1, f.name).bind(2, tag);
     while (st->step())
       candidates.emplace_back(st->column_text(0),
-                              Loaded{st->column_text(1), load_doc(*st, 2), st->column_int64(3)});
+                              Loaded{st->column_text(1), load_doc(*st, 2), st->column_int64(3),
+                                     static_cast<SubjectState>(st->column_int64(4))});
   }
   std::vector<Holder> out;
   for (auto& [id, l] : candidates) {
     const auto it = l.doc.find(f.name);
     if (it == l.doc.end()) continue;
     std::string form = stored_index_form(f, plain_value(id, l.key_id, f.name, it->second));
-    out.push_back({std::move(id), l.row, std::move(form)});
+    out.push_back({std::move(id), l.row, std::move(form), l.state});
   }
   return out;
 }
@@ -302,44 +335,91 @@ Record Records::get(const AccessContext& ctx, const CustomerId& id,
   bool consented = true;
   {
     store::DataReader lease(core_);
-    auto st = lease->cached("SELECT key_id, doc, row FROM subjects WHERE id = ?1");
+    auto st = lease->cached("SELECT key_id, doc, row, state FROM subjects WHERE id = ?1");
     st->bind(1, id.str());
     if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
-    l = Loaded{st->column_text(0), load_doc(*st, 1), st->column_int64(2)};
+    l = Loaded{st->column_text(0), load_doc(*st, 1), st->column_int64(2),
+               static_cast<SubjectState>(st->column_int64(3))};
     consented = !d.requires_consent() || consents_.live(*lease, l.row, ctx.purpose, core_.now());
   }
   // Recorded once the reader is released: it may hold the write lock, which recording may need.
   if (!consented) deny_consent(ctx, "read", id.str());
-  Record r = shown(policy::Table::verdict(d), id, l, nullptr, false);
+  if (objected(t->manifest(), ctx, l.row)) deny_objected(ctx, "read", id.str());
+  if (l.state != SubjectState::active) {
+    const Verdict& v = policy::Table::verdict(d);
+    const bool reached =
+        fields.empty() ? std::any_of(v.outcomes.begin(), v.outcomes.end(),
+                                     [](const Outcome& o) {
+                                       return o.effect == Effect::allow && o.restricted_ok;
+                                     })
+                       : std::all_of(fields.begin(), fields.end(),
+                                     [&](const std::string& f) { return d.allows_restricted(f); });
+    if (!reached) deny_restricted(ctx, "read", id.str());
+  }
+  Record r;
+  try {
+    r = shown(policy::Table::verdict(d), id, l, nullptr, false);
+  } catch (const Error& e) {
+    // The customer's key went between the read and the opening: erased meanwhile.
+    if (e.code() == ErrorCode::Corrupt && !exists(id))
+      throw Error(ErrorCode::NotFound, "no customer with this id");
+    throw;
+  }
   log_.record_read(ctx, id.str(), join_names(names_of(r.fields)), asked->allow_rules);
   return r;
 }
 
 void Records::update(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
                      std::vector<Warning>* warnings) {
+  change(ctx, id, changes, warnings, Action::update, "update");
+}
+
+void Records::rectify(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
+                      std::string_view reason) {
+  change(ctx, id, changes, nullptr, Action::rectify, "rectify:" + std::string(reason));
+}
+
+void Records::change(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
+                     std::vector<Warning>* warnings, Action action, std::string_view audit_action) {
   std::shared_lock gate(core_.gate);
   if (changes.empty()) throw Error(ErrorCode::InvalidArgument, "an update names no field");
   const std::vector<std::string> names = names_of(changes);
   const auto t = table(names);
   const Manifest* m = &t->manifest();
-  const auto asked = policy::ask(*t, ctx, Action::update, names);
+  const auto asked = policy::ask(*t, ctx, action, names);
   const Decision& d = asked->decision;
-  require(d, ctx, "update", id.str(), join_names(names));
+  require(d, ctx, audit_action, id.str(), join_names(names));
   const Prepared p = prepare(*m, changes, warnings);
-  bool consented = true;
+  const bool rectifying = action == Action::rectify;
+  // Why the customer's own state refused the change (recorded and thrown after the lock).
+  enum class Refusal { none, consent, restricted, objected } refusal = Refusal::none;
   {
     std::lock_guard w(core_.write_mu);
-    consented = [&] {
+    refusal = [&] {
       db::Connection& c = core_.data_writer();
       db::Transaction tx(c);
       Loaded l;
+      FieldTimes set_at;
       {
-        auto st = c.cached("SELECT key_id, doc, row FROM subjects WHERE id = ?1");
+        auto st = c.cached("SELECT key_id, doc, row, set_at, state FROM subjects WHERE id = ?1");
         st->bind(1, id.str());
         if (!st->step()) throw Error(ErrorCode::NotFound, "no customer with this id");
-        l = Loaded{st->column_text(0), load_doc(*st, 1), st->column_int64(2)};
+        l = Loaded{st->column_text(0), load_doc(*st, 1), st->column_int64(2),
+                   static_cast<SubjectState>(st->column_int64(4))};
+        set_at = parse_times(st->column_text(3));
       }
-      if (d.requires_consent() && !consents_.live(c, l.row, ctx.purpose, core_.now())) return false;
+      if (l.state == SubjectState::erased_held)
+        throw Error(ErrorCode::InvalidOperation,
+                    "the customer was erased: what a legal hold keeps does not change");
+      if (!rectifying) {
+        if (d.requires_consent() && !consents_.live(c, l.row, ctx.purpose, core_.now()))
+          return Refusal::consent;
+        if (objected(*m, ctx, l.row)) return Refusal::objected;
+        if (l.state != SubjectState::active &&
+            !std::all_of(names.begin(), names.end(),
+                         [&](const std::string& f) { return d.allows_restricted(f); }))
+          return Refusal::restricted;
+      }
       for (const auto& [name, n] : p) {
         const Field& f = *m->field(name);
         if (n && f.unique) check_unique(c, f, n->index_form, id.str());
@@ -354,30 +434,44 @@ void Records::update(const AccessContext& ctx, const CustomerId& id, const Field
           old_forms.emplace(
               name, stored_index_form(f, plain_value(id.str(), l.key_id, name, it->second)));
       }
+      const std::int64_t now = core_.now();
       for (const auto& [name, n] : p) {
         const Field& f = *m->field(name);
-        if (n)
+        if (n) {
           l.doc.insert_or_assign(name, stored_value(f, id.str(), l.key_id, key, *n));
-        else
+          set_at.insert_or_assign(name, now);  // collected now: its retention counts from here
+        } else {
           l.doc.erase(name);
+          set_at.erase(name);
+        }
         if (f.lookup) {
           if (const auto before = old_forms.find(name); before != old_forms.end())
             index_.remove(c, l.row, f, before->second);
           if (n) index_.add(c, l.row, f, n->index_form);
         }
       }
-      c.cached("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
+      c.cached("UPDATE subjects SET doc = ?1, updated_at = ?2, set_at = ?3 WHERE id = ?4")
           ->bind(1, encode(l.doc))
-          .bind(2, core_.now())
-          .bind(3, id.str())
+          .bind(2, now)
+          .bind(3, format_times(set_at))
+          .bind(4, id.str())
           .run();
-      log_.record_write(tx, ctx, "update", id.str(), join_names(names_of(p)), asked->rules);
+      log_.record_write(tx, ctx, audit_action, id.str(), join_names(names_of(p)), asked->rules);
       tx.commit();
-      return true;
+      return Refusal::none;
     }();
   }
   // Recorded and thrown once the write lock is released (recording may need it).
-  if (!consented) deny_consent(ctx, "update", id.str());
+  switch (refusal) {
+    case Refusal::none:
+      return;
+    case Refusal::consent:
+      deny_consent(ctx, audit_action, id.str());
+    case Refusal::restricted:
+      deny_restricted(ctx, audit_action, id.str());
+    case Refusal::objected:
+      deny_objected(ctx, audit_action, id.str());
+  }
 }
 
 std::vector<CustomerId> Records::find(const AccessContext& ctx, std::string_view field,
@@ -403,6 +497,12 @@ std::vector<CustomerId> Records::find(const AccessContext& ctx, std::string_view
           found, [&](const Holder& h) { return !consents_.live(*lease, h.row, ctx.purpose, now); });
     }
   }
+  // Restricted customers only for a permit naming that state; none who objected to the purpose.
+  const bool reaches_restricted = d.allows_restricted(f.name);
+  std::erase_if(found, [&](const Holder& h) {
+    return (h.state != SubjectState::active && !reaches_restricted) ||
+           objected(t->manifest(), ctx, h.row);
+  });
   const std::string& rules = asked->rules;
   std::vector<CustomerId> out;
   for (const auto& h : found) {
@@ -419,6 +519,103 @@ std::size_t Records::size() {
   auto st = lease->cached("SELECT count(*) FROM subjects");
   (void)st->step();
   return static_cast<std::size_t>(st->column_int64(0));
+}
+
+namespace {
+constexpr std::string_view kSubjectColumns =
+    "SELECT id, row, key_id, doc, created_at, updated_at, ended_at, set_at, held_until, state "
+    "FROM subjects ";
+
+Records::Subject subject_at(db::Statement& st) {
+  Records::Subject s;
+  s.id = CustomerId::parse(st.column_text(0));
+  s.row = st.column_int64(1);
+  s.key_id = st.column_text(2);
+  s.doc = load_doc(st, 3);
+  s.created_at = st.column_int64(4);
+  s.updated_at = st.column_int64(5);
+  if (!st.is_null(6)) s.ended_at = st.column_int64(6);
+  s.set_at = parse_times(st.column_text(7));
+  s.held_until = parse_times(st.column_text(8));
+  const std::int64_t state = st.column_int64(9);
+  if (state < 0 || state > 2) throw Error(ErrorCode::Corrupt, "a stored record is damaged");
+  s.state = static_cast<SubjectState>(state);
+  return s;
+}
+}  // namespace
+
+std::int64_t Records::Subject::collected(std::string_view field) const {
+  const auto it = set_at.find(field);
+  return it != set_at.end() ? it->second : created_at;
+}
+
+std::optional<Records::Subject> Records::subject(db::Connection& c, const CustomerId& id) {
+  auto st = c.cached(std::string(kSubjectColumns) + "WHERE id = ?1");
+  st->bind(1, id.str());
+  if (!st->step()) return std::nullopt;
+  return subject_at(*st);
+}
+
+std::vector<Records::Subject> Records::subjects_after(db::Connection& c, std::int64_t after,
+                                                      std::size_t n) {
+  auto st = c.cached(std::string(kSubjectColumns) + "WHERE row > ?1 ORDER BY row LIMIT ?2");
+  st->bind(1, after).bind(2, static_cast<std::int64_t>(n));
+  std::vector<Subject> out;
+  while (st->step())
+    out.push_back(subject_at(*st));
+  return out;
+}
+
+std::string Records::value_of(const Subject& s, std::string_view field) {
+  const auto it = s.doc.find(field);
+  if (it == s.doc.end()) throw Error(ErrorCode::Internal, "value_of: the field holds no value");
+  return plain_value(s.id.str(), s.key_id, field, it->second);
+}
+
+bool Records::remove_fields(db::Transaction& tx, Subject& s, const std::vector<std::string>& fields,
+                            SubjectState state, const FieldTimes& held_until) {
+  db::Connection& c = tx.connection();
+  const auto m = core_.manifest();
+  for (const auto& name : fields) {
+    const auto it = s.doc.find(name);
+    if (it == s.doc.end()) continue;
+    const Field* f = m->field(name);
+    if (f != nullptr && f->lookup)
+      index_.remove(c, s.row, *f, stored_index_form(*f, value_of(s, name)));
+    s.doc.erase(it);
+    s.set_at.erase(name);
+  }
+  if (s.doc.empty()) {
+    c.cached("DELETE FROM subjects WHERE row = ?1")->bind(1, s.row).run();
+    consents_.erase_subject(tx, s.row);
+    return true;
+  }
+  s.state = state;
+  s.held_until = held_until;
+  c.cached("UPDATE subjects SET doc = ?1, set_at = ?2, held_until = ?3, state = ?4 WHERE row = ?5")
+      ->bind(1, encode(s.doc))
+      .bind(2, format_times(s.set_at))
+      .bind(3, format_times(s.held_until))
+      .bind(4, static_cast<std::int64_t>(state))
+      .bind(5, s.row)
+      .run();
+  return false;
+}
+
+void Records::set_state(db::Transaction& tx, const Subject& s, SubjectState state) {
+  tx.connection()
+      .cached("UPDATE subjects SET state = ?1 WHERE row = ?2")
+      ->bind(1, static_cast<std::int64_t>(state))
+      .bind(2, s.row)
+      .run();
+}
+
+void Records::set_ended(db::Transaction& tx, const Subject& s, std::int64_t at) {
+  tx.connection()
+      .cached("UPDATE subjects SET ended_at = ?1 WHERE row = ?2")
+      ->bind(1, at)
+      .bind(2, s.row)
+      .run();
 }
 
 std::unordered_set<std::string> Records::claimed_keys(const std::vector<std::string>& key_ids) {
@@ -439,21 +636,31 @@ std::vector<Record> Records::scan_batch(const AccessContext& ctx, const Decision
   std::shared_lock gate(core_.gate);
   core_.require_open();
   const Verdict& v = policy::Table::verdict(d);
+  const bool reaches_restricted =
+      std::any_of(v.outcomes.begin(), v.outcomes.end(),
+                  [](const Outcome& o) { return o.effect == Effect::allow && o.restricted_ok; });
   std::vector<std::pair<std::string, Loaded>> rows;
   while (rows.empty()) {
     store::DataReader lease(core_);
     // In row order: the table is read page after page (id order would visit its pages at
     // random, decrypting each again and again once the store outgrows the page cache).
     auto st = lease->cached(
-        "SELECT row, id, key_id, doc FROM subjects WHERE row > ?1 ORDER BY row LIMIT ?2");
+        "SELECT row, id, key_id, doc, state FROM subjects WHERE row > ?1 ORDER BY row LIMIT ?2");
     st->bind(1, after).bind(2, static_cast<std::int64_t>(kScanBatch));
     const std::int64_t first = after + 1;
     while (st->step()) {
       after = st->column_int64(0);
+      const auto state = static_cast<SubjectState>(st->column_int64(4));
+      // A restricted customer only for a permit naming that state; none who objected.
+      if (state != SubjectState::active && !reaches_restricted) continue;
+      if (objected(v.table->manifest(), ctx, st->column_int64(0))) continue;
       rows.emplace_back(st->column_text(1),
-                        Loaded{st->column_text(2), load_doc(*st, 3), st->column_int64(0)});
+                        Loaded{st->column_text(2), load_doc(*st, 3), st->column_int64(0), state});
     }
-    if (rows.empty()) return {};
+    if (rows.empty()) {
+      if (after >= first) continue;  // every customer of the batch was out of reach
+      return {};
+    }
     // A consent-based purpose reaches only the customers who consented to it (one statement
     // for the batch's rows).
     if (d.requires_consent()) {
@@ -474,8 +681,15 @@ std::vector<Record> Records::scan_batch(const AccessContext& ctx, const Decision
   out.reserve(rows.size());
   for (auto& [id, l] : rows) {
     const auto key = batch_keys.find(l.key_id);
-    Record r =
-        shown(v, CustomerId::parse(id), l, key == batch_keys.end() ? nullptr : &key->second, raw);
+    const CustomerId cid = CustomerId::parse(id);
+    Record r;
+    try {
+      r = shown(v, cid, l, key == batch_keys.end() ? nullptr : &key->second, raw);
+    } catch (const Error& e) {
+      // Erased after the batch was read: its key is gone, and so is the customer.
+      if (e.code() == ErrorCode::Corrupt && !exists(cid)) continue;
+      throw;
+    }
     log_.record_read(ctx, id, join_names(names_of(r.fields)), rules);
     out.push_back(std::move(r));
   }
@@ -586,6 +800,12 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
     };
     Loaded k = load(keep);
     const Loaded a = load(absorb);
+    // The fields taken keep the time they were collected at: their retention counts from it.
+    FieldTimes keep_times = subject(c, keep)->set_at;
+    const Subject absorbed = *subject(c, absorb);
+    if (absorbed.state != SubjectState::active || subject(c, keep)->state != SubjectState::active)
+      throw Error(ErrorCode::Restricted,
+                  "a customer whose processing is restricted or erased cannot be merged");
     std::vector<std::string> moved, held;
     for (const auto& [name, v] : a.doc) {
       if (m->field(name) == nullptr) continue;
@@ -619,12 +839,14 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
       n.nik_like = v.sealed && !f->encrypted();
       k.doc.emplace(name, stored_value(*f, keep.str(), k.key_id, keep_key, n));
       if (f->lookup) index_.add(c, k.row, *f, stored_index_form(*f, n.value));
+      keep_times.insert_or_assign(name, absorbed.collected(name));
       taken.push_back(name);
     }
-    c.cached("UPDATE subjects SET doc = ?1, updated_at = ?2 WHERE id = ?3")
+    c.cached("UPDATE subjects SET doc = ?1, updated_at = ?2, set_at = ?3 WHERE id = ?4")
         ->bind(1, encode(k.doc))
         .bind(2, core_.now())
-        .bind(3, keep.str())
+        .bind(3, format_times(keep_times))
+        .bind(4, keep.str())
         .run();
     for (const auto& [name, v] : a.doc) {
       const Field* f = m->field(name);
@@ -640,10 +862,11 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
     tx.commit();
     absorbed_key = a.key_id;
   }();
+  // After the data commit: the absorbed subject's key protects nothing any more (destroyed on
+  // keys.db's write connection: still under the write lock).
+  if (!denied) keys_.destroy(absorbed_key);
   w.unlock();
   if (denied) require(denied->first, ctx, denied->second, "", "");
-  // After the data commit: the absorbed subject's key protects nothing any more.
-  keys_.destroy(absorbed_key);
 }
 
 void Records::change_manifest(const AccessContext& ctx, const Manifest& next,
@@ -699,11 +922,11 @@ void Records::adopt_manifest(const Manifest& next, const OpenOptions& options,
   db::Transaction tx(data);
   if (!removed.empty() || !changed.empty() || !reindex.empty()) {
     std::set<std::string, std::less<>> holding;  // fields that hold data somewhere
-    struct Subject {
+    struct Stored {
       std::string id, key_id;
       std::int64_t row;
     };
-    std::vector<Subject> subjects;
+    std::vector<Stored> subjects;
     {
       db::Statement st = data.prepare("SELECT id, key_id, doc, row FROM subjects");
       while (st.step()) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -28,6 +29,14 @@
 #include "store/core.hpp"
 
 namespace amanah::detail::records {
+
+// A customer's processing state (subjects.state). Only permits that name the restricted state
+// reach a customer who is not active.
+enum class SubjectState : int {
+  active = 0,
+  restricted = 1,   // restrict(): kept, not processed
+  erased_held = 2,  // erased but for the fields a legal hold keeps (subjects.held_until)
+};
 
 class Records {
  public:
@@ -57,6 +66,11 @@ class Records {
                            const std::vector<std::string>& fields);
   void update(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
               std::vector<Warning>* warnings);
+  // The customer's right to rectification: `rectify` on each changed field, reaching a restricted
+  // customer too; recorded as "rectify:<reason>" (`reason` checked by the caller: a short name).
+  // The caller scrubs afterwards, so the old value is kept nowhere in plain text.
+  void rectify(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
+               std::string_view reason);
   [[nodiscard]] std::vector<CustomerId> find(const AccessContext& ctx, std::string_view field,
                                              std::string_view value);
   [[nodiscard]] RecordScan scan(const AccessContext& ctx, std::vector<std::string> fields);
@@ -79,6 +93,35 @@ class Records {
   // change_manifest on an open store: needs manage_manifest, and erase on the fields it would
   // erase; recorded.
   void change_manifest(const AccessContext& ctx, const Manifest& next, const OpenOptions& options);
+  // --- for the retention and rights services (the caller holds the gate)
+  // A subject as stored, for the calls that act on one customer's whole record.
+  struct Subject {
+    CustomerId id;
+    std::int64_t row = 0;
+    std::string key_id;
+    Doc doc;
+    std::int64_t created_at = 0, updated_at = 0;
+    std::optional<std::int64_t> ended_at;
+    FieldTimes set_at, held_until;
+    SubjectState state = SubjectState::active;
+    // When `field`'s value was collected: its last change, or the record's creation.
+    [[nodiscard]] std::int64_t collected(std::string_view field) const;
+  };
+  // Read with `c` (a reader, or the writer under the write lock).
+  [[nodiscard]] std::optional<Subject> subject(db::Connection& c, const CustomerId& id);
+  // Up to `n` subjects after row `after`, in row order.
+  [[nodiscard]] std::vector<Subject> subjects_after(db::Connection& c, std::int64_t after,
+                                                    std::size_t n);
+  // A stored field's value in plain text (opened with the subject's key when sealed).
+  [[nodiscard]] std::string value_of(const Subject& s, std::string_view field);
+  // In `tx` (write lock held). Removes `fields` from `s` (values and index entries); what stays
+  // is left with `state` and `held_until`. With no field left, deletes the subject row with its
+  // consents and objections and returns true. The caller destroys the key once `tx` commits.
+  bool remove_fields(db::Transaction& tx, Subject& s, const std::vector<std::string>& fields,
+                     SubjectState state, const FieldTimes& held_until);
+  void set_state(db::Transaction& tx, const Subject& s, SubjectState state);
+  void set_ended(db::Transaction& tx, const Subject& s, std::int64_t at);
+
   // Which of `key_ids` a subject's record refers to (the orphan-key sweep at open).
   [[nodiscard]] std::unordered_set<std::string> claimed_keys(
       const std::vector<std::string>& key_ids);
@@ -88,12 +131,28 @@ class Records {
     std::string key_id;
     Doc doc;
     std::int64_t row = 0;  // the subject's row (what the blind index refers to)
+    SubjectState state = SubjectState::active;
   };
+  // The refusals a customer's own state makes, recorded (never under a reader or the write lock)
+  // and thrown: Restricted, Objected.
+  [[noreturn]] void deny_restricted(const AccessContext& ctx, std::string_view action,
+                                    std::string_view subject);
+  [[noreturn]] void deny_objected(const AccessContext& ctx, std::string_view action,
+                                  std::string_view subject);
+  // Whether `row` objected to the request's purpose (one it may object to).
+  [[nodiscard]] bool objected(const Manifest& m, const AccessContext& ctx, std::int64_t row) const;
+  // Whether subject `id` still exists (a read that raced an erasure tells NotFound from damage).
+  [[nodiscard]] bool exists(const CustomerId& id);
+  // What update and rectify share: `action` decided on each changed field; a restricted customer
+  // is reached only by permits naming that state (rectify: always), an erased one never.
+  void change(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,
+              std::vector<Warning>* warnings, Action action, std::string_view audit_action);
   [[nodiscard]] RecordScan make_scan(const AccessContext& ctx, Decision d, bool raw);
   struct Holder {
     std::string id;
     std::int64_t row = 0;
     std::string form;  // the index form of its stored value
+    SubjectState state = SubjectState::active;
   };
   // The policy table in force, once every name in `fields` is checked as declared
   // (UndeclaredField) and the store is open (gate held).

@@ -277,6 +277,16 @@ void Core::rekey() {
   keys_readers_.reset(keys_key());
 }
 
+bool Core::scrub() {
+  require_open();
+  data_.incremental_vacuum();
+  keysdb_.incremental_vacuum();
+  fault_point("scrub:vacuumed");
+  const bool data_done = data_.try_checkpoint_truncate();
+  const bool keys_done = keysdb_.try_checkpoint_truncate();
+  return data_done && keys_done;
+}
+
 void Core::close() noexcept {
   data_readers_.clear();
   keys_readers_.clear();

@@ -111,6 +111,12 @@ class Core {
   [[nodiscard]] SecretBytes data_key() const { return keys_.data_db(slots_.db_generation); }
   [[nodiscard]] SecretBytes keys_key() const { return keys_.keys_db(slots_.db_generation); }
 
+  // After an erasure or a correction (write_mu held): frees the pages it emptied (incremental
+  // vacuum) and checkpoints both write-ahead logs with TRUNCATE, so no free page and no WAL frame
+  // keeps an old value (secure_delete zeroes what a write removes from a page). False if a
+  // reader's snapshot kept a log from being emptied: its frames stay until a later checkpoint.
+  [[nodiscard]] bool scrub();
+
   // Closes connections and pools, wipes keys, releases the lock (gate held exclusively).
   void close() noexcept;
 

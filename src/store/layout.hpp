@@ -14,7 +14,7 @@ inline constexpr std::string_view kDataDbFile = "data.db";
 inline constexpr std::string_view kKeysDbFile = "keys.db";
 
 // Schema steps by version; later issues append steps, never edit old ones.
-inline constexpr std::array<db::Migration, 6> kDataDbSchema{{
+inline constexpr std::array<db::Migration, 7> kDataDbSchema{{
     {1, "CREATE TABLE amanah_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"},
     {2, R"sql(
 CREATE TABLE manifest(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL) STRICT;
@@ -118,6 +118,37 @@ CREATE TABLE audit_log(
   min_at INTEGER NOT NULL,      -- the earliest and latest time of its entries (unix seconds)
   max_at INTEGER NOT NULL,
   entries BLOB NOT NULL) STRICT;
+)sql"},
+    {7, R"sql(
+-- Retention, erasure and the customer's rights (records/ owns the subjects columns; retention/
+-- the holds and tombstones; consent/ the objections).
+-- state: 0 active, 1 restricted (restrict()), 2 erased but for the fields a legal hold keeps.
+ALTER TABLE subjects ADD COLUMN state INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE subjects ADD COLUMN ended_at INTEGER;            -- the relationship's end (unix s)
+-- "field=unix;..." (records/doc.hpp): when values changed after created_at were collected, and
+-- (state 2) until when a legal hold keeps each field that remains.
+ALTER TABLE subjects ADD COLUMN set_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE subjects ADD COLUMN held_until TEXT NOT NULL DEFAULT '';
+-- A legal hold on one customer: nothing of theirs is erased before `until`.
+CREATE TABLE holds(
+  subject_row INTEGER PRIMARY KEY,  -- subjects.row
+  basis TEXT NOT NULL,              -- a legal basis name, e.g. legal_obligation
+  placed_at INTEGER NOT NULL,
+  until INTEGER NOT NULL) STRICT;
+-- One per erasure: the customer's pseudonym and when, never personal data. Restores replay them.
+CREATE TABLE tombstones(
+  seq INTEGER PRIMARY KEY,
+  subject BLOB NOT NULL,     -- the audit pseudonym (16 bytes)
+  at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  held_until INTEGER) STRICT;  -- fields a legal hold keeps remain until then; NULL: none
+CREATE INDEX tombstones_by_subject ON tombstones(subject);
+-- A customer's objection to processing for a purpose (legitimate interest, public task).
+CREATE TABLE objections(
+  subject_row INTEGER NOT NULL,
+  purpose TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (subject_row, purpose)) STRICT, WITHOUT ROWID;
 )sql"},
 }};
 inline constexpr std::array<db::Migration, 3> kKeysDbSchema{{

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -339,4 +340,71 @@ TEST_CASE("8 threads write and read one store: every call is in the log, which v
   CHECK(r.entries == store.audit().size());
   CHECK(store.audit().size() >= entries);
   CHECK(store.audit().size() == entries);
+}
+
+TEST_CASE("erasures race reads, finds and scans on 6 threads; the chain verifies",
+          "[concurrency][erasure]") {
+  using namespace amanah;
+  TempDir tmp;
+  auto key = raw_key(SecretBytes::random(32));
+  auto store = CustomerStore::create(
+      tmp / "s", *key,
+      Manifest::from_toml(std::string(test::kManifestToml) + test::kPermitAllToml));
+  constexpr int kCustomers = 120;
+  std::vector<CustomerId> ids;
+  for (int i = 0; i < kCustomers; ++i)
+    ids.push_back(store.insert(test::kSupport, test::customer(i)));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0}, gone{0}, errors{0};
+  std::mutex codes_mu;
+  std::string codes;
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 6; ++t)
+    readers.emplace_back([&, t] {
+      std::size_t i = static_cast<std::size_t>(t);
+      while (!stop) {
+        i = (i + 7) % ids.size();
+        try {
+          switch (i % 3) {
+            case 0: {
+              const Record r = store.get(test::kDpo, ids[i]);
+              if (r.fields.empty()) ++errors;
+              break;
+            }
+            case 1:
+              (void)store.find(test::kDpo, "email", "r" + std::to_string(i) + "@example.com");
+              break;
+            default:
+              for (const auto& r : store.scan(test::kDpo, {"email", "nik"}))
+                if (r.fields.size() != 2) ++errors;
+          }
+          ++reads;
+        } catch (const Error& e) {
+          if (e.code() == ErrorCode::NotFound) {
+            ++gone;
+          } else {
+            ++errors;
+            std::lock_guard l(codes_mu);
+            codes += std::string(to_string(e.code())) + " ";  // the code only: never a message
+          }
+        }
+      }
+    });
+  // Erase every other customer while they read.
+  for (int i = 0; i < kCustomers; i += 2) {
+    const ErasureReceipt r = store.erase(test::kDpo, ids[static_cast<std::size_t>(i)]);
+    CHECK(r.key_destroyed);
+  }
+  stop = true;
+  for (auto& th : readers)
+    th.join();
+  INFO("error codes: " << codes);
+  CHECK(errors == 0);
+  CHECK(reads > 0);
+  CHECK(store.size() == kCustomers / 2);
+  for (int i = 1; i < kCustomers; i += 2)
+    CHECK(store.get(test::kDpo, ids[static_cast<std::size_t>(i)]).fields.size() == 4);
+  CHECK(store.retention().tombstones().size() == kCustomers / 2);
+  CHECK(store.audit().verify().ok());
 }

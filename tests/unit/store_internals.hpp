@@ -20,6 +20,20 @@
 
 namespace amanah::test {
 
+// Takes data.db back from schema 7 (retention and rights) to 6, for tests that rebuild an older
+// store by hand: its tables go, and the subjects columns it added if they are there.
+inline void undo_schema_7(detail::db::Connection& c) {
+  c.exec(
+      "DROP TABLE IF EXISTS holds; DROP TABLE IF EXISTS tombstones; "
+      "DROP TABLE IF EXISTS objections;");
+  for (const char* column : {"state", "ended_at", "set_at", "held_until"}) {
+    auto st = c.prepare("SELECT count(*) FROM pragma_table_info('subjects') WHERE name = ?1");
+    st.bind(1, column);
+    (void)st.step();
+    if (st.column_int64(0) > 0) c.exec(std::string("ALTER TABLE subjects DROP COLUMN ") + column);
+  }
+}
+
 inline void load_audit_rows(detail::db::Connection& c) {
   c.exec("DROP TABLE IF EXISTS temp.audit_rows");
   c.exec(

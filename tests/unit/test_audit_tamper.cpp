@@ -21,6 +21,7 @@
 #include "db/db.hpp"
 #include "facade/access.hpp"
 #include "records_fixture.hpp"
+#include "store_internals.hpp"
 #include "support.hpp"
 
 using amanah::AuditReport;
@@ -470,6 +471,7 @@ CREATE INDEX audit_by_time ON audit_log(at);
       ins.bind(11, std::span<const std::byte>(e.chain.data(), e.chain.size()));
       ins.run();
     }
+    amanah::test::undo_schema_7(c);
     c.set_user_version(5);
   }
   const AuditReport r = s.verify();  // opens the store: converted

@@ -269,6 +269,7 @@ DELETE FROM amanah_meta WHERE key = 'audit_seq';
 DROP TABLE consents;
 COMMIT;
 )sql");
+    amanah::test::undo_schema_7(d);
     d.set_user_version(2);
     auto k = db::Connection::open(dir / "keys.db", keys_key, false);
     k.exec("DROP TABLE key_pool");
@@ -278,7 +279,7 @@ COMMIT;
     k.set_user_version(2);
   }
   auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()));
-  CHECK(Access::data_db(store).user_version() == 6);
+  CHECK(Access::data_db(store).user_version() == 7);
   // The access log's rows are now the first entries of the audit chain, which verifies.
   REQUIRE(old_log.size() == 5);
   CHECK(log_rows(Access::data_db(store)) == old_log);

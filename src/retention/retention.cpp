@@ -1,0 +1,473 @@
+// Retention, legal holds, erasure and the sweep (retention/retention.hpp).
+#include "retention/retention.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+
+#include <amanah/error.hpp>
+
+#include "crypto/crypto.hpp"
+#include "policy/context.hpp"
+#include "store/layout.hpp"
+
+namespace amanah::detail::retention {
+namespace {
+
+using records::FieldTimes;
+using records::SubjectState;
+using Subject = records::Records::Subject;
+
+// 9999-12-31T23:59:59Z: "kept for ever" for every purpose that compares times.
+constexpr std::int64_t kNever = 253402300799;
+
+TimePoint time_of(std::int64_t unix_seconds) {
+  return TimePoint(std::chrono::seconds(unix_seconds));
+}
+
+std::int64_t unix_of(TimePoint t) {
+  return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
+}
+
+std::optional<ErasureReason> reason_named(std::string_view name) {
+  for (const auto r :
+       {ErasureReason::subject_request, ErasureReason::consent_withdrawn, ErasureReason::objection,
+        ErasureReason::unlawful, ErasureReason::legal_order, ErasureReason::retention_expired})
+    if (to_string(r) == name) return r;
+  return std::nullopt;
+}
+
+std::optional<LegalBasis> basis_named(std::string_view name) {
+  for (const auto b :
+       {LegalBasis::contract, LegalBasis::consent, LegalBasis::legal_obligation,
+        LegalBasis::legitimate_interest, LegalBasis::vital_interest, LegalBasis::public_task})
+    if (to_string(b) == name) return b;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Schedule> schedule_of(const Manifest& m, const Field& f) {
+  const RetentionRule* rule = nullptr;
+  for (const auto& r : m.retention())
+    if (r.category == f.category) rule = &r;
+  if (f.retention.empty() && rule == nullptr) return std::nullopt;
+  Schedule s;
+  if (!f.retention.empty()) {
+    s.rule = "fields." + f.name + ".retention";
+    s.keep = f.retention;
+  } else {
+    s.rule = "retention." + std::string(to_string(f.category));
+    s.keep = rule->keep;
+  }
+  if (rule != nullptr) {
+    s.from = rule->from;
+    s.basis = rule->basis;
+  }
+  if (f.retention_from) s.from = *f.retention_from;
+  return s;
+}
+
+std::int64_t add_keep(std::int64_t anchor, std::string_view keep) {
+  using namespace std::chrono;
+  if (keep.size() < 2) throw Error(ErrorCode::Internal, "a retention period is malformed");
+  std::int64_t n = 0;
+  const auto digits = keep.substr(0, keep.size() - 1);
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc{} || ptr != digits.data() + digits.size() || n <= 0)
+    throw Error(ErrorCode::Internal, "a retention period is malformed");
+  if (anchor >= kNever) return kNever;
+  switch (keep.back()) {
+    case 'd':
+      return std::min(kNever, anchor + n * 86400);
+    case 'w':
+      return std::min(kNever, anchor + n * 7 * 86400);
+    case 'm':
+    case 'y': {
+      const sys_seconds at{seconds(anchor)};
+      const sys_days day = floor<days>(at);
+      const auto time_of_day = at - day;
+      year_month_day ymd{day};
+      const std::int64_t months_to_add = keep.back() == 'y' ? n * 12 : n;
+      const std::int64_t month_index = static_cast<int>(ymd.year()) * 12LL +
+                                       (static_cast<unsigned>(ymd.month()) - 1) + months_to_add;
+      if (month_index / 12 > 9999) return kNever;
+      const year_month ym{year(static_cast<int>(month_index / 12)),
+                          month(static_cast<unsigned>(month_index % 12) + 1)};
+      // The same day of the month, or the month's last day if it has fewer.
+      const auto last = (ym / std::chrono::last).day();
+      const year_month_day target{ym.year(), ym.month(), std::min(ymd.day(), last)};
+      return std::min(kNever, (sys_days{target} + time_of_day).time_since_epoch().count());
+    }
+    default:
+      throw Error(ErrorCode::Internal, "a retention period is malformed");
+  }
+}
+
+std::string Retention::hex_pseudonym(const CustomerId& id) const {
+  return crypto::to_hex(crypto::as_bytes(log_.pseudonym(id.str())));
+}
+
+std::string Retention::decide_store(const AccessContext& ctx, std::string_view action,
+                                    std::string_view subject) {
+  const Decision d = policy_.current()->decide_store(ctx, Action::manage_retention);
+  if (!d.allowed()) {
+    log_.record_denial(ctx, action, subject, "", d);
+    throw AccessDenied(d);
+  }
+  return policy::rule_list(d);
+}
+
+std::optional<std::int64_t> Retention::expires(db::Connection& c, const Manifest& m,
+                                               const Subject& s, const Field& f, std::int64_t now) {
+  if (s.state == SubjectState::erased_held) {
+    const auto it = s.held_until.find(f.name);
+    return it != s.held_until.end() ? it->second : now;
+  }
+  return rule_expiry(c, m, s, f, now);
+}
+
+std::optional<std::int64_t> Retention::rule_expiry(db::Connection& c, const Manifest& m,
+                                                   const Subject& s, const Field& f,
+                                                   std::int64_t now) {
+  const auto sch = schedule_of(m, f);
+  if (!sch) return std::nullopt;
+  std::optional<std::int64_t> anchor;
+  switch (sch->from) {
+    case RetentionFrom::collection:
+      anchor = s.collected(f.name);
+      break;
+    case RetentionFrom::last_activity:
+      anchor = s.updated_at;
+      break;
+    case RetentionFrom::relationship_end:
+      anchor = s.ended_at;
+      break;
+    case RetentionFrom::consent_withdrawal: {
+      std::vector<std::string> consent_purposes;
+      for (const auto& p : f.purposes)
+        if (const Purpose* decl = m.purpose(p); decl && decl->basis == LegalBasis::consent)
+          consent_purposes.push_back(p);
+      if (!consent_purposes.empty())
+        anchor = consents_.consent_ended(c, s.row, consent_purposes, now);
+      break;
+    }
+  }
+  if (!anchor) return std::nullopt;
+  return add_keep(*anchor, sch->keep);
+}
+
+std::optional<LegalHold> Retention::hold_of(db::Connection& c, std::int64_t row, std::int64_t now) {
+  auto st = c.cached("SELECT basis, placed_at, until FROM holds WHERE subject_row = ?1");
+  st->bind(1, row);
+  if (!st->step()) return std::nullopt;
+  const std::int64_t until = st->column_int64(2);
+  if (until <= now) return std::nullopt;
+  const auto basis = basis_named(st->column_text(0));
+  if (!basis) throw Error(ErrorCode::Corrupt, "a stored legal hold is damaged");
+  return LegalHold{*basis, time_of(st->column_int64(1)), time_of(until)};
+}
+
+Retention::Removal Retention::remove(db::Transaction& tx, Subject& s,
+                                     const std::vector<std::string>& fields,
+                                     const std::vector<Held>& held,
+                                     std::optional<ErasureReason> reason, std::int64_t now) {
+  db::Connection& c = tx.connection();
+  Removal out;
+  FieldTimes held_until = s.held_until;
+  SubjectState state = s.state;
+  if (reason) {
+    // An erasure: consents go whatever a hold keeps, and what stays is restricted.
+    out.consents = consents_.erase_subject(tx, s.row);
+    held_until.clear();
+    for (const auto& h : held)
+      held_until.insert_or_assign(h.field, h.until);
+    if (!held.empty()) state = SubjectState::erased_held;
+  }
+  for (const auto& f : fields)
+    held_until.erase(f);
+  out.deleted = records_.remove_fields(tx, s, fields, state, held_until);
+  if (out.deleted) c.cached("DELETE FROM holds WHERE subject_row = ?1")->bind(1, s.row).run();
+  if (reason) {
+    std::optional<std::int64_t> until;
+    for (const auto& h : held)
+      until = until ? std::max(*until, h.until) : h.until;
+    const std::string pseudonym = log_.pseudonym(s.id.str());
+    auto st =
+        c.cached("INSERT INTO tombstones(subject, at, reason, held_until) VALUES (?1, ?2, ?3, ?4)");
+    st->bind(1, crypto::as_bytes(pseudonym)).bind(2, now).bind(3, to_string(*reason));
+    if (until)
+      st->bind(4, *until);
+    else
+      st->bind_null(4);
+    st->run();
+  }
+  return out;
+}
+
+bool Retention::finish(const std::vector<std::string>& destroyed_keys) {
+  for (const auto& k : destroyed_keys)
+    keys_.destroy(k);
+  store::fault_point("erase:keys-destroyed");
+  return core_.scrub();
+}
+
+namespace {
+// Whether a value of `s` is still sealed under its key.
+bool any_sealed(const Subject& s) {
+  return std::any_of(s.doc.begin(), s.doc.end(), [](const auto& kv) { return kv.second.sealed; });
+}
+}  // namespace
+
+ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
+                                ErasureReason reason) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  if (reason == ErasureReason::retention_expired)
+    throw Error(ErrorCode::InvalidArgument,
+                "retention_expired is the sweep's reason: call sweep() to erase what expired");
+  const auto t = policy_.current();
+  const Manifest& m = t->manifest();
+  // Decided on what the record holds: `erase` on each field (on every declared field if none).
+  std::vector<std::string> names;
+  {
+    store::DataReader lease(core_);
+    const auto s = records_.subject(*lease, id);
+    if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+    for (const auto& [name, v] : s->doc)
+      names.push_back(name);
+  }
+  const Decision d =
+      names.empty() ? t->decide_all(ctx, Action::erase) : t->decide(ctx, Action::erase, names);
+  if (!d.allowed()) {
+    log_.record_denial(ctx, "erase", id.str(), audit::join_names(names), d);
+    throw AccessDenied(d);
+  }
+  const std::string rules = policy::rule_list(d);
+
+  ErasureReceipt receipt;
+  receipt.subject = hex_pseudonym(id);
+  receipt.reason = reason;
+  std::vector<std::string> destroy;
+  std::lock_guard w(core_.write_mu);
+  {
+    db::Connection& c = core_.data_writer();
+    db::Transaction tx(c);
+    auto s = records_.subject(c, id);
+    if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+    const std::int64_t now = core_.now();
+    receipt.at = time_of(now);
+    // An erasure request ends the relationship: periods counting from its end start now.
+    if (!s->ended_at) {
+      records_.set_ended(tx, *s, now);
+      s->ended_at = now;
+    }
+    const auto customer_hold = hold_of(c, s->row, now);
+    std::vector<Held> held;
+    for (const auto& [name, v] : s->doc) {
+      // Kept until the later of a hold on the customer and its rule's period, if it has a basis
+      // (counted as if the customer were not erased: an erasure held before counts again, so a
+      // released hold no longer keeps what only it kept).
+      std::optional<Held> keep;
+      if (customer_hold)
+        keep = Held{name, "customer", customer_hold->basis, unix_of(customer_hold->until)};
+      const Field* f = m.field(name);
+      const auto sch = f != nullptr ? schedule_of(m, *f) : std::nullopt;
+      if (sch && sch->basis) {
+        // A period whose anchor has not happened (a live consent, which this erasure withdraws;
+        // or deleted by an earlier erasure) counts from the relationship's end, i.e. now.
+        const std::int64_t until =
+            rule_expiry(c, m, *s, *f, now).value_or(add_keep(*s->ended_at, sch->keep));
+        if (until > now && (!keep || until > keep->until))
+          keep = Held{name, sch->rule, *sch->basis, until};
+      }
+      if (keep)
+        held.push_back(std::move(*keep));
+      else
+        receipt.erased_fields.push_back(name);
+    }
+    const std::string key_id = s->key_id;
+    const Removal rm = remove(tx, *s, receipt.erased_fields, held, reason, now);
+    receipt.consents_erased = rm.consents;
+    if (rm.deleted || !any_sealed(*s)) destroy.push_back(key_id);
+    store::fault_point("erase:before-commit");
+    log_.record_write(tx, ctx, "erase", id.str(), audit::join_names(receipt.erased_fields), rules);
+    tx.commit();
+    for (const auto& h : held)
+      receipt.held.push_back({h.field, h.hold, h.basis, time_of(h.until)});
+  }
+  receipt.key_destroyed = !destroy.empty();
+  receipt.scrubbed = finish(destroy);
+  return receipt;
+}
+
+void Retention::place_hold(const AccessContext& ctx, const CustomerId& id, LegalBasis basis,
+                           std::int64_t until) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const std::string rules = decide_store(ctx, "place_hold", id.str());
+  std::lock_guard w(core_.write_mu);
+  db::Connection& c = core_.data_writer();
+  db::Transaction tx(c);
+  const auto s = records_.subject(c, id);
+  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+  const std::int64_t now = core_.now();
+  if (until <= now) throw Error(ErrorCode::InvalidArgument, "a legal hold must end in the future");
+  c.cached(
+       "INSERT OR REPLACE INTO holds(subject_row, basis, placed_at, until) VALUES (?1, ?2, ?3, ?4)")
+      ->bind(1, s->row)
+      .bind(2, to_string(basis))
+      .bind(3, now)
+      .bind(4, until)
+      .run();
+  log_.record_write(tx, ctx, "place_hold", id.str(), "", rules);
+  tx.commit();
+}
+
+void Retention::release_hold(const AccessContext& ctx, const CustomerId& id) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const std::string rules = decide_store(ctx, "release_hold", id.str());
+  std::lock_guard w(core_.write_mu);
+  db::Connection& c = core_.data_writer();
+  db::Transaction tx(c);
+  const auto s = records_.subject(c, id);
+  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+  if (!hold_of(c, s->row, core_.now()))
+    throw Error(ErrorCode::NotFound, "the customer has no legal hold in force");
+  c.cached("DELETE FROM holds WHERE subject_row = ?1")->bind(1, s->row).run();
+  log_.record_write(tx, ctx, "release_hold", id.str(), "", rules);
+  tx.commit();
+}
+
+std::optional<LegalHold> Retention::hold(const CustomerId& id) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  store::DataReader lease(core_);
+  const auto s = records_.subject(*lease, id);
+  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+  return hold_of(*lease, s->row, core_.now());
+}
+
+void Retention::end_relationship(const AccessContext& ctx, const CustomerId& id) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const std::string rules = decide_store(ctx, "end_relationship", id.str());
+  std::lock_guard w(core_.write_mu);
+  db::Connection& c = core_.data_writer();
+  db::Transaction tx(c);
+  const auto s = records_.subject(c, id);
+  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+  if (s->ended_at) return;
+  records_.set_ended(tx, *s, core_.now());
+  log_.record_write(tx, ctx, "end_relationship", id.str(), "", rules);
+  tx.commit();
+}
+
+SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& options) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const std::string rules = decide_store(ctx, "sweep", "");
+  const auto manifest = core_.manifest();
+  const Manifest& m = *manifest;
+  SweepReport report;
+  report.dry_run = options.dry_run;
+  const std::int64_t now = core_.now();
+  report.at = time_of(now);
+  std::map<std::pair<std::string, std::string>, std::size_t> lines;
+  std::set<std::string> touched;
+  std::vector<std::string> destroy;
+  // Fields that can expire at all: a record without one of them is only counted.
+  std::set<std::string, std::less<>> expiring;
+  for (const auto& f : m.fields())
+    if (schedule_of(m, f)) expiring.insert(f.name);
+
+  std::int64_t after = 0;
+  for (;;) {
+    std::unique_lock w(core_.write_mu);
+    db::Connection& c = core_.data_writer();
+    db::Transaction tx(c);
+    auto batch = records_.subjects_after(c, after, kSweepBatch);
+    if (batch.empty()) break;
+    bool wrote = false;
+    for (auto& s : batch) {
+      after = s.row;
+      ++report.customers_checked;
+      const bool may_expire = s.state == SubjectState::erased_held ||
+                              std::any_of(s.doc.begin(), s.doc.end(), [&](const auto& kv) {
+                                return expiring.contains(kv.first);
+                              });
+      if (!may_expire) continue;
+      std::vector<std::string> expired;
+      std::vector<std::string> rule_of;
+      for (const auto& [name, v] : s.doc) {
+        const Field* f = m.field(name);
+        if (f == nullptr) continue;
+        const auto e = expires(c, m, s, *f, now);
+        if (!e || *e > now) continue;
+        expired.push_back(name);
+        const auto sch = schedule_of(m, *f);
+        rule_of.push_back(sch ? sch->rule : "retention.held");
+      }
+      if (expired.empty()) continue;
+      if (hold_of(c, s.row, now)) {
+        report.values_held_back += expired.size();
+        continue;
+      }
+      for (std::size_t i = 0; i < expired.size(); ++i)
+        ++lines[{rule_of[i], expired[i]}];
+      touched.insert(hex_pseudonym(s.id));
+      const bool whole = expired.size() == s.doc.size();
+      if (whole) ++report.customers_erased;
+      if (options.dry_run) continue;
+      const std::string key_id = s.key_id;
+      const bool was_held = s.state == SubjectState::erased_held;
+      // A customer with nothing left is erased whole (with a tombstone, unless an erasure
+      // request already wrote one and a hold kept these fields until now).
+      const auto reason =
+          whole && !was_held ? std::optional(ErasureReason::retention_expired) : std::nullopt;
+      const Removal rm = remove(tx, s, expired, {}, reason, now);
+      if (rm.deleted || (was_held && !any_sealed(s))) destroy.push_back(key_id);
+      log_.record_write(tx, ctx, "erase", s.id.str(), audit::join_names(expired),
+                        rules.empty() ? "(retention)" : rules + ",(retention)");
+      wrote = true;
+    }
+    if (wrote) tx.commit();
+  }
+  for (const auto& [k, n] : lines)
+    report.lines.push_back({k.first, k.second, n});
+  report.subjects.assign(touched.begin(), touched.end());
+  if (!options.dry_run && (!destroy.empty() || !report.subjects.empty())) {
+    std::lock_guard w(core_.write_mu);
+    (void)finish(destroy);
+  }
+  return report;
+}
+
+std::vector<Tombstone> Retention::tombstones() {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  store::DataReader lease(core_);
+  auto st =
+      lease->cached("SELECT seq, subject, at, reason, held_until FROM tombstones ORDER BY seq");
+  std::vector<Tombstone> out;
+  while (st->step()) {
+    Tombstone t;
+    t.seq = static_cast<std::uint64_t>(st->column_int64(0));
+    t.subject = crypto::to_hex(st->column_blob(1));
+    t.at = time_of(st->column_int64(2));
+    const auto reason = reason_named(st->column_text(3));
+    if (!reason) throw Error(ErrorCode::Corrupt, "a stored tombstone is damaged");
+    t.reason = *reason;
+    if (!st->is_null(4)) t.held_until = time_of(st->column_int64(4));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace amanah::detail::retention
