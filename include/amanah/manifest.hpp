@@ -40,8 +40,9 @@ enum class Mask {
 };
 
 // What a request does. manage_consent (granting or withdrawing a consent), manage_manifest
-// (changing the manifest of an open store) and read_audit act on the store as a whole: only rules
-// that name no field and no category decide them.
+// (changing the manifest of an open store), read_audit, restrict, object and manage_retention act
+// on the store as a whole: only rules that name no field and no category decide them. The others
+// are decided per field.
 enum class Action {
   read,
   create,
@@ -50,7 +51,19 @@ enum class Action {
   export_data,
   manage_consent,
   manage_manifest,
-  read_audit,  // query the audit log (trail, accesses, breach scope)
+  read_audit,        // query the audit log (trail, accesses, breach scope)
+  rectify,           // correct a customer's fields at their request (per field, like update)
+  restrict,          // restrict a customer's processing, and lift the restriction
+  object,            // record a customer's objection to a purpose
+  manage_retention,  // legal holds, retention sweeps, the end of a customer relationship
+};
+
+// Where a retention period counts from.
+enum class RetentionFrom {
+  collection,          // when the value was collected (inserted or last changed): the default
+  last_activity,       // the customer's last activity: the record's last change
+  relationship_end,    // the end of the customer relationship (end_relationship()); never before
+  consent_withdrawal,  // the withdrawal of the last live consent among the field's consent purposes
 };
 
 // Names as written in TOML ("legal_obligation", "email", "last4", "export", ...).
@@ -59,6 +72,7 @@ enum class Action {
 [[nodiscard]] AMANAH_EXPORT std::string_view to_string(Category v) noexcept;
 [[nodiscard]] AMANAH_EXPORT std::string_view to_string(Mask v) noexcept;
 [[nodiscard]] AMANAH_EXPORT std::string_view to_string(Action v) noexcept;
+[[nodiscard]] AMANAH_EXPORT std::string_view to_string(RetentionFrom v) noexcept;
 
 struct Purpose {
   std::string id{};
@@ -76,8 +90,10 @@ struct Field {
   bool encrypt = false;                 // per-subject AES-256-GCM even if not `sensitive`
   Mask mask = Mask::none;               // default mask
   std::string retention{};              // e.g. "365d", "10y"; empty: the category's rule
-  std::uint32_t max_length = 0;         // text only: byte cap; 0 means 4096
-  std::uint32_t index_bits = 16;        // blind-index width, 8..32 (CipherSweet-style truncation)
+  // Where the retention counts from; overrides the category rule's anchor. Empty: the rule's.
+  std::optional<RetentionFrom> retention_from{};
+  std::uint32_t max_length = 0;   // text only: byte cap; 0 means 4096
+  std::uint32_t index_bits = 16;  // blind-index width, 8..32 (CipherSweet-style truncation)
 
   // Sensitive fields (and those marked encrypt) are sealed under the subject's own key.
   [[nodiscard]] bool encrypted() const noexcept {
@@ -101,12 +117,14 @@ struct Rule {
   std::vector<std::string> fields{};
   std::vector<std::string> purposes{};
   std::optional<Mask> mask{};  // permit only: mask applied to what it allows
+  bool restricted = false;     // permit only: also reaches customers whose processing is restricted
 };
 
 struct RetentionRule {
   Category category = Category::behavioral;
   std::string keep{};                 // "365d", "10y", "6m", "52w"
   std::optional<LegalBasis> basis{};  // e.g. legal_obligation: a legal hold against erasure
+  RetentionFrom from = RetentionFrom::collection;  // where `keep` counts from
 };
 
 // Alert limits per actor (the manifest's [alerts]; AuditOptions::alerts overrides each one set).
@@ -171,7 +189,8 @@ class AMANAH_EXPORT Manifest::Builder {
   Builder& permit(Rule rule);  // rule.forbid is set to false
   Builder& forbid(Rule rule);  // rule.forbid is set to true
   Builder& retention(Category category, std::string keep,
-                     std::optional<LegalBasis> basis = std::nullopt);
+                     std::optional<LegalBasis> basis = std::nullopt,
+                     RetentionFrom from = RetentionFrom::collection);
   Builder& alerts(AlertLimits limits);  // each set limit 1..1'000'000'000
   [[nodiscard]] Manifest build() const;
 

@@ -50,6 +50,9 @@ struct FieldDecision {
   Mask mask = Mask::none;            // allowed reads and exports: how the value is shown
   std::vector<Reason> reasons{};     // at least one
   std::vector<std::string> rules{};  // the permits that allowed it, or the forbids that denied it
+  // Allowed, and by at least one permit that names the restricted state (restricted = true): it
+  // may be processed for a customer whose processing is restricted.
+  bool reaches_restricted = false;
 };
 
 // A decision: a value, cheap to copy. Allowed only if every field asked about is allowed (for an
@@ -69,6 +72,10 @@ class AMANAH_EXPORT Decision {
   [[nodiscard]] std::vector<FieldDecision> fields() const;
   [[nodiscard]] std::vector<std::string> allowed_fields() const;
   [[nodiscard]] bool allows(std::string_view field) const noexcept;
+  // Whether `field` is allowed by a permit that names the restricted state (restricted = true),
+  // and so may be processed for a customer whose processing is restricted. For an action on the
+  // store as a whole, ask with an empty name.
+  [[nodiscard]] bool allows_restricted(std::string_view field) const noexcept;
   // How an allowed field is shown; std::nullopt if the field is not allowed (or not asked about).
   [[nodiscard]] std::optional<Mask> mask(std::string_view field) const noexcept;
   // The request's purpose has basis `consent`: reads and updates reach only subjects with a live
@@ -113,8 +120,8 @@ class AMANAH_EXPORT AccessPolicy {
                                 const std::vector<std::string>& fields) const;
   [[nodiscard]] Decision decide(const AccessContext& ctx, Action action,
                                 std::string_view field) const;
-  // An action on the store as a whole (manage_consent, manage_manifest): decided by the rules
-  // that name no field and no category.
+  // An action on the store as a whole (manage_consent, manage_manifest, read_audit, restrict,
+  // object, manage_retention): decided by the rules that name no field and no category.
   [[nodiscard]] Decision decide(const AccessContext& ctx, Action action) const;
 
  private:

@@ -1,8 +1,10 @@
 // The canonical JSON form kept inside a store: every key always present, keys sorted (nlohmann's
-// default object is a std::map), lists in model order, compact. Read back strictly. One
-// exception: "alerts" is left out while every limit is empty, so a manifest stored before alerts
-// existed reads back and writes out byte for byte as it was; when present it holds all three
-// limits (null for an empty one).
+// default object is a std::map), lists in model order, compact. Read back strictly. The exceptions
+// are keys added later, each left out while it holds its default, so that a manifest stored before
+// it existed reads back and writes out byte for byte as it was: "alerts" (while every limit is
+// empty; when present it holds all three limits, null for an empty one), a rule's "restricted"
+// (while false), a field's "retention_from" (while empty) and a retention rule's "from" (while
+// "collection").
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -132,40 +134,48 @@ std::string write_json(const Manifest& m) {
         {{"id", p.id}, {"basis", std::string(to_string(p.basis))}, {"description", p.description}});
   j["purposes"] = std::move(purposes);
   json fields = json::array();
-  for (const auto& f : m.fields())
-    fields.push_back({{"name", f.name},
-                      {"type", std::string(to_string(f.type))},
-                      {"category", std::string(to_string(f.category))},
-                      {"purposes", f.purposes},
-                      {"lookup", f.lookup},
-                      {"unique", f.unique},
-                      {"encrypt", f.encrypt},
-                      {"mask", std::string(to_string(f.mask))},
-                      {"retention", f.retention},
-                      {"max_length", f.max_length},
-                      {"index_bits", f.index_bits}});
+  for (const auto& f : m.fields()) {
+    json field = {{"name", f.name},
+                  {"type", std::string(to_string(f.type))},
+                  {"category", std::string(to_string(f.category))},
+                  {"purposes", f.purposes},
+                  {"lookup", f.lookup},
+                  {"unique", f.unique},
+                  {"encrypt", f.encrypt},
+                  {"mask", std::string(to_string(f.mask))},
+                  {"retention", f.retention},
+                  {"max_length", f.max_length},
+                  {"index_bits", f.index_bits}};
+    if (f.retention_from) field["retention_from"] = std::string(to_string(*f.retention_from));
+    fields.push_back(std::move(field));
+  }
   j["fields"] = std::move(fields);
   json roles = json::array();
   for (const auto& r : m.roles())
     roles.push_back({{"id", r.id}, {"description", r.description}});
   j["roles"] = std::move(roles);
   json rules = json::array();
-  for (const auto& r : m.rules())
-    rules.push_back({{"id", r.id},
-                     {"effect", r.forbid ? "forbid" : "permit"},
-                     {"roles", r.roles},
-                     {"actions", names(r.actions)},
-                     {"categories", names(r.categories)},
-                     {"fields", r.fields},
-                     {"purposes", r.purposes},
-                     {"mask", r.mask ? json(std::string(to_string(*r.mask))) : json(nullptr)}});
+  for (const auto& r : m.rules()) {
+    json rule = {{"id", r.id},
+                 {"effect", r.forbid ? "forbid" : "permit"},
+                 {"roles", r.roles},
+                 {"actions", names(r.actions)},
+                 {"categories", names(r.categories)},
+                 {"fields", r.fields},
+                 {"purposes", r.purposes},
+                 {"mask", r.mask ? json(std::string(to_string(*r.mask))) : json(nullptr)}};
+    if (r.restricted) rule["restricted"] = true;
+    rules.push_back(std::move(rule));
+  }
   j["rules"] = std::move(rules);
   json retention = json::array();
-  for (const auto& r : m.retention())
-    retention.push_back(
-        {{"category", std::string(to_string(r.category))},
-         {"keep", r.keep},
-         {"basis", r.basis ? json(std::string(to_string(*r.basis))) : json(nullptr)}});
+  for (const auto& r : m.retention()) {
+    json rule = {{"category", std::string(to_string(r.category))},
+                 {"keep", r.keep},
+                 {"basis", r.basis ? json(std::string(to_string(*r.basis))) : json(nullptr)}};
+    if (r.from != RetentionFrom::collection) rule["from"] = std::string(to_string(r.from));
+    retention.push_back(std::move(rule));
+  }
   j["retention"] = std::move(retention);
   if (m.alerts() != AlertLimits{}) {
     json alerts = json::object();
@@ -209,7 +219,8 @@ Data read_json(std::string_view text) {
     const auto path = at("fields", i);
     const auto& f = object(fields[i], path,
                            {"name", "type", "category", "purposes", "lookup", "unique", "encrypt",
-                            "mask", "retention", "max_length", "index_bits"});
+                            "mask", "retention", "max_length", "index_bits"},
+                           {"retention_from"});
     Field field;
     field.name = string(f["name"], path + ".name");
     field.type = enum_of(f["type"], path + ".type", parse_type);
@@ -222,6 +233,9 @@ Data read_json(std::string_view text) {
     field.retention = string(f["retention"], path + ".retention");
     field.max_length = u32(f["max_length"], path + ".max_length");
     field.index_bits = u32(f["index_bits"], path + ".index_bits");
+    if (f.contains("retention_from"))
+      field.retention_from =
+          enum_of(f["retention_from"], path + ".retention_from", parse_retention_from);
     d.fields.push_back(std::move(field));
   }
 
@@ -240,7 +254,8 @@ Data read_json(std::string_view text) {
     const auto path = at("rules", i);
     const auto& r =
         object(rules[i], path,
-               {"id", "effect", "roles", "actions", "categories", "fields", "purposes", "mask"});
+               {"id", "effect", "roles", "actions", "categories", "fields", "purposes", "mask"},
+               {"restricted"});
     Rule rule;
     rule.id = string(r["id"], path + ".id");
     const auto effect = string(r["effect"], path + ".effect");
@@ -252,16 +267,19 @@ Data read_json(std::string_view text) {
     rule.fields = strings(r["fields"], path + ".fields");
     rule.purposes = strings(r["purposes"], path + ".purposes");
     rule.mask = optional_enum(r["mask"], path + ".mask", parse_mask);
+    if (r.contains("restricted")) rule.restricted = boolean(r["restricted"], path + ".restricted");
     d.rules.push_back(std::move(rule));
   }
 
   const auto& retention = array(j["retention"], "retention");
   for (std::size_t i = 0; i < retention.size(); ++i) {
     const auto path = at("retention", i);
-    const auto& r = object(retention[i], path, {"category", "keep", "basis"});
-    d.retention.push_back(RetentionRule{enum_of(r["category"], path + ".category", parse_category),
-                                        string(r["keep"], path + ".keep"),
-                                        optional_enum(r["basis"], path + ".basis", parse_basis)});
+    const auto& r = object(retention[i], path, {"category", "keep", "basis"}, {"from"});
+    RetentionRule rule{enum_of(r["category"], path + ".category", parse_category),
+                       string(r["keep"], path + ".keep"),
+                       optional_enum(r["basis"], path + ".basis", parse_basis)};
+    if (r.contains("from")) rule.from = enum_of(r["from"], path + ".from", parse_retention_from);
+    d.retention.push_back(std::move(rule));
   }
 
   if (j.contains("alerts")) {

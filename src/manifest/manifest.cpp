@@ -111,6 +111,28 @@ std::string_view to_string(Action v) noexcept {
       return "manage_manifest";
     case Action::read_audit:
       return "read_audit";
+    case Action::rectify:
+      return "rectify";
+    case Action::restrict:
+      return "restrict";
+    case Action::object:
+      return "object";
+    case Action::manage_retention:
+      return "manage_retention";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(RetentionFrom v) noexcept {
+  switch (v) {
+    case RetentionFrom::collection:
+      return "collection";
+    case RetentionFrom::last_activity:
+      return "last_activity";
+    case RetentionFrom::relationship_end:
+      return "relationship_end";
+    case RetentionFrom::consent_withdrawal:
+      return "consent_withdrawal";
   }
   return "unknown";
 }
@@ -159,9 +181,15 @@ std::optional<Mask> parse_mask(std::string_view s) {
 
 std::optional<Action> parse_action(std::string_view s) {
   using enum Action;
-  return parse_name(std::array{read, create, update, erase, export_data, manage_consent,
-                               manage_manifest, read_audit},
-                    s);
+  return parse_name(
+      std::array{read, create, update, erase, export_data, manage_consent, manage_manifest,
+                 read_audit, rectify, restrict, object, manage_retention},
+      s);
+}
+
+std::optional<RetentionFrom> parse_retention_from(std::string_view s) {
+  using enum RetentionFrom;
+  return parse_name(std::array{collection, last_activity, relationship_end, consent_withdrawal}, s);
 }
 
 std::string key_text(std::string_view key) {
@@ -215,7 +243,8 @@ bool same(const Field& a, const Field& b) {
   return a.name == b.name && a.type == b.type && a.category == b.category &&
          a.purposes == b.purposes && a.lookup == b.lookup && a.unique == b.unique &&
          a.encrypt == b.encrypt && a.mask == b.mask && a.retention == b.retention &&
-         a.max_length == b.max_length && a.index_bits == b.index_bits;
+         a.retention_from == b.retention_from && a.max_length == b.max_length &&
+         a.index_bits == b.index_bits;
 }
 bool same(const Role& a, const Role& b) {
   return a.id == b.id && a.description == b.description;
@@ -223,10 +252,10 @@ bool same(const Role& a, const Role& b) {
 bool same(const Rule& a, const Rule& b) {
   return a.id == b.id && a.forbid == b.forbid && a.roles == b.roles && a.actions == b.actions &&
          a.categories == b.categories && a.fields == b.fields && a.purposes == b.purposes &&
-         a.mask == b.mask;
+         a.mask == b.mask && a.restricted == b.restricted;
 }
 bool same(const RetentionRule& a, const RetentionRule& b) {
-  return a.category == b.category && a.keep == b.keep && a.basis == b.basis;
+  return a.category == b.category && a.keep == b.keep && a.basis == b.basis && a.from == b.from;
 }
 
 template <class T>
@@ -345,8 +374,9 @@ Manifest::Builder& Manifest::Builder::forbid(Rule rule) {
 }
 
 Manifest::Builder& Manifest::Builder::retention(Category category, std::string keep,
-                                                std::optional<LegalBasis> basis) {
-  m_.retention_.push_back(RetentionRule{category, std::move(keep), basis});
+                                                std::optional<LegalBasis> basis,
+                                                RetentionFrom from) {
+  m_.retention_.push_back(RetentionRule{category, std::move(keep), basis, from});
   return *this;
 }
 

@@ -44,6 +44,10 @@ inline constexpr std::array<AlertKey, 3> kAlertKeys{{
     {"denials_per_minute", &AlertLimits::denials_per_minute},
 }};
 
+// Where a retention period counts from: the names, for a message about a name not among them.
+inline constexpr std::string_view kUnknownRetentionFrom =
+    "unknown retention start (collection, last_activity, relationship_end or consent_withdrawal)";
+
 // One validation problem: a key path ("fields.email.unique") and what is wrong, never a value.
 struct Problem {
   std::string path;
@@ -74,6 +78,7 @@ void validate_or_throw(Data& data, std::string_view source);
 [[nodiscard]] std::optional<Category> parse_category(std::string_view s);
 [[nodiscard]] std::optional<Mask> parse_mask(std::string_view s);
 [[nodiscard]] std::optional<Action> parse_action(std::string_view s);
+[[nodiscard]] std::optional<RetentionFrom> parse_retention_from(std::string_view s);
 
 // Readers: validated Data, or Error(InvalidManifest).
 [[nodiscard]] Data read_toml(std::string_view text, std::string_view source);

@@ -343,6 +343,8 @@ class Reader {
         f.retention = string_of(*v, member);
         // An empty string would read as "no retention of its own": say so explicitly instead.
         if (f.retention.empty()) fail_at(pos_of(v->source()), member, "empty duration");
+      } else if (name == "retention_from") {
+        f.retention_from = enum_of(*v, member, parse_retention_from, kUnknownRetentionFrom);
       } else if (name == "max_length") {
         f.max_length = u32_of(*v, member, "must be between 0 and 4294967295");
       } else if (name == "index_bits") {
@@ -377,13 +379,15 @@ class Reader {
           has_keep = true;
         } else if (k->str() == "basis") {
           r.basis = enum_of(*v, path + ".basis", parse_basis, "unknown legal basis");
+        } else if (k->str() == "from") {
+          r.from = enum_of(*v, path + ".from", parse_retention_from, kUnknownRetentionFrom);
         } else {
           unknown_key(path, *k);
         }
       }
       require(has_keep, path + ".keep", item.pos);
     } else {
-      fail_at(item.pos, path, "expected a duration string or a table with keep and basis");
+      fail_at(item.pos, path, "expected a duration string or a table with keep, basis and from");
     }
     data_.retention.push_back(std::move(r));
   }
@@ -429,6 +433,8 @@ class Reader {
         r.purposes = strings_of(*v, member);
       } else if (name == "mask") {
         r.mask = enum_of(*v, member, parse_mask, "unknown mask");
+      } else if (name == "restricted") {
+        r.restricted = bool_of(*v, member);
       } else {
         unknown_key(path, *k);
       }

@@ -106,6 +106,7 @@ class Checker {
       else if (!purpose_ids_.insert(p.id).second)
         bad(path, "declared more than once");
       if (!known(p.basis, parse_basis)) bad(path + ".basis", "unknown legal basis");
+      if (p.basis == LegalBasis::consent) consent_purposes_.insert(p.id);
       if (!valid_utf8(p.description)) bad(path + ".description", "not valid UTF-8");
     }
   }
@@ -131,6 +132,10 @@ class Checker {
   }
 
   void fields() {
+    // The categories a retention rule covers (a rule's own problems are reported at the rule).
+    std::set<Category> kept;
+    for (const RetentionRule& r : d_.retention)
+      kept.insert(r.category);
     for (std::size_t i = 0; i < d_.fields.size(); ++i) {
       const Field& f = d_.fields[i];
       const auto path = segment("fields", f.name, i);
@@ -154,6 +159,7 @@ class Checker {
         bad(path + ".mask", "year_only applies to date fields only");
       if (!f.retention.empty() && !valid_duration(f.retention))
         bad(path + ".retention", kDurationRule);
+      if (f.retention_from) retention_from(f, path + ".retention_from", kept);
       if (f.max_length != 0 && f.type != FieldType::text)
         bad(path + ".max_length", "max_length applies to text fields only");
       if (f.index_bits < 8 || f.index_bits > 32)
@@ -161,6 +167,21 @@ class Checker {
       else if (f.index_bits != kDefaultIndexBits && !f.lookup)
         bad(path + ".index_bits", "index_bits needs lookup = true");
     }
+  }
+
+  // A field's own retention anchor: something to count (its own retention or its category's
+  // rule), and for consent_withdrawal a purpose that rests on consent.
+  void retention_from(const Field& f, const std::string& path, const std::set<Category>& kept) {
+    if (!known(*f.retention_from, parse_retention_from))
+      bad(path, kUnknownRetentionFrom);
+    else if (f.retention.empty() && !kept.contains(f.category))
+      bad(path,
+          "needs the field's own retention or a retention rule for its category: "
+          "there is nothing to count");
+    else if (*f.retention_from == RetentionFrom::consent_withdrawal &&
+             std::none_of(f.purposes.begin(), f.purposes.end(),
+                          [&](const std::string& p) { return consent_purposes_.contains(p); }))
+      bad(path, "consent_withdrawal needs a purpose of the field whose basis is consent");
   }
 
   void retention() {
@@ -175,6 +196,7 @@ class Checker {
       if (!seen.insert(r.category).second) bad(path, "category listed more than once");
       if (!valid_duration(r.keep)) bad(path + ".keep", kDurationRule);
       if (r.basis && !known(*r.basis, parse_basis)) bad(path + ".basis", "unknown legal basis");
+      if (!known(r.from, parse_retention_from)) bad(path + ".from", kUnknownRetentionFrom);
     }
   }
 
@@ -200,6 +222,9 @@ class Checker {
         bad(path + ".mask", "forbid rules take no mask");
       else if (r.mask && !known(*r.mask, parse_mask))
         bad(path + ".mask", "unknown mask");
+      if (r.restricted && r.forbid)
+        bad(path + ".restricted",
+            "forbid rules take no restricted (a forbid applies to every customer anyway)");
     }
   }
 
@@ -240,6 +265,7 @@ class Checker {
   Data& d_;
   std::vector<Problem> out_;
   std::set<std::string, std::less<>> purpose_ids_;
+  std::set<std::string, std::less<>> consent_purposes_;
   std::set<std::string, std::less<>> role_ids_;
   std::set<std::string, std::less<>> field_names_;
 };

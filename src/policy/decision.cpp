@@ -58,6 +58,15 @@ std::string rules_phrase(const std::vector<std::string>& ids) {
   return (ids.size() == 1 ? "rule " : "rules ") + quoted_list(ids, true);
 }
 
+// The permits among an allowed outcome's rules that reach restricted customers.
+std::vector<std::string> restricted_ids(const Verdict& v, const Outcome& o) {
+  std::vector<std::string> out;
+  const auto& rules = v.table->manifest().rules();
+  for (std::uint32_t i = o.rules_begin; i < o.rules_end; ++i)
+    if (rules[v.rules[i]].restricted) out.emplace_back(rules[v.rules[i]].id);
+  return out;
+}
+
 }  // namespace
 
 std::string_view to_string(Effect v) noexcept {
@@ -121,6 +130,7 @@ std::vector<FieldDecision> Decision::fields() const {
     for (const Reason r : kReasons)
       if (has(o.reasons, r)) f.reasons.push_back(r);
     f.rules = rule_ids(*v_, o);
+    f.reaches_restricted = o.restricted_ok;
     out.push_back(std::move(f));
   }
   return out;
@@ -146,6 +156,18 @@ std::optional<Mask> Decision::mask(std::string_view field) const noexcept {
 
 bool Decision::allows(std::string_view field) const noexcept {
   return mask(field).has_value();
+}
+
+bool Decision::allows_restricted(std::string_view field) const noexcept {
+  if (!v_) return false;
+  const auto& fields = v_->table->manifest().fields();
+  for (const Outcome& o : v_->outcomes) {
+    if (o.effect != Effect::allow) continue;
+    if (o.field == Outcome::kStore ? field.empty()
+                                   : o.field < Outcome::kStore && fields[o.field].name == field)
+      return o.restricted_ok;
+  }
+  return false;
 }
 
 std::string Decision::explain() const {
@@ -201,6 +223,13 @@ std::string Decision::explain() const {
                                     : ", shown with mask " + std::string(to_string(o.mask)) + ".";
       else
         out += ".";
+      if (o.restricted_ok) {
+        const auto reach = restricted_ids(v, o);
+        out += reach.size() == 1 ? " Rule " : " Rules ";
+        out += quoted_list(reach, true);
+        out += reach.size() == 1 ? " also reaches" : " also reach";
+        out += " customers whose processing is restricted.";
+      }
       continue;
     }
     std::vector<std::string> why;

@@ -14,7 +14,7 @@ namespace amanah {
 namespace detail::policy {
 namespace {
 
-constexpr std::size_t kActions = static_cast<std::size_t>(Action::read_audit) + 1;
+constexpr std::size_t kActions = static_cast<std::size_t>(Action::manage_retention) + 1;
 constexpr std::uint16_t kStore = Outcome::kStore;
 // Deciding rules reserved per field asked about: one allocation for most requests.
 constexpr std::size_t kRulesPerField = 4;
@@ -85,9 +85,11 @@ Table::Table(std::shared_ptr<const Manifest> manifest) : manifest_(std::move(man
     bits[row * words_ + ri / 64] |= std::uint64_t{1} << (ri % 64);
   };
   rule_mask_.reserve(nr);
+  rule_restricted_.reserve(nr);
   for (std::size_t ri = 0; ri < nr; ++ri) {
     const Rule& r = m.rules()[ri];
     rule_mask_.push_back(!r.forbid && r.mask ? static_cast<std::uint8_t>(*r.mask) : kNoMask);
+    rule_restricted_.push_back(!r.forbid && r.restricted ? 1 : 0);
     for (std::size_t k = 0; k < m.roles().size(); ++k)
       if (r.roles.empty() || contains(r.roles, m.roles()[k].id)) set(role_rules_, k, ri);
     for (std::size_t k = 0; k < m.purposes().size(); ++k)
@@ -212,6 +214,7 @@ Decision Table::run(const AccessContext& ctx, Action action, const Names& fields
     reasons |= v->context_reasons;
     bool forbidden = false;
     bool permitted = false;
+    std::uint8_t restricted = 0;
     Mask mask = Mask::none;
     if (v->context_reasons == 0) {
       const std::uint32_t begin = bucket_begin_[bucket];
@@ -229,6 +232,7 @@ Decision Table::run(const AccessContext& ctx, Action action, const Names& fields
           permitted = true;
           const std::uint8_t own = rule_mask_[ri];
           mask = std::max(mask, own == kNoMask ? base : static_cast<Mask>(own));
+          restricted |= rule_restricted_[ri];
           v->rules.push_back(ri);
         }
     }
@@ -242,6 +246,7 @@ Decision Table::run(const AccessContext& ctx, Action action, const Names& fields
       o.effect = Effect::allow;
       o.reasons = bit(Reason::permitted);
       o.mask = show_mask ? mask : Mask::none;
+      o.restricted_ok = restricted != 0;
     } else {
       o.effect = Effect::deny;
       o.reasons = reasons;

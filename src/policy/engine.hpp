@@ -44,7 +44,9 @@ struct Outcome {
   std::uint16_t field = kUndeclared;               // index into the manifest's fields
   Effect effect = Effect::deny;
   Mask mask = Mask::none;
-  std::uint8_t reasons = 0;                      // bit (1 << Reason)
+  std::uint8_t reasons = 0;  // bit (1 << Reason)
+  // Allowed, and by at least one permit that names the restricted state (Rule::restricted).
+  bool restricted_ok = false;
   std::uint32_t rules_begin = 0, rules_end = 0;  // into Verdict::rules
 };
 
@@ -103,10 +105,12 @@ class Table : public std::enable_shared_from_this<Table> {
   }
 
   std::shared_ptr<const Manifest> manifest_;
-  // Per rule, its mask (kNoMask: the field's default). Per role and per purpose, the rules a
-  // request with that role (purpose) can match, as bit sets of words_ 64-bit words.
+  // Per rule, its mask (kNoMask: the field's default) and whether it is a permit that reaches
+  // restricted customers (1 or 0). Per role and per purpose, the rules a request with that role
+  // (purpose) can match, as bit sets of words_ 64-bit words.
   static constexpr std::uint8_t kNoMask = 0xff;
   std::vector<std::uint8_t> rule_mask_;
+  std::vector<std::uint8_t> rule_restricted_;
   std::size_t words_ = 0;
   std::vector<std::uint64_t> role_rules_;     // [role * words_ + w]
   std::vector<std::uint64_t> purpose_rules_;  // [purpose * words_ + w]

@@ -19,6 +19,7 @@ using amanah::FieldType;
 using amanah::LegalBasis;
 using amanah::Manifest;
 using amanah::Mask;
+using amanah::RetentionFrom;
 using amanah::Rule;
 using Catch::Matchers::ContainsSubstring;
 
@@ -79,6 +80,7 @@ lookup = true
 unique = true
 mask = "last4"
 retention = "365d"
+retention_from = "last_activity"
 encrypt = false
 index_bits = 24
 
@@ -88,14 +90,15 @@ category = "account"
 purposes = ["service"]
 max_length = 200
 encrypt = true
+retention_from = "relationship_end"
 
 [fields]
 born = { type = "date", category = "identity", purposes = ["service"], mask = "year_only" }
 card = { type = "card", category = "transaction", purposes = ["billing"], retention = "10y" }
 
 [retention]
-transaction = { keep = "10y", basis = "legal_obligation" }
-behavioral = { keep = "52w" }
+transaction = { keep = "10y", basis = "legal_obligation", from = "relationship_end" }
+behavioral = { keep = "52w", from = "last_activity" }
 account = "6m"
 
 [[forbid]]
@@ -106,11 +109,12 @@ actions = ["export", "erase"]
 [[permit]]
 id = "support-reads-contact"
 roles = ["support"]
-actions = ["read", "update"]
+actions = ["read", "update", "rectify"]
 categories = ["identity", "contact"]
 fields = ["email", "born"]
 purposes = ["service"]
 mask = "last4"
+restricted = true
 )";
 
 Manifest full_by_builder() {
@@ -122,12 +126,14 @@ Manifest full_by_builder() {
               .unique = true,
               .mask = Mask::last4,
               .retention = "365d",
+              .retention_from = RetentionFrom::last_activity,
               .index_bits = 24};
   Field notes{.name = "notes",
               .type = FieldType::text,
               .category = Category::account,
               .purposes = {"service"},
               .encrypt = true,
+              .retention_from = RetentionFrom::relationship_end,
               .max_length = 200};
   Field born{.name = "born",
              .type = FieldType::date,
@@ -149,19 +155,21 @@ Manifest full_by_builder() {
       .field(notes)
       .field(born)
       .field(card)
-      .retention(Category::transaction, "10y", LegalBasis::legal_obligation)
-      .retention(Category::behavioral, "52w")
+      .retention(Category::transaction, "10y", LegalBasis::legal_obligation,
+                 RetentionFrom::relationship_end)
+      .retention(Category::behavioral, "52w", std::nullopt, RetentionFrom::last_activity)
       .retention(Category::account, "6m")
       .forbid({.id = "auditor-no-export",
                .roles = {"auditor"},
                .actions = {Action::export_data, Action::erase}})
       .permit({.id = "support-reads-contact",
                .roles = {"support"},
-               .actions = {Action::read, Action::update},
+               .actions = {Action::read, Action::update, Action::rectify},
                .categories = {Category::identity, Category::contact},
                .fields = {"email", "born"},
                .purposes = {"service"},
-               .mask = Mask::last4})
+               .mask = Mask::last4,
+               .restricted = true})
       .build();
 }
 
@@ -310,9 +318,18 @@ TEST_CASE("every key of the schema parses, rules keep document order", "[manifes
   CHECK(m.rules()[0].actions == std::vector<Action>{Action::export_data, Action::erase});
   CHECK(m.rules()[1].mask == Mask::last4);
   CHECK(m.rules()[1].fields == std::vector<std::string>{"email", "born"});
+  CHECK(m.rules()[1].actions == std::vector<Action>{Action::read, Action::update, Action::rectify});
+  CHECK(m.rules()[1].restricted);
+  CHECK_FALSE(m.rules()[0].restricted);
+  CHECK(m.fields()[0].retention_from == RetentionFrom::last_activity);
+  CHECK(m.fields()[1].retention_from == RetentionFrom::relationship_end);
+  CHECK_FALSE(m.fields()[2].retention_from.has_value());
   REQUIRE(m.retention().size() == 3);
+  CHECK(m.retention()[0].from == RetentionFrom::relationship_end);
   CHECK(m.retention()[1].keep == "52w");
+  CHECK(m.retention()[1].from == RetentionFrom::last_activity);
   CHECK(m.retention()[2].category == Category::account);
+  CHECK(m.retention()[2].from == RetentionFrom::collection);  // the string form
 }
 
 TEST_CASE("fields as [fields.x] tables and as inline tables are the same", "[manifest]") {
@@ -397,6 +414,12 @@ TEST_CASE("the builder makes the same manifest as TOML", "[manifest]") {
     CHECK_FALSE(with([](auto& b) { b.role("x"); }) == with([](auto& b) { b.role("x", "d"); }));
     CHECK_FALSE(with([](auto& b) { b.retention(Category::account, "1d"); }) ==
                 with([](auto& b) { b.retention(Category::account, "2d"); }));
+    CHECK(with([](auto& b) { b.retention(Category::account, "1d"); }) == with([](auto& b) {
+            b.retention(Category::account, "1d", std::nullopt, RetentionFrom::collection);
+          }));
+    CHECK_FALSE(with([](auto& b) { b.retention(Category::account, "1d"); }) == with([](auto& b) {
+                  b.retention(Category::account, "1d", std::nullopt, RetentionFrom::last_activity);
+                }));
     auto field = [&](auto edit) {
       return with([&](auto& b) {
         Field f = text_field("f");
@@ -410,6 +433,17 @@ TEST_CASE("the builder makes the same manifest as TOML", "[manifest]") {
     CHECK_FALSE(plain == field([](Field& f) { f.max_length = 9; }));
     CHECK_FALSE(plain == field([](Field& f) { f.mask = Mask::redact; }));
     CHECK_FALSE(plain == field([](Field& f) { f.retention = "1y"; }));
+    CHECK_FALSE(field([](Field& f) { f.retention = "1y"; }) == field([](Field& f) {
+                  f.retention = "1y";
+                  f.retention_from = RetentionFrom::collection;  // set, even to the default
+                }));
+    CHECK_FALSE(field([](Field& f) {
+                  f.retention = "1y";
+                  f.retention_from = RetentionFrom::collection;
+                }) == field([](Field& f) {
+                  f.retention = "1y";
+                  f.retention_from = RetentionFrom::relationship_end;
+                }));
     CHECK_FALSE(plain == field([](Field& f) { f.lookup = true; }));
     CHECK_FALSE(field([](Field& f) { f.lookup = true; }) == field([](Field& f) {
                   f.lookup = true;
@@ -426,6 +460,8 @@ TEST_CASE("the builder makes the same manifest as TOML", "[manifest]") {
     auto rule = [&](Rule r) { return with([&](auto& b) { b.permit(r); }); };
     CHECK_FALSE(rule({.id = "r"}) == rule({.id = "r", .mask = Mask::hash}));
     CHECK_FALSE(rule({.id = "r"}) == rule({.id = "r", .actions = {Action::read}}));
+    CHECK_FALSE(rule({.id = "r"}) == rule({.id = "r", .restricted = true}));
+    CHECK(rule({.id = "r", .restricted = true}) == rule({.id = "r", .restricted = true}));
     CHECK_FALSE(rule({.id = "r"}) == with([](auto& b) { b.forbid({.id = "r"}); }));
   }
 }
@@ -565,6 +601,15 @@ TEST_CASE("to_string gives the names used in TOML", "[manifest]") {
   CHECK(amanah::to_string(Action::erase) == "erase");
   CHECK(amanah::to_string(Action::manage_manifest) == "manage_manifest");
   CHECK(amanah::to_string(Action::read_audit) == "read_audit");
+  CHECK(amanah::to_string(Action::rectify) == "rectify");
+  CHECK(amanah::to_string(Action::restrict) == "restrict");
+  CHECK(amanah::to_string(Action::object) == "object");
+  CHECK(amanah::to_string(Action::manage_retention) == "manage_retention");
+  CHECK(amanah::to_string(RetentionFrom::collection) == "collection");
+  CHECK(amanah::to_string(RetentionFrom::last_activity) == "last_activity");
+  CHECK(amanah::to_string(RetentionFrom::relationship_end) == "relationship_end");
+  CHECK(amanah::to_string(RetentionFrom::consent_withdrawal) == "consent_withdrawal");
+  CHECK(amanah::to_string(static_cast<RetentionFrom>(42)) == "unknown");
 }
 
 TEST_CASE("roles: the [roles] section when present, else the roles rules name", "[manifest]") {
@@ -1094,4 +1139,344 @@ TEST_CASE("alert limits are validated, by path and never by value", "[manifest]"
                        "[]"),
                ContainsSubstring("alerts: expected an object"));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rights actions, permits that reach restricted customers, and where a retention counts from.
+
+TEST_CASE("the rights and retention actions parse by name, in TOML, the builder and JSON",
+          "[manifest][restricted]") {
+  const auto m = Manifest::from_toml(std::string(kPrelude) + R"([[permit]]
+id = "dpo"
+actions = ["rectify", "restrict", "object", "manage_retention", "read_audit"]
+)");
+  REQUIRE(m.rules().size() == 1);
+  CHECK(m.rules()[0].actions == std::vector<Action>{Action::rectify, Action::restrict,
+                                                    Action::object, Action::manage_retention,
+                                                    Action::read_audit});
+  CHECK(m == base_builder()
+                 .permit({.id = "dpo",
+                          .actions = {Action::rectify, Action::restrict, Action::object,
+                                      Action::manage_retention, Action::read_audit}})
+                 .build());
+  CHECK_THAT(m.to_json(), ContainsSubstring(R"("actions":["rectify","restrict","object",)"
+                                            R"("manage_retention","read_audit"])"));
+  CHECK(Manifest::from_json(m.to_json()) == m);
+  // Near misses are unknown actions, by path and never by value.
+  for (const char* bad : {"restriction", "rectification", "objection", "retention", "Restrict",
+                          "manage-retention", "planted-bad-7731"}) {
+    CAPTURE(bad);
+    require_invalid(std::string("[[permit]]\nid = \"a\"\nactions = [\"read\", \"") + bad + "\"]\n",
+                    3, "permit[0].actions[1]");
+  }
+  require_invalid("[[permit]]\nid = \"a\"\nactions = [\"restrict\", \"restrict\"]\n", 3,
+                  "permit[0].actions[1]");
+  CHECK_THAT(builder_error(Manifest::builder().permit(
+                 {.id = "a", .actions = {Action::object, static_cast<Action>(12)}})),
+             ContainsSubstring("<builder>: permit[0].actions[1]: unknown action"));
+  // Rules that name a field or a category may list them; the policy decides which apply.
+  CHECK_NOTHROW(Manifest::from_toml(std::string(kPrelude) + R"([[forbid]]
+id = "a"
+actions = ["restrict", "manage_retention"]
+categories = ["sensitive"]
+)"));
+}
+
+TEST_CASE("restricted on a permit: TOML, builder and JSON; a forbid takes none",
+          "[manifest][restricted]") {
+  const std::string rule = "[[permit]]\nid = \"dpo\"\nroles = [\"dpo\"]\n";  // 3 lines
+  const auto m = Manifest::from_toml(std::string(kPrelude) + rule + "restricted = true\n");
+  REQUIRE(m.rules().size() == 1);
+  CHECK(m.rules()[0].restricted);
+  CHECK_FALSE(Manifest::from_toml(std::string(kPrelude) + rule).rules()[0].restricted);
+  CHECK_FALSE(Manifest::from_toml(std::string(kPrelude) + rule + "restricted = false\n")
+                  .rules()[0]
+                  .restricted);
+  CHECK(m == base_builder().permit({.id = "dpo", .roles = {"dpo"}, .restricted = true}).build());
+  CHECK_FALSE(m == base_builder().permit({.id = "dpo", .roles = {"dpo"}}).build());
+
+  // Bad values: the key is named, the value is not.
+  require_invalid(rule + "restricted = \"planted-bad-7731\"\n", 4, "permit[0].restricted");
+  require_invalid(rule + "restricted = 1\n", 4, "permit[0].restricted");
+  const std::string forbid = "[[forbid]]\nid = \"no\"\nroles = [\"dpo\"]\nrestricted = true\n";
+  require_invalid(forbid, 4, "forbid[0].restricted");
+  CHECK_THAT(error_of(std::string(kPrelude) + forbid),
+             ContainsSubstring("forbid[0].restricted: forbid rules take no restricted"));
+  // false on a forbid says nothing, and is the same as leaving it out.
+  CHECK(Manifest::from_toml("[[forbid]]\nid = \"no\"\nrestricted = false\n") ==
+        Manifest::builder().forbid({.id = "no"}).build());
+  CHECK_THAT(builder_error(Manifest::builder().forbid({.id = "no", .restricted = true})),
+             ContainsSubstring("<builder>: forbid[0].restricted: forbid rules take no restricted"));
+  // forbid() sets the effect; restricted stays what it was, and is refused.
+  CHECK_THAT(builder_error(Manifest::builder()
+                               .permit({.id = "ok", .restricted = true})
+                               .forbid({.id = "no", .forbid = false, .restricted = true})),
+             ContainsSubstring("<builder>: forbid[0].restricted"));
+}
+
+TEST_CASE("where a retention counts from: the category rule's from and the field's override",
+          "[manifest][retention]") {
+  const std::string contact_field =
+      "[fields.email]\ntype = \"email\"\ncategory = \"contact\"\npurposes = [\"service\"]\n";
+  SECTION("a category rule's from: each name, and collection without one") {
+    for (const RetentionFrom from :
+         {RetentionFrom::collection, RetentionFrom::last_activity, RetentionFrom::relationship_end,
+          RetentionFrom::consent_withdrawal}) {
+      CAPTURE(amanah::to_string(from));
+      const auto m = Manifest::from_toml("[retention]\nbehavioral = { keep = \"365d\", from = \"" +
+                                         std::string(amanah::to_string(from)) + "\" }\n");
+      REQUIRE(m.retention().size() == 1);
+      CHECK(m.retention()[0].from == from);
+      CHECK(
+          m ==
+          Manifest::builder().retention(Category::behavioral, "365d", std::nullopt, from).build());
+      CHECK(Manifest::from_json(m.to_json()) == m);
+    }
+    // The string form and a table without from count from collection.
+    CHECK(Manifest::from_toml("[retention]\nbehavioral = \"365d\"\n").retention()[0].from ==
+          RetentionFrom::collection);
+    CHECK(Manifest::from_toml("[retention]\nbehavioral = { keep = \"365d\" }\n") ==
+          Manifest::from_toml("[retention]\nbehavioral = \"365d\"\n"));
+    // consent_withdrawal needs no consent purpose on a category rule: it counts per field.
+    CHECK_NOTHROW(Manifest::from_toml(
+        "[purposes.service]\nbasis = \"contract\"\n[retention]\naccount = { keep = \"30d\", from "
+        "= \"consent_withdrawal\", basis = \"legal_obligation\" }\n"));
+  }
+  SECTION("a category rule's from: bad values") {
+    require_invalid("[retention]\nbehavioral = { keep = \"1y\", from = \"planted-bad-7731\" }\n", 2,
+                    "retention.behavioral.from");
+    require_invalid("[retention]\nbehavioral = { keep = \"1y\", from = \"Last_Activity\" }\n", 2,
+                    "retention.behavioral.from");
+    require_invalid("[retention]\nbehavioral = { keep = \"1y\", from = 365 }\n", 2,
+                    "retention.behavioral.from");
+    require_invalid("[retention]\nbehavioral = { from = \"last_activity\" }\n", 2,
+                    "retention.behavioral.keep");
+    require_invalid("[retention]\nbehavioral = { keep = \"1y\", form = \"last_activity\" }\n", 2,
+                    "retention.behavioral.form");
+    CHECK_THAT(error_of("[retention]\nbehavioral = { keep = \"1y\", from = \"never\" }\n"),
+               ContainsSubstring("retention.behavioral.from: unknown retention start"));
+    CHECK_THAT(builder_error(Manifest::builder().retention(Category::behavioral, "1y", std::nullopt,
+                                                           static_cast<RetentionFrom>(9))),
+               ContainsSubstring("<builder>: retention.behavioral.from: unknown retention start"));
+  }
+  SECTION("a field's retention_from: with its own retention or its category's rule") {
+    const auto own = Manifest::from_toml(
+        std::string(kPrelude) +
+        "[fields]\nemail = { type = \"email\", category = \"contact\", purposes = [\"service\"], "
+        "retention = \"2y\", retention_from = \"relationship_end\" }\n");
+    CHECK(own.field("email")->retention_from == RetentionFrom::relationship_end);
+    Field email{.name = "email",
+                .type = FieldType::email,
+                .category = Category::contact,
+                .purposes = {"service"},
+                .retention = "2y",
+                .retention_from = RetentionFrom::relationship_end};
+    CHECK(own == base_builder().field(email).build());
+    CHECK(Manifest::from_json(own.to_json()) == own);
+
+    const auto by_rule = Manifest::from_toml(std::string(kPrelude) + contact_field +
+                                             "retention_from = \"last_activity\"\n"
+                                             "[retention]\ncontact = \"90d\"\n");
+    CHECK(by_rule.field("email")->retention_from == RetentionFrom::last_activity);
+    CHECK(by_rule.field("email")->retention.empty());
+    // Without either, there is nothing to count.
+    require_invalid(contact_field + "retention_from = \"last_activity\"\n", 5,
+                    "fields.email.retention_from");
+    CHECK_THAT(error_of(std::string(kPrelude) + contact_field +
+                        "retention_from = \"collection\"\n[retention]\nbehavioral = \"1y\"\n"),
+               ContainsSubstring("fields.email.retention_from: needs the field's own retention or "
+                                 "a retention rule for its category"));
+    email.retention.clear();
+    CHECK_THAT(builder_error(base_builder().field(email)),
+               ContainsSubstring("<builder>: fields.email.retention_from: needs"));
+    CHECK_NOTHROW(base_builder().field(email).retention(Category::contact, "1y").build());
+  }
+  SECTION("a field's retention_from: consent_withdrawal needs a consent purpose") {
+    // "service" rests on a contract, "marketing" on consent.
+    require_invalid(contact_field + "retention = \"1y\"\nretention_from = \"consent_withdrawal\"\n",
+                    6, "fields.email.retention_from");
+    CHECK_THAT(
+        error_of(std::string(kPrelude) + contact_field +
+                 "retention = \"1y\"\nretention_from = \"consent_withdrawal\"\n"),
+        ContainsSubstring("fields.email.retention_from: consent_withdrawal needs a purpose of the "
+                          "field whose basis is consent"));
+    const auto ok = Manifest::from_toml(
+        std::string(kPrelude) +
+        "[fields.email]\ntype = \"email\"\ncategory = \"contact\"\npurposes = [\"service\", "
+        "\"marketing\"]\nretention_from = \"consent_withdrawal\"\n[retention]\ncontact = "
+        "\"30d\"\n");
+    CHECK(ok.field("email")->retention_from == RetentionFrom::consent_withdrawal);
+    Field f = text_field("note");
+    f.retention = "1y";
+    f.retention_from = RetentionFrom::consent_withdrawal;
+    CHECK_THAT(builder_error(base_builder().field(f)),
+               ContainsSubstring("<builder>: fields.note.retention_from: consent_withdrawal"));
+    f.purposes = {"marketing"};
+    CHECK_NOTHROW(base_builder().field(f).build());
+  }
+  SECTION("a field's retention_from: bad values") {
+    for (const char* bad : {"planted-bad-7731", "", "collected", "relationship-end"}) {
+      CAPTURE(bad);
+      require_invalid(contact_field + "retention = \"1y\"\nretention_from = \"" + bad + "\"\n", 6,
+                      "fields.email.retention_from");
+    }
+    require_invalid(contact_field + "retention = \"1y\"\nretention_from = true\n", 6,
+                    "fields.email.retention_from");
+    require_invalid(contact_field + "retention = \"1y\"\nretention_from = [\"collection\"]\n", 6,
+                    "fields.email.retention_from");
+    Field f = text_field("note");
+    f.retention = "1y";
+    f.retention_from = static_cast<RetentionFrom>(7);
+    CHECK_THAT(builder_error(base_builder().field(f)),
+               ContainsSubstring("<builder>: fields.note.retention_from: unknown retention start"));
+  }
+}
+
+TEST_CASE("the new keys in the canonical JSON: present when set, absent (as before) when not",
+          "[manifest][restricted][retention]") {
+  // A manifest stored before rights actions, restricted permits and retention anchors existed
+  // (a field, a rule and a retention rule, as that version wrote them).
+  constexpr std::string_view kStoredBefore =
+      R"({"fields":[{"category":"behavioral","encrypt":false,"index_bits":16,"lookup":false,)"
+      R"("mask":"none","max_length":0,"name":"seen","purposes":["service"],"retention":"",)"
+      R"("type":"text","unique":false}],"format":1,)"
+      R"("purposes":[{"basis":"contract","description":"","id":"service"}],)"
+      R"("retention":[{"basis":null,"category":"behavioral","keep":"365d"}],)"
+      R"("roles":[{"description":"","id":"dpo"}],)"
+      R"("rules":[{"actions":["read","read_audit"],"categories":[],"effect":"permit",)"
+      R"("fields":[],"id":"dpo","mask":null,"purposes":[],"roles":["dpo"]}],"store_name":"x"})";
+  const auto before = Manifest::from_json(kStoredBefore);
+  CHECK(before.to_json() == kStoredBefore);  // byte for byte
+  REQUIRE(before.rules().size() == 1);
+  CHECK_FALSE(before.rules()[0].restricted);
+  CHECK_FALSE(before.fields()[0].retention_from.has_value());
+  CHECK(before.retention()[0].from == RetentionFrom::collection);
+  CHECK(before ==
+        Manifest::builder()
+            .name("x")
+            .purpose("service", LegalBasis::contract)
+            .role("dpo")
+            .field({.name = "seen",
+                    .type = FieldType::text,
+                    .category = Category::behavioral,
+                    .purposes = {"service"}})
+            .retention(Category::behavioral, "365d")
+            .permit({.id = "dpo", .roles = {"dpo"}, .actions = {Action::read, Action::read_audit}})
+            .build());
+  for (const auto& m : {Manifest::from_toml(kDesignExample), before, Manifest{}}) {
+    const std::string json = m.to_json();
+    CHECK_THAT(json, !ContainsSubstring("restricted"));
+    CHECK_THAT(json, !ContainsSubstring("retention_from"));
+    CHECK_THAT(json, !ContainsSubstring("\"from\""));
+  }
+
+  // Every new key, set: the JSON holds each and reads back to the same manifest, byte for byte.
+  const auto all =
+      Manifest::builder()
+          .name("x")
+          .purpose("service", LegalBasis::contract)
+          .purpose("news", LegalBasis::consent)
+          .role("dpo")
+          .field({.name = "seen",
+                  .type = FieldType::text,
+                  .category = Category::behavioral,
+                  .purposes = {"service"},
+                  .retention_from = RetentionFrom::collection})
+          .field({.name = "email",
+                  .type = FieldType::email,
+                  .category = Category::contact,
+                  .purposes = {"service", "news"},
+                  .retention = "30d",
+                  .retention_from = RetentionFrom::consent_withdrawal})
+          .retention(Category::behavioral, "365d", std::nullopt, RetentionFrom::last_activity)
+          .retention(Category::account, "5y", LegalBasis::legal_obligation,
+                     RetentionFrom::relationship_end)
+          .permit({.id = "dpo",
+                   .roles = {"dpo"},
+                   .actions = {Action::rectify, Action::restrict, Action::object,
+                               Action::manage_retention},
+                   .restricted = true})
+          .forbid({.id = "nobody-objects", .actions = {Action::object}, .purposes = {"news"}})
+          .build();
+  const std::string json = all.to_json();
+  CHECK_THAT(json, ContainsSubstring(R"("restricted":true)"));
+  CHECK_THAT(json, ContainsSubstring(R"("retention_from":"collection")"));
+  CHECK_THAT(json, ContainsSubstring(R"("retention_from":"consent_withdrawal")"));
+  CHECK_THAT(json, ContainsSubstring(R"("from":"last_activity")"));
+  CHECK_THAT(json, ContainsSubstring(R"("from":"relationship_end")"));
+  CHECK_THAT(json, !ContainsSubstring(R"("restricted":false)"));  // the forbid leaves it out
+  const auto back = Manifest::from_json(json);
+  CHECK(back == all);
+  CHECK(back.to_json() == json);
+  REQUIRE(back.field("seen")->retention_from.has_value());  // set to the default stays set
+  CHECK(back.rules()[0].restricted);
+  CHECK_FALSE(back.rules()[1].restricted);
+  // The same manifest from TOML writes the same bytes.
+  const auto parsed = Manifest::from_toml(R"([store]
+name = "x"
+[purposes.service]
+basis = "contract"
+[purposes.news]
+basis = "consent"
+[roles.dpo]
+[fields]
+seen = { type = "text", category = "behavioral", purposes = ["service"], retention_from = "collection" }
+email = { type = "email", category = "contact", purposes = ["service", "news"], retention = "30d", retention_from = "consent_withdrawal" }
+[retention]
+behavioral = { keep = "365d", from = "last_activity" }
+account = { keep = "5y", basis = "legal_obligation", from = "relationship_end" }
+[[permit]]
+id = "dpo"
+roles = ["dpo"]
+actions = ["rectify", "restrict", "object", "manage_retention"]
+restricted = true
+[[forbid]]
+id = "nobody-objects"
+actions = ["object"]
+purposes = ["news"]
+)");
+  CHECK(parsed == all);
+  CHECK(parsed.to_json() == json);
+
+  // Written out by hand at their defaults: read as absent (and written back without them, except
+  // a field's retention_from, which is set even when it names the default).
+  std::string defaults(kStoredBefore);
+  defaults.replace(defaults.find(R"("keep":"365d")"), 13, R"("from":"collection","keep":"365d")");
+  defaults.replace(defaults.find(R"("purposes":[],"roles")"), 21,
+                   R"("purposes":[],"restricted":false,"roles")");
+  CHECK(Manifest::from_json(defaults) == before);
+  CHECK(Manifest::from_json(defaults).to_json() == kStoredBefore);
+
+  // Bad stored values: named by path, never by value.
+  auto message = [](std::string text, std::string_view from, std::string_view to) {
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+    try {
+      (void)Manifest::from_json(text);
+    } catch (const amanah::Error& e) {
+      CHECK(e.code() == ErrorCode::InvalidManifest);
+      CHECK_THAT(e.what(), !ContainsSubstring(std::string(kPlanted)));
+      return std::string(e.what());
+    }
+    FAIL("accepted");
+    return std::string{};
+  };
+  CHECK_THAT(message(json, R"("restricted":true)", R"("restricted":"planted-bad-7731")"),
+             ContainsSubstring("<stored manifest>: rules[0].restricted: expected a boolean"));
+  CHECK_THAT(message(json, R"("restricted":true)", R"("restricted":1)"),
+             ContainsSubstring("rules[0].restricted: expected a boolean"));
+  CHECK_THAT(message(json, R"("effect":"forbid",)", R"("effect":"forbid","restricted":true,)"),
+             ContainsSubstring("forbid[0].restricted: forbid rules take no restricted"));
+  CHECK_THAT(message(json, R"("from":"last_activity")", R"("from":"planted-bad-7731")"),
+             ContainsSubstring("retention[0].from: unknown name"));
+  CHECK_THAT(message(json, R"("from":"last_activity")", R"("from":null)"),
+             ContainsSubstring("retention[0].from: expected a string"));
+  CHECK_THAT(
+      message(json, R"("retention_from":"collection")", R"("retention_from":"planted-bad-7731")"),
+      ContainsSubstring("fields[0].retention_from: unknown name"));
+  CHECK_THAT(message(json, R"("retention":"30d")", R"("retention":"")"),
+             ContainsSubstring("fields.email.retention_from: needs"));
+  CHECK_THAT(message(json, R"("purposes":["service","news"])", R"("purposes":["service"])"),
+             ContainsSubstring("fields.email.retention_from: consent_withdrawal needs"));
 }

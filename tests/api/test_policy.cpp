@@ -94,7 +94,8 @@ FieldDecision only(const Decision& d) {
 
 constexpr std::array kActions{
     Action::read,        Action::create,         Action::update,          Action::erase,
-    Action::export_data, Action::manage_consent, Action::manage_manifest, Action::read_audit};
+    Action::export_data, Action::manage_consent, Action::manage_manifest, Action::read_audit,
+    Action::rectify,     Action::restrict,       Action::object,          Action::manage_retention};
 constexpr std::array kMasks{Mask::none, Mask::last4,  Mask::first_last, Mask::year_only,
                             Mask::hash, Mask::redact, Mask::nullify};
 constexpr std::array kCategories{Category::identity, Category::contact,    Category::transaction,
@@ -295,6 +296,193 @@ purposes = ["billing"]
   CHECK_THAT(forbidden.explain(), ContainsSubstring("no-manifest-for-billing"));
 }
 
+TEST_CASE("restrict, object and manage_retention act on the store; rectify is per field",
+          "[policy][restricted]") {
+  const AccessPolicy p(toml(R"toml(
+[[permit]]
+id = "admin-rights"
+roles = ["admin"]
+actions = ["restrict", "object", "manage_retention"]
+[[permit]]
+id = "support-rights-by-category"
+roles = ["support"]
+actions = ["restrict", "object", "manage_retention", "rectify"]
+categories = ["contact"]
+mask = "hash"
+[[permit]]
+id = "auditor-rights-by-field"
+roles = ["auditor"]
+actions = ["restrict", "object", "manage_retention", "rectify"]
+fields = ["email"]
+[[forbid]]
+id = "no-retention-for-billing"
+actions = ["manage_retention"]
+purposes = ["billing"]
+)toml"));
+  for (const Action a : {Action::restrict, Action::object, Action::manage_retention}) {
+    CAPTURE(amanah::to_string(a));
+    const Decision d = p.decide(ctx({"admin"}, "service"), a);
+    CHECK(d.allowed());
+    CHECK(d.action() == a);
+    CHECK(d.rules() == Names{"admin-rights"});
+    CHECK(d.fields().empty());
+    CHECK_THAT(d.explain(), ContainsSubstring("an action on the store as a whole"));
+    // A rule that names a category or a field does not decide them.
+    for (const auto& role : {"support", "auditor"}) {
+      const Decision no = p.decide(ctx({role}, "service"), a);
+      CHECK_FALSE(no.allowed());
+      CHECK(no.rules().empty());
+    }
+  }
+  const Decision billing = p.decide(ctx({"admin"}, "billing"), Action::manage_retention);
+  CHECK_FALSE(billing.allowed());
+  CHECK(billing.rules() == Names{"no-retention-for-billing"});
+  CHECK(p.decide(ctx({"admin"}, "billing"), Action::restrict).allowed());
+
+  // rectify: per field, like update, and never masked (it shows no value).
+  const auto support = ctx({"support"}, "service");
+  const Decision rectify = p.decide(support, Action::rectify, Names{"email", "phone"});
+  CHECK(rectify.allowed());
+  CHECK(rectify.mask("email") == Mask::none);
+  CHECK(rectify.mask("phone") == Mask::none);  // not even the field's default last4
+  CHECK_THAT(rectify.explain(), !ContainsSubstring("shown"));
+  CHECK_FALSE(p.decide(support, Action::rectify, "nik").allowed());
+  CHECK_FALSE(p.decide(ctx({"admin"}, "service"), Action::rectify, "email").allowed());
+  CHECK(p.decide(ctx({"auditor"}, "service"), Action::rectify, "email").allowed());
+  CHECK_FALSE(p.decide(ctx({"auditor"}, "service"), Action::rectify, "phone").allowed());
+  CHECK_FALSE(p.decide(support, Action::rectify).allowed());          // rules naming a category
+  CHECK_FALSE(p.decide(support, Action::update, "email").allowed());  // rectify is not update
+}
+
+TEST_CASE("allows_restricted: only a permit that names the restricted state reaches them",
+          "[policy][restricted]") {
+  const AccessPolicy p(toml(R"toml(
+[[permit]]
+id = "support-reads"
+roles = ["support"]
+actions = ["read", "object"]
+[[permit]]
+id = "dpo-reaches-restricted"
+roles = ["dpo"]
+actions = ["read", "rectify", "restrict", "manage_retention"]
+restricted = true
+[[permit]]
+id = "dpo-reads-contact"
+roles = ["dpo"]
+actions = ["read"]
+categories = ["contact"]
+mask = "hash"
+[[forbid]]
+id = "dpo-never-reads-sensitive"
+roles = ["dpo"]
+actions = ["read"]
+categories = ["sensitive"]
+[[forbid]]
+id = "no-retention-for-billing"
+actions = ["manage_retention"]
+purposes = ["billing"]
+[roles.dpo]
+)toml"));
+  const auto support = ctx({"support"}, "service");
+  const auto dpo = ctx({"dpo"}, "service");
+
+  // Ordinary permits only: allowed, but not for restricted customers.
+  const Decision ordinary = p.decide(support, Action::read, Names{"email", "nik"});
+  CHECK(ordinary.allowed());
+  CHECK_FALSE(ordinary.allows_restricted("email"));
+  CHECK_FALSE(ordinary.allows_restricted("nik"));
+  for (const auto& f : ordinary.fields())
+    CHECK_FALSE(f.reaches_restricted);
+  CHECK_THAT(ordinary.explain(), !ContainsSubstring("restricted"));
+
+  // A restricted permit among the matching ones: it reaches them (the mask is still the strictest).
+  const Decision d = p.decide(dpo, Action::read, Names{"email", "full_name"});
+  CHECK(d.allowed());
+  CHECK(d.allows_restricted("email"));
+  CHECK(d.allows_restricted("full_name"));
+  CHECK(d.mask("email") == Mask::hash);
+  const auto fs = d.fields();
+  REQUIRE(fs.size() == 2);
+  CHECK(fs[0].reaches_restricted);
+  CHECK(fs[0].rules == Names{"dpo-reaches-restricted", "dpo-reads-contact"});
+  CHECK(fs[1].reaches_restricted);
+  const std::string why = d.explain();
+  CHECK_THAT(why, ContainsSubstring(
+                      "Rule 'dpo-reaches-restricted' also reaches customers whose processing is "
+                      "restricted."));
+  CHECK_THAT(why, !ContainsSubstring("'dpo-reads-contact' also"));
+  // Not asked about, not declared, or no name: false.
+  CHECK_FALSE(d.allows_restricted("phone"));
+  CHECK_FALSE(d.allows_restricted("shoe_size"));
+  CHECK_FALSE(d.allows_restricted(""));
+
+  // A forbid wins over the restricted permit too.
+  const Decision forbidden = p.decide(dpo, Action::read, Names{"email", "nik"});
+  CHECK_FALSE(forbidden.allowed());
+  CHECK(forbidden.allows_restricted("email"));
+  CHECK_FALSE(forbidden.allows_restricted("nik"));
+  CHECK_FALSE(forbidden.fields()[1].reaches_restricted);
+  CHECK(forbidden.rules() == Names{"dpo-never-reads-sensitive"});
+  // The forbid names read only: rectify of the same field reaches restricted customers.
+  CHECK(p.decide(dpo, Action::rectify, "nik").allows_restricted("nik"));
+  // Denied for another reason (purpose limitation, no permit): false.
+  CHECK_FALSE(p.decide(ctx({"dpo"}, "billing"), Action::read, "email").allows_restricted("email"));
+  CHECK_FALSE(p.decide(dpo, Action::erase, "email").allows_restricted("email"));
+  CHECK_FALSE(p.decide(ctx({"dpo", "intern"}, "service"), Action::read, "email")
+                  .allows_restricted("email"));
+
+  // Several roles: the other role's restricted permit reaches them.
+  CHECK(p.decide(ctx({"support", "dpo"}, "service"), Action::read, "email")
+            .allows_restricted("email"));
+
+  // On the store as a whole, asked with an empty name.
+  const Decision store = p.decide(dpo, Action::restrict);
+  CHECK(store.allowed());
+  CHECK(store.allows_restricted(""));
+  CHECK_FALSE(store.allows_restricted("email"));
+  CHECK(store.fields().empty());
+  CHECK_THAT(store.explain(),
+             ContainsSubstring("The action is permitted by rule 'dpo-reaches-restricted'. Rule "
+                               "'dpo-reaches-restricted' also reaches customers whose processing "
+                               "is restricted."));
+  const Decision object = p.decide(support, Action::object);
+  CHECK(object.allowed());
+  CHECK_FALSE(object.allows_restricted(""));
+  const Decision held = p.decide(ctx({"dpo"}, "billing"), Action::manage_retention);
+  CHECK_FALSE(held.allowed());
+  CHECK_FALSE(held.allows_restricted(""));
+  CHECK(p.decide(dpo, Action::manage_retention).allows_restricted(""));
+  CHECK_FALSE(p.decide(dpo, Action::object).allows_restricted(""));  // no permit at all
+
+  CHECK_FALSE(Decision().allows_restricted(""));
+  CHECK_FALSE(Decision().allows_restricted("email"));
+}
+
+TEST_CASE("explain names every restricted permit and repeats no value", "[policy][restricted]") {
+  const AccessPolicy p(toml(R"toml(
+[[permit]]
+id = "a-reaches"
+actions = ["read"]
+restricted = true
+[[permit]]
+id = "b-reaches"
+categories = ["contact"]
+restricted = true
+)toml"));
+  const std::string why =
+      p.decide(ctx({"support"}, "service"), Action::read, Names{"email", "full_name"}).explain();
+  CHECK_THAT(why, ContainsSubstring("Field 'email' (contact) is permitted by rules 'a-reaches' and "
+                                    "'b-reaches', shown unmasked. Rules 'a-reaches' and "
+                                    "'b-reaches' also reach customers whose processing is "
+                                    "restricted."));
+  CHECK_THAT(why, ContainsSubstring("Field 'full_name' (identity) is permitted by rule "
+                                    "'a-reaches', shown unmasked. Rule 'a-reaches' also reaches"));
+  const Decision planted =
+      p.decide(ctx({"support"}, "service"), Action::read, Names{"email", "siti@example.co.id"});
+  CHECK_THAT(planted.explain(), !ContainsSubstring("siti"));
+  CHECK_FALSE(planted.allows_restricted("siti@example.co.id"));
+}
+
 TEST_CASE("masks: the field's default, the permit's own, and the most restrictive of several",
           "[policy]") {
   const AccessPolicy p(toml(R"toml(
@@ -408,7 +596,8 @@ TEST_CASE("requires_consent: a consent purpose, for reads and updates", "[policy
   const auto marketing = ctx({"support"}, "marketing");
   CHECK(p.decide(marketing, Action::read, "email").requires_consent());
   CHECK(p.decide(marketing, Action::update, "email").requires_consent());
-  for (const Action a : {Action::create, Action::erase, Action::export_data})
+  // Rectification is the customer's own request: a live consent does not gate it.
+  for (const Action a : {Action::create, Action::erase, Action::export_data, Action::rectify})
     CHECK_FALSE(p.decide(marketing, a, "email").requires_consent());
   CHECK_FALSE(p.decide(ctx({"support"}, "service"), Action::read, "email").requires_consent());
   CHECK_FALSE(p.decide(ctx({"support"}, "billing"), Action::read, "spent").requires_consent());
@@ -731,6 +920,7 @@ class Gen {
     r.fields = list(field_names(s), 0.6, 2);
     r.purposes = list(purpose_ids(s), 0.5, 1);
     if (!forbid && chance(0.5)) r.mask = pick(std::vector<Mask>(kMasks.begin(), kMasks.end()));
+    if (!forbid) r.restricted = chance(0.3);
     return r;
   }
 
@@ -793,6 +983,7 @@ struct RefField {
   Mask mask = Mask::none;
   Reasons reasons;
   std::set<std::string> rules;
+  bool restricted = false;  // allowed, and by a permit with restricted = true
 };
 
 struct RefDecision {
@@ -834,6 +1025,7 @@ RefDecision reference(const Spec& s, const Gen::Request& q) {
     if (!context.empty()) return o;  // the rules are not consulted
     bool forbidden = false;
     bool permitted = false;
+    bool reaches_restricted = false;
     std::set<std::string> permits;
     std::optional<Mask> mask;
     for (const Rule& r : s.rules) {
@@ -844,6 +1036,7 @@ RefDecision reference(const Spec& s, const Gen::Request& q) {
       } else {
         permitted = true;
         permits.insert(r.id);
+        reaches_restricted = reaches_restricted || r.restricted;
         const Mask m = r.mask ? *r.mask : (f ? f->mask : Mask::none);
         if (!mask || *mask < m) mask = m;
       }
@@ -854,6 +1047,7 @@ RefDecision reference(const Spec& s, const Gen::Request& q) {
       o.effect = Effect::allow;
       o.reasons = {Reason::permitted};
       o.rules = permits;
+      o.restricted = reaches_restricted;
       const bool masked = q.action == Action::read || q.action == Action::export_data;
       o.mask = masked && f ? *mask : Mask::none;
     } else if (!forbidden) {
@@ -895,8 +1089,9 @@ RefDecision reference(const Spec& s, const Gen::Request& q) {
 struct Seen {
   Effect effect = Effect::deny;
   bool requires_consent = false;
+  bool store_restricted = false;  // allows_restricted("")
   std::set<std::string> rules;
-  std::vector<std::tuple<std::string, Effect, Mask, Reasons, std::set<std::string>>> fields;
+  std::vector<std::tuple<std::string, Effect, Mask, Reasons, std::set<std::string>, bool>> fields;
   friend bool operator==(const Seen&, const Seen&) = default;
 };
 
@@ -904,11 +1099,13 @@ Seen seen(const Decision& d) {
   Seen s;
   s.effect = d.effect();
   s.requires_consent = d.requires_consent();
+  s.store_restricted = d.allows_restricted("");
   for (const auto& id : d.rules())
     s.rules.insert(id);
   for (const auto& f : d.fields())
     s.fields.emplace_back(f.field, f.effect, f.mask, reasons(f),
-                          std::set<std::string>(f.rules.begin(), f.rules.end()));
+                          std::set<std::string>(f.rules.begin(), f.rules.end()),
+                          f.reaches_restricted);
   return s;
 }
 
@@ -940,11 +1137,13 @@ TEST_CASE("property: the reference model agrees on large rule sets (over 64 and 
       const RefDecision r = reference(s, q);
       CHECK(d.effect() == r.effect);
       CHECK((d.rules() == r.rules));
+      CHECK(d.allows_restricted("") == (q.store_level && r.fields[0].restricted));
       const auto fs = d.fields();
       REQUIRE(fs.size() == (q.store_level ? 0 : r.fields.size()));
       for (std::size_t k = 0; k < fs.size(); ++k) {
         CHECK(fs[k].effect == r.fields[k].effect);
         CHECK(fs[k].mask == r.fields[k].mask);
+        CHECK(fs[k].reaches_restricted == r.fields[k].restricted);
         CHECK((reasons(fs[k]) == r.fields[k].reasons));
         CHECK((std::set<std::string>(fs[k].rules.begin(), fs[k].rules.end()) == r.fields[k].rules));
         allowed += fs[k].effect == Effect::allow ? 1 : 0;
@@ -997,6 +1196,7 @@ TEST_CASE("property: adding a forbid never turns a deny into an allow", "[policy
         if (f1[k].effect == Effect::allow) {
           CHECK(f0[k].effect == Effect::allow);
           CHECK(f0[k].mask == f1[k].mask);  // a forbid never changes how a field is shown
+          CHECK(f0[k].reaches_restricted == f1[k].reaches_restricted);  // nor whom it reaches
         }
     }
   }
@@ -1042,8 +1242,10 @@ TEST_CASE("property: the engine agrees with a reference model of the semantics",
       CHECK((d.rules() == r.rules));
       if (q.store_level) {
         CHECK(d.fields().empty());
+        CHECK(d.allows_restricted("") == r.fields[0].restricted);
         continue;
       }
+      CHECK_FALSE(d.allows_restricted(""));
       const auto fs = d.fields();
       REQUIRE(fs.size() == r.fields.size());
       Names allowed;
@@ -1052,11 +1254,13 @@ TEST_CASE("property: the engine agrees with a reference model of the semantics",
         CHECK(fs[k].field == q.fields[k]);
         CHECK(fs[k].effect == r.fields[k].effect);
         CHECK(fs[k].mask == r.fields[k].mask);
+        CHECK(fs[k].reaches_restricted == r.fields[k].restricted);
         CHECK((reasons(fs[k]) == r.fields[k].reasons));
         CHECK((std::set<std::string>(fs[k].rules.begin(), fs[k].rules.end()) == r.fields[k].rules));
         if (r.fields[k].effect == Effect::allow) {
           allowed.push_back(q.fields[k]);
           CHECK(d.allows(q.fields[k]));
+          CHECK(d.allows_restricted(q.fields[k]) == r.fields[k].restricted);
         }
       }
       CHECK((d.allowed_fields() == allowed));

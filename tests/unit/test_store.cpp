@@ -303,3 +303,81 @@ TEST_CASE("opening a store makes its database files private again", "[store]") {
     CHECK((st.st_mode & 07777) == 0600);
   }
 }
+
+TEST_CASE("the manifest in data.db keeps restricted permits, rights actions and retention anchors",
+          "[store][manifest][restricted]") {
+  using amanah::Action;
+  using amanah::Manifest;
+  TempDir tmp;
+  const auto dir = tmp / "customers.amanah";
+  const auto key = pass("open sesame");
+  auto stored_body = [](CustomerStore& s) {
+    auto st = Access::data_db(s).prepare("SELECT body FROM manifest WHERE id = 1");
+    REQUIRE(st.step());
+    return st.column_text(0);
+  };
+  constexpr std::string_view kBase = R"([purposes.service]
+basis = "contract"
+[purposes.news]
+basis = "consent"
+[fields]
+email = { type = "email", category = "contact", purposes = ["service", "news"] }
+seen  = { type = "text", category = "behavioral", purposes = ["service"] }
+[[permit]]
+id = "dpo"
+roles = ["dpo"]
+)";
+  // As a store made before these keys existed holds it: none of them in the stored JSON.
+  const auto before = Manifest::from_toml(std::string(kBase) +
+                                          "actions = [\"read\", \"manage_consent\"]\n"
+                                          "[retention]\nbehavioral = \"365d\"\n");
+  const auto after = Manifest::from_toml(
+      std::string(kBase) +
+      "actions = [\"read\", \"rectify\", \"restrict\", \"object\", \"manage_retention\"]\n"
+      "restricted = true\n"
+      "[retention]\nbehavioral = { keep = \"365d\", from = \"last_activity\" }\n"
+      "contact = { keep = \"30d\", from = \"consent_withdrawal\" }\n"
+      "[fields.note]\ntype = \"text\"\ncategory = \"behavioral\"\npurposes = [\"service\"]\n"
+      "retention_from = \"relationship_end\"\n");
+  {
+    auto store = CustomerStore::create(dir, *key, before);
+    const std::string body = stored_body(store);
+    CHECK(body == before.to_json());
+    for (const char* k : {"restricted", "retention_from", "\"from\"", "rectify"})
+      CHECK(body.find(k) == std::string::npos);
+  }
+  {
+    // Opening with the new manifest replaces the stored one (== sees the difference).
+    auto store = CustomerStore::open(dir, *key, after);
+    CHECK(stored_body(store) == after.to_json());
+  }
+  {
+    auto store = CustomerStore::open(dir, *key);  // the stored manifest, read back
+    CHECK(store.manifest() == after);
+    CHECK(store.manifest().rules()[0].restricted);
+    CHECK(store.manifest().retention()[0].from == amanah::RetentionFrom::last_activity);
+    CHECK(store.manifest().field("note")->retention_from ==
+          amanah::RetentionFrom::relationship_end);
+    const amanah::AccessContext dpo{.actor = "dpo-ani", .roles = {"dpo"}, .purpose = "service"};
+    CHECK(store.policy().decide(dpo, Action::restrict).allows_restricted(""));
+    CHECK(store.policy().decide(dpo, Action::rectify, "email").allows_restricted("email"));
+    CHECK_FALSE(store.policy().decide(dpo, Action::erase).allowed());
+  }
+  {
+    // Only restricted differs: still a change, and stored.
+    const auto without = Manifest::from_toml(
+        std::string(kBase) +
+        "actions = [\"read\", \"rectify\", \"restrict\", \"object\", \"manage_retention\"]\n"
+        "[retention]\nbehavioral = { keep = \"365d\", from = \"last_activity\" }\n"
+        "contact = { keep = \"30d\", from = \"consent_withdrawal\" }\n"
+        "[fields.note]\ntype = \"text\"\ncategory = \"behavioral\"\npurposes = [\"service\"]\n"
+        "retention_from = \"relationship_end\"\n");
+    REQUIRE_FALSE(without == after);
+    auto store = CustomerStore::open(dir, *key, without);
+    CHECK(stored_body(store) == without.to_json());
+    CHECK(stored_body(store).find("restricted") == std::string::npos);
+    const amanah::AccessContext dpo{.actor = "dpo-ani", .roles = {"dpo"}, .purpose = "service"};
+    CHECK(store.policy().decide(dpo, Action::restrict).allowed());
+    CHECK_FALSE(store.policy().decide(dpo, Action::restrict).allows_restricted(""));
+  }
+}
