@@ -2,11 +2,14 @@
 //
 //   AMANAH_PASSPHRASE='correct horse battery staple' ./quickstart customers.amanah [privacy.toml]
 //
-// It grows as amanah does: export and erasure come in later releases.
+// It grows as amanah does: it creates a store, inserts customers, records consent, reads through
+// the policy, exports one customer's data and erases two (one of them partly held by the law).
 // Beside the store directory it keeps the demo's audit signing key (<dir>.audit-key) and the
 // log's signed checkpoints (<dir>.checkpoints).
 #include <amanah/amanah.hpp>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -79,6 +82,25 @@ void show_record(const amanah::Record& r) {
   std::cout << "  customer " << r.id.str() << "\n";
   for (const auto& [name, value] : r.fields)
     std::cout << "    " << name << ": " << value << "\n";
+}
+
+void show_receipt(const amanah::ErasureReceipt& r) {
+  std::cout << "erasure receipt: customer " << r.subject << " (pseudonym), reason "
+            << amanah::to_string(r.reason) << "\n  destroyed:";
+  for (const auto& f : r.erased_fields)
+    std::cout << " " << f;
+  std::cout << (r.key_destroyed ? "; the customer's key" : "") << "; " << r.consents_erased
+            << " consent event(s)\n";
+  for (const auto& h : r.held) {
+    const auto days = std::chrono::floor<std::chrono::days>(h.until.time_since_epoch()).count();
+    const std::chrono::year_month_day until{std::chrono::sys_days{std::chrono::days{days}}};
+    char date[16];
+    std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(until.year()),
+                  static_cast<unsigned>(until.month()), static_cast<unsigned>(until.day()));
+    std::cout << "  kept by " << h.hold << " (" << amanah::to_string(h.basis) << "): " << h.field
+              << " until " << date << "\n";
+  }
+  std::cout << "  write-ahead logs emptied: " << (r.scrubbed ? "yes" : "not yet") << "\n";
 }
 
 void show_files(const std::filesystem::path& dir) {
@@ -166,6 +188,25 @@ int main(int argc, char** argv) {
       } catch (const amanah::Error& e) {
         std::cout << "a second customer with Siti's email: " << amanah::to_string(e.code())
                   << " (email is unique)\n";
+      }
+
+      // The customer's rights: Siti asks for her data, Dewi and Budi ask to be erased.
+      std::cout << "Siti's data, as the DPO exports it for her (machine-readable JSON):\n"
+                << store.export_subject(dpo, siti) << "\n";
+      const auto dewi = store.find(support, "phone", "021 5551234").at(0);
+      show_receipt(store.erase(dpo, dewi));
+      try {
+        (void)store.get(support, dewi);
+      } catch (const amanah::Error& e) {
+        std::cout << "reading Dewi afterwards: " << amanah::to_string(e.code()) << "\n";
+      }
+      // Budi's card is transaction data, which the law keeps 10 years: it stays, restricted.
+      show_receipt(store.erase(dpo, budi));
+      try {
+        (void)store.get(support, budi);
+      } catch (const amanah::Error& e) {
+        std::cout << "support reading Budi afterwards: " << amanah::to_string(e.code())
+                  << " (only what the hold keeps is left, and only the DPO's permit reaches it)\n";
       }
     }
     std::cout << "customers in the store: " << store.size() << "\n";

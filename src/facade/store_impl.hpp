@@ -37,7 +37,11 @@ struct StoreImpl {
         access_policy(engine),
         consent_registry(*this),
         audit_log(*this),
-        retention_api(*this) {}
+        retention_api(*this) {
+    records.set_hold_check([this](db::Connection& conn, std::int64_t row) {
+      return retention.hold_of(conn, row, core->now()).has_value();
+    });
+  }
 
   StoreImpl(const StoreImpl&) = delete;
   StoreImpl& operator=(const StoreImpl&) = delete;

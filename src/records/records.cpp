@@ -806,6 +806,9 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
     if (absorbed.state != SubjectState::active || subject(c, keep)->state != SubjectState::active)
       throw Error(ErrorCode::Restricted,
                   "a customer whose processing is restricted or erased cannot be merged");
+    if (hold_check_ && hold_check_(c, absorbed.row))
+      throw Error(ErrorCode::LegalHold,
+                  "the customer to absorb is under a legal hold: release it first");
     std::vector<std::string> moved, held;
     for (const auto& [name, v] : a.doc) {
       if (m->field(name) == nullptr) continue;

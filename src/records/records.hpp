@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -122,6 +123,11 @@ class Records {
   void set_state(db::Transaction& tx, const Subject& s, SubjectState state);
   void set_ended(db::Transaction& tx, const Subject& s, std::int64_t at);
 
+  // Whether subject `row` is under a legal hold, read with the connection given (retention/ owns
+  // holds; the composition root wires this in). merge() refuses to absorb a held customer.
+  using HoldCheck = std::function<bool(db::Connection&, std::int64_t row)>;
+  void set_hold_check(HoldCheck check) { hold_check_ = std::move(check); }
+
   // Which of `key_ids` a subject's record refers to (the orphan-key sweep at open).
   [[nodiscard]] std::unordered_set<std::string> claimed_keys(
       const std::vector<std::string>& key_ids);
@@ -183,6 +189,7 @@ class Records {
   policy::Engine& policy_;
   policy::Masks& masks_;
   consent::Consents& consents_;
+  HoldCheck hold_check_;
 };
 
 }  // namespace amanah::detail::records

@@ -468,3 +468,15 @@ TEST_CASE("export: one JSON document with the data, its purposes, retention, con
   f.store.restrict(kDpo, id, "accuracy_contested");
   CHECK(nlohmann::json::parse(f.store.export_subject(kDpo, id))["state"] == "restricted");
 }
+
+TEST_CASE("a customer under a legal hold is not merged away", "[retention]") {
+  Fixture f;
+  const CustomerId keep = f.store.insert(kSupport, {{"full_name", "A"}});
+  const CustomerId absorb = f.store.insert(kSupport, shopper(1));
+  f.store.retention().place_hold(kOps, absorb, LegalBasis::legal_obligation, f.at(kStart + kDay));
+  REQUIRE_AMANAH_ERROR(f.store.merge(kDpo, keep, absorb), ErrorCode::LegalHold);
+  CHECK(f.store.get(kDpo, absorb).fields.size() == 5);
+  f.clock->advance(kDay);  // the hold has ended
+  f.store.merge(kDpo, keep, absorb);
+  REQUIRE_AMANAH_ERROR(f.store.get(kDpo, absorb), ErrorCode::NotFound);
+}
