@@ -480,3 +480,38 @@ TEST_CASE("a customer under a legal hold is not merged away", "[retention]") {
   f.store.merge(kDpo, keep, absorb);
   REQUIRE_AMANAH_ERROR(f.store.get(kDpo, absorb), ErrorCode::NotFound);
 }
+
+TEST_CASE("the example shop's retention rules from end to end", "[retention]") {
+  TempDir tmp;
+  auto clock = std::make_shared<ManualClock>(kStart);
+  auto key = raw_key(SecretBytes::random(32));
+  auto store = CustomerStore::create(tmp / "s", *key, Manifest::from_file(AMANAH_EXAMPLE_MANIFEST),
+                                     CreateOptions{.clock = clock});
+  const AccessContext support{.actor = "agent-17", .roles = {"support"}, .purpose = "service"};
+  const AccessContext dpo{.actor = "dpo-ani", .roles = {"dpo"}, .purpose = "service"};
+  const FieldValues budi = {{"full_name", "Budi Santoso"},
+                            {"card", "4111 1111 1111 1111"},
+                            {"last_viewed", "/promo/lebaran"}};
+  const CustomerId browsing = store.insert(support, budi);
+  const CustomerId leaving =
+      store.insert(support, {{"full_name", "Dewi"}, {"card", "5500 0000 0000 0004"}});
+  // Dewi asks to be erased on day 30: her card is transaction data, kept 10 years.
+  clock->advance(30 * kDay);
+  const auto r = store.erase(dpo, leaving);
+  REQUIRE(r.held.size() == 1);
+  CHECK(r.held[0].field == "card");
+  CHECK(r.held[0].until == TimePoint(std::chrono::seconds(kTenYears)));
+  // A year after Budi's last activity his browsing data goes; his card and name stay.
+  clock->set(kStart + 365 * kDay);
+  const auto swept = store.retention().sweep(dpo);
+  REQUIRE(swept.lines.size() == 1);
+  CHECK(swept.lines[0].field == "last_viewed");
+  CHECK(store.get(dpo, browsing).fields.size() == 2);
+  // Ten years on, Dewi's card goes with her last trace, and Budi's card (collected the same day).
+  clock->set(kTenYears);
+  const auto later = store.retention().sweep(dpo);
+  CHECK(later.customers_erased == 1);
+  REQUIRE_AMANAH_ERROR(store.get(dpo, leaving), ErrorCode::NotFound);
+  CHECK(store.get(dpo, browsing).fields == FieldValues{{"full_name", "Budi Santoso"}});
+  CHECK(store.audit().verify().ok());
+}
