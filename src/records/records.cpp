@@ -556,6 +556,20 @@ std::optional<Records::Subject> Records::subject(db::Connection& c, const Custom
   return subject_at(*st);
 }
 
+Records::Subject Records::existing(db::Connection& c, const CustomerId& id) {
+  auto s = subject(c, id);
+  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+  return std::move(*s);
+}
+
+std::vector<std::string> Records::held_fields(const CustomerId& id) {
+  store::DataReader lease(core_);
+  std::vector<std::string> names;
+  for (const auto& [name, v] : existing(*lease, id).doc)
+    names.push_back(name);
+  return names;
+}
+
 std::vector<Records::Subject> Records::subjects_after(db::Connection& c, std::int64_t after,
                                                       std::size_t n) {
   auto st = c.cached(std::string(kSubjectColumns) + "WHERE row > ?1 ORDER BY row LIMIT ?2");

@@ -110,6 +110,11 @@ class Records {
   };
   // Read with `c` (a reader, or the writer under the write lock).
   [[nodiscard]] std::optional<Subject> subject(db::Connection& c, const CustomerId& id);
+  // The same, NotFound for an unknown id.
+  [[nodiscard]] Subject existing(db::Connection& c, const CustomerId& id);
+  // The names of the fields subject `id` holds (a reader; NotFound for an unknown id): what a
+  // call on the whole record decides its action on.
+  [[nodiscard]] std::vector<std::string> held_fields(const CustomerId& id);
   // Up to `n` subjects after row `after`, in row order.
   [[nodiscard]] std::vector<Subject> subjects_after(db::Connection& c, std::int64_t after,
                                                     std::size_t n);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -234,14 +235,7 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
   const auto t = policy_.current();
   const Manifest& m = t->manifest();
   // Decided on what the record holds: `erase` on each field (on every declared field if none).
-  std::vector<std::string> names;
-  {
-    store::DataReader lease(core_);
-    const auto s = records_.subject(*lease, id);
-    if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
-    for (const auto& [name, v] : s->doc)
-      names.push_back(name);
-  }
+  const std::vector<std::string> names = records_.held_fields(id);
   const Decision d =
       names.empty() ? t->decide_all(ctx, Action::erase) : t->decide(ctx, Action::erase, names);
   if (!d.allowed()) {
@@ -258,18 +252,17 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
   {
     db::Connection& c = core_.data_writer();
     db::Transaction tx(c);
-    auto s = records_.subject(c, id);
-    if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+    auto s = records_.existing(c, id);
     const std::int64_t now = core_.now();
     receipt.at = time_of(now);
     // An erasure request ends the relationship: periods counting from its end start now.
-    if (!s->ended_at) {
-      records_.set_ended(tx, *s, now);
-      s->ended_at = now;
+    if (!s.ended_at) {
+      records_.set_ended(tx, s, now);
+      s.ended_at = now;
     }
-    const auto customer_hold = hold_of(c, s->row, now);
+    const auto customer_hold = hold_of(c, s.row, now);
     std::vector<Held> held;
-    for (const auto& [name, v] : s->doc) {
+    for (const auto& [name, v] : s.doc) {
       // Kept until the later of a hold on the customer and its rule's period, if it has a basis
       // (counted as if the customer were not erased: an erasure held before counts again, so a
       // released hold no longer keeps what only it kept).
@@ -282,7 +275,7 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
         // A period whose anchor has not happened (a live consent, which this erasure withdraws;
         // or deleted by an earlier erasure) counts from the relationship's end, i.e. now.
         const std::int64_t until =
-            rule_expiry(c, m, *s, *f, now).value_or(add_keep(*s->ended_at, sch->keep));
+            rule_expiry(c, m, s, *f, now).value_or(add_keep(*s.ended_at, sch->keep));
         if (until > now && (!keep || until > keep->until))
           keep = Held{name, sch->rule, *sch->basis, until};
       }
@@ -291,10 +284,10 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
       else
         receipt.erased_fields.push_back(name);
     }
-    const std::string key_id = s->key_id;
-    const Removal rm = remove(tx, *s, receipt.erased_fields, held, reason, now);
+    const std::string key_id = s.key_id;
+    const Removal rm = remove(tx, s, receipt.erased_fields, held, reason, now);
     receipt.consents_erased = rm.consents;
-    if (rm.deleted || !any_sealed(*s)) destroy.push_back(key_id);
+    if (rm.deleted || !any_sealed(s)) destroy.push_back(key_id);
     store::fault_point("erase:before-commit");
     log_.record_write(tx, ctx, "erase", id.str(), audit::join_names(receipt.erased_fields), rules);
     tx.commit();
@@ -306,67 +299,58 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
   return receipt;
 }
 
-void Retention::place_hold(const AccessContext& ctx, const CustomerId& id, LegalBasis basis,
-                           std::int64_t until) {
+void Retention::on_customer(const AccessContext& ctx, const CustomerId& id, std::string_view action,
+                            const std::function<bool(db::Transaction&, const Subject&)>& change) {
   std::shared_lock gate(core_.gate);
   core_.require_open();
-  const std::string rules = decide_store(ctx, "place_hold", id.str());
+  const std::string rules = decide_store(ctx, action, id.str());
   std::lock_guard w(core_.write_mu);
-  db::Connection& c = core_.data_writer();
-  db::Transaction tx(c);
-  const auto s = records_.subject(c, id);
-  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
-  const std::int64_t now = core_.now();
-  if (until <= now) throw Error(ErrorCode::InvalidArgument, "a legal hold must end in the future");
-  c.cached(
-       "INSERT OR REPLACE INTO holds(subject_row, basis, placed_at, until) VALUES (?1, ?2, ?3, ?4)")
-      ->bind(1, s->row)
-      .bind(2, to_string(basis))
-      .bind(3, now)
-      .bind(4, until)
-      .run();
-  log_.record_write(tx, ctx, "place_hold", id.str(), "", rules);
+  db::Transaction tx(core_.data_writer());
+  if (!change(tx, records_.existing(tx.connection(), id))) return;
+  log_.record_write(tx, ctx, action, id.str(), "", rules);
   tx.commit();
 }
 
+void Retention::place_hold(const AccessContext& ctx, const CustomerId& id, LegalBasis basis,
+                           std::int64_t until) {
+  on_customer(ctx, id, "place_hold", [&](db::Transaction& tx, const Subject& s) {
+    if (until <= core_.now())
+      throw Error(ErrorCode::InvalidArgument, "a legal hold must end in the future");
+    tx.connection()
+        .cached(
+            "INSERT OR REPLACE INTO holds(subject_row, basis, placed_at, until) "
+            "VALUES (?1, ?2, ?3, ?4)")
+        ->bind(1, s.row)
+        .bind(2, to_string(basis))
+        .bind(3, core_.now())
+        .bind(4, until)
+        .run();
+    return true;
+  });
+}
+
 void Retention::release_hold(const AccessContext& ctx, const CustomerId& id) {
-  std::shared_lock gate(core_.gate);
-  core_.require_open();
-  const std::string rules = decide_store(ctx, "release_hold", id.str());
-  std::lock_guard w(core_.write_mu);
-  db::Connection& c = core_.data_writer();
-  db::Transaction tx(c);
-  const auto s = records_.subject(c, id);
-  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
-  if (!hold_of(c, s->row, core_.now()))
-    throw Error(ErrorCode::NotFound, "the customer has no legal hold in force");
-  c.cached("DELETE FROM holds WHERE subject_row = ?1")->bind(1, s->row).run();
-  log_.record_write(tx, ctx, "release_hold", id.str(), "", rules);
-  tx.commit();
+  on_customer(ctx, id, "release_hold", [&](db::Transaction& tx, const Subject& s) {
+    if (!hold_of(tx.connection(), s.row, core_.now()))
+      throw Error(ErrorCode::NotFound, "the customer has no legal hold in force");
+    tx.connection().cached("DELETE FROM holds WHERE subject_row = ?1")->bind(1, s.row).run();
+    return true;
+  });
 }
 
 std::optional<LegalHold> Retention::hold(const CustomerId& id) {
   std::shared_lock gate(core_.gate);
   core_.require_open();
   store::DataReader lease(core_);
-  const auto s = records_.subject(*lease, id);
-  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
-  return hold_of(*lease, s->row, core_.now());
+  return hold_of(*lease, records_.existing(*lease, id).row, core_.now());
 }
 
 void Retention::end_relationship(const AccessContext& ctx, const CustomerId& id) {
-  std::shared_lock gate(core_.gate);
-  core_.require_open();
-  const std::string rules = decide_store(ctx, "end_relationship", id.str());
-  std::lock_guard w(core_.write_mu);
-  db::Connection& c = core_.data_writer();
-  db::Transaction tx(c);
-  const auto s = records_.subject(c, id);
-  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
-  if (s->ended_at) return;
-  records_.set_ended(tx, *s, core_.now());
-  log_.record_write(tx, ctx, "end_relationship", id.str(), "", rules);
-  tx.commit();
+  on_customer(ctx, id, "end_relationship", [&](db::Transaction& tx, const Subject& s) {
+    if (s.ended_at) return false;  // the first end stays
+    records_.set_ended(tx, s, core_.now());
+    return true;
+  });
 }
 
 SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& options) {

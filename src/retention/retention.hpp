@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,6 +93,11 @@ class Retention {
   std::optional<std::int64_t> rule_expiry(db::Connection& c, const Manifest& m,
                                           const records::Records::Subject& s, const Field& f,
                                           std::int64_t now);
+  // A retention call on one customer: decided (manage_retention), then `change` in one write
+  // transaction with its audit entry (nothing is written or recorded if it returns false).
+  void on_customer(
+      const AccessContext& ctx, const CustomerId& id, std::string_view action,
+      const std::function<bool(db::Transaction&, const records::Records::Subject&)>& change);
   // What the policy allowed, as the audit log writes it; a denial is recorded and thrown.
   std::string decide_store(const AccessContext& ctx, std::string_view action,
                            std::string_view subject);

@@ -105,14 +105,7 @@ std::string Rights::export_subject(const AccessContext& ctx, const CustomerId& i
     core_.require_open();
     const auto t = policy_.current();
     const Manifest& m = t->manifest();
-    std::vector<std::string> names;
-    {
-      store::DataReader lease(core_);
-      const auto s = records_.subject(*lease, id);
-      if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
-      for (const auto& [name, v] : s->doc)
-        names.push_back(name);
-    }
+    std::vector<std::string> names = records_.held_fields(id);
     // `export` on every field the customer holds: a copy for the customer is all of it.
     const Decision d = names.empty() ? t->decide_all(ctx, Action::export_data)
                                      : t->decide(ctx, Action::export_data, names);
@@ -122,10 +115,9 @@ std::string Rights::export_subject(const AccessContext& ctx, const CustomerId& i
     }
     // Read again: a field added meanwhile was not decided, and is left out (no mask for it).
     store::DataReader lease(core_);
-    auto s = records_.subject(*lease, id);
-    if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
+    auto s = records_.existing(*lease, id);
     names.clear();
-    for (const auto& [name, v] : s->doc)
+    for (const auto& [name, v] : s.doc)
       names.push_back(name);
     rules = policy::rule_list(d);
     const std::int64_t now = core_.now();
@@ -133,16 +125,16 @@ std::string Rights::export_subject(const AccessContext& ctx, const CustomerId& i
     out["store"] = m.store_name();
     out["customer"] = id.str();
     out["exported_at"] = iso8601(now);
-    out["state"] = state_name(s->state);
-    out["created_at"] = iso8601(s->created_at);
-    out["updated_at"] = iso8601(s->updated_at);
-    out["relationship_ended_at"] = s->ended_at ? json(iso8601(*s->ended_at)) : json(nullptr);
+    out["state"] = state_name(s.state);
+    out["created_at"] = iso8601(s.created_at);
+    out["updated_at"] = iso8601(s.updated_at);
+    out["relationship_ended_at"] = s.ended_at ? json(iso8601(*s.ended_at)) : json(nullptr);
     json fields = json::array();
     for (const auto& name : names) {
       const Field* f = m.field(name);
       if (f == nullptr) continue;
       const auto mask = d.mask(name).value_or(Mask::nullify);
-      std::optional<std::string> value = records_.value_of(*s, name);
+      std::optional<std::string> value = records_.value_of(s, name);
       if (mask != Mask::none) value = masks_.show(*f, mask, *value);
       if (!value) continue;
       json purposes = json::array();
@@ -157,13 +149,13 @@ std::string Rights::export_subject(const AccessContext& ctx, const CustomerId& i
                  {"type", std::string(to_string(f->type))},
                  {"category", std::string(to_string(f->category))},
                  {"purposes", purposes},
-                 {"collected_at", iso8601(s->collected(name))}};
+                 {"collected_at", iso8601(s.collected(name))}};
       if (mask != Mask::none) field["mask"] = std::string(to_string(mask));
       if (const auto sch = retention::schedule_of(m, *f)) {
         json r{
             {"rule", sch->rule}, {"keep", sch->keep}, {"from", std::string(to_string(sch->from))}};
         if (sch->basis) r["legal_hold_basis"] = std::string(to_string(*sch->basis));
-        const auto e = retention_.expires(*lease, m, *s, *f, now);
+        const auto e = retention_.expires(*lease, m, s, *f, now);
         r["erased_after"] = e ? json(iso8601(*e)) : json(nullptr);
         field["retention"] = std::move(r);
       } else {
@@ -173,13 +165,13 @@ std::string Rights::export_subject(const AccessContext& ctx, const CustomerId& i
       shown.push_back(name);
     }
     if (!out.contains("fields")) out["fields"] = json::array();
-    const auto hold = retention_.hold_of(*lease, s->row, now);
+    const auto hold = retention_.hold_of(*lease, s.row, now);
     out["legal_hold"] = hold ? json{{"basis", std::string(to_string(hold->basis))},
                                     {"placed_at", iso8601(hold->placed_at)},
                                     {"until", iso8601(hold->until)}}
                              : json(nullptr);
     json objections = json::array();
-    for (const auto& [purpose, at] : consents_.objections(*lease, s->row))
+    for (const auto& [purpose, at] : consents_.objections(*lease, s.row))
       objections.push_back({{"purpose", purpose}, {"at", iso8601(at)}});
     out["objections"] = std::move(objections);
   }
@@ -214,14 +206,13 @@ void Rights::set_restricted(const AccessContext& ctx, const CustomerId& id, bool
   const std::string rules = decide_store(ctx, Action::restrict, audit_action, id.str());
   std::lock_guard w(core_.write_mu);
   db::Transaction tx(core_.data_writer());
-  const auto s = records_.subject(tx.connection(), id);
-  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
-  if (s->state == SubjectState::erased_held)
+  const auto s = records_.existing(tx.connection(), id);
+  if (s.state == SubjectState::erased_held)
     throw Error(ErrorCode::InvalidOperation,
                 "the customer was erased: what a legal hold keeps stays restricted");
   const SubjectState next = on ? SubjectState::restricted : SubjectState::active;
-  if (s->state == next) return;  // already so: nothing to record
-  records_.set_state(tx, *s, next);
+  if (s.state == next) return;  // already so: nothing to record
+  records_.set_state(tx, s, next);
   log_.record_write(tx, ctx, audit_action, id.str(), "", rules);
   tx.commit();
 }
@@ -250,9 +241,8 @@ void Rights::object(const AccessContext& ctx, const CustomerId& id, std::string_
   const std::string rules = decide_store(ctx, Action::object, "object", id.str());
   std::lock_guard w(core_.write_mu);
   db::Transaction tx(core_.data_writer());
-  const auto s = records_.subject(tx.connection(), id);
-  if (!s) throw Error(ErrorCode::NotFound, "no customer with this id");
-  consents_.add_objection(tx, s->row, purpose, core_.now());
+  const auto s = records_.existing(tx.connection(), id);
+  consents_.add_objection(tx, s.row, purpose, core_.now());
   log_.record_write(tx, ctx, "object", id.str(), purpose, rules);
   tx.commit();
 }
