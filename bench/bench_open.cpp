@@ -476,6 +476,7 @@ int main(int argc, char** argv) {
       // After the table on the console; on stderr when stdout carries JSON.
       reporter->print_fair_summary(console ? stdout : stderr);
       reporter->print_audit_summary(console ? stdout : stderr);
+      reporter->print_erasure_summary(console ? stdout : stderr);
     } else {
       benchmark::RunSpecifiedBenchmarks();
     }

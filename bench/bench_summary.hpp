@@ -34,9 +34,12 @@ class SummaryReporter : public benchmark::BenchmarkReporter {
   // The audit-log figures that ran (verify rate, reads logged / not logged, appends); defined in
   // bench_audit.cpp.
   void print_audit_summary(std::FILE* out) const;
+  // Erasure (per-erasure percentiles, the ratio to raw SQLCipher, where the time goes) and the
+  // retention sweep's rates; defined in bench_erasure.cpp.
+  void print_erasure_summary(std::FILE* out) const;
 
  private:
-  // Helpers of both summaries. The median aggregate of a benchmark's repetitions (or its first
+  // Helpers of the summaries. The median aggregate of a benchmark's repetitions (or its first
   // plain run when it has none), matched on function, arguments and threads.
   [[nodiscard]] const Run* median_run(std::string_view function, std::string_view args = {},
                                       std::int64_t threads = 1) const {
