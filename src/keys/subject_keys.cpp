@@ -178,9 +178,22 @@ SubjectKey SubjectKeys::unwrap(db::Connection& c, std::string_view key_id, bool 
 }
 
 void SubjectKeys::destroy(std::string_view key_id) {
+  db::Transaction tx(writer_);
   writer_.prepare("DELETE FROM subject_keys WHERE key_id = ?1").bind(1, key_id).run();
+  writer_.prepare("DELETE FROM key_pool WHERE key_id = ?1").bind(1, key_id).run();
+  tx.commit();
   std::lock_guard g(cache_mu_);
   cache_.erase(key_id);
+}
+
+void SubjectKeys::doom(const std::vector<std::string>& key_ids) {
+  if (key_ids.empty()) return;
+  db::Transaction tx(writer_);
+  db::Statement ins = writer_.prepare("INSERT INTO key_pool(key_id) VALUES (?1)");
+  for (const auto& id : key_ids)
+    ins.bind(1, id).run();
+  tx.commit();
+  listed_ = true;
 }
 
 void SubjectKeys::sweep(const Claimed& claimed) {

@@ -42,6 +42,10 @@ class SubjectKeys {
   [[nodiscard]] Fresh acquire(db::Transaction& tx);
   // Destroys a key in keys.db (its own transaction) and in the cache.
   void destroy(std::string_view key_id);
+  // Lists keys about to be released by a data.db commit (keys.db's key_pool, committed now), so
+  // that if the process dies between that commit and destroy(), the next open's sweep destroys
+  // them (a key left behind would still open the customer in an old copy of data.db).
+  void doom(const std::vector<std::string>& key_ids);
   // Keys drawn but never used (a killed write, or the pool at close) protect nothing: at open,
   // every listed key that `claimed` does not return is deleted; at close, the unused pool.
   using Claimed = std::function<std::unordered_set<std::string>(const std::vector<std::string>&)>;

@@ -876,6 +876,7 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
     consents_.erase_subject(tx, a.row);
     log_.record_write(tx, ctx, "merge", keep.str(), join_names(taken), rules);
     log_.record_write(tx, ctx, "erase", absorb.str(), join_names(held), erase_rules);
+    keys_.doom({a.key_id});  // a crash after the commit still loses the key (at the next open)
     tx.commit();
     absorbed_key = a.key_id;
   }();

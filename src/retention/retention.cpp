@@ -290,7 +290,9 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
     if (rm.deleted || !any_sealed(s)) destroy.push_back(key_id);
     store::fault_point("erase:before-commit");
     log_.record_write(tx, ctx, "erase", id.str(), audit::join_names(receipt.erased_fields), rules);
+    keys_.doom(destroy);  // a crash after the commit still loses the key (at the next open)
     tx.commit();
+    store::fault_point("erase:committed");
     for (const auto& h : held)
       receipt.held.push_back({h.field, h.hold, h.basis, time_of(h.until)});
   }
@@ -365,7 +367,6 @@ SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& optio
   report.at = time_of(now);
   std::map<std::pair<std::string, std::string>, std::size_t> lines;
   std::set<std::string> touched;
-  std::vector<std::string> destroy;
   // Fields that can expire at all: a record without one of them is only counted.
   std::set<std::string, std::less<>> expiring;
   for (const auto& f : m.fields())
@@ -379,6 +380,7 @@ SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& optio
     auto batch = records_.subjects_after(c, after, kSweepBatch);
     if (batch.empty()) break;
     bool wrote = false;
+    std::vector<std::string> destroy;
     for (auto& s : batch) {
       after = s.row;
       ++report.customers_checked;
@@ -421,14 +423,20 @@ SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& optio
                         rules.empty() ? "(retention)" : rules + ",(retention)");
       wrote = true;
     }
-    if (wrote) tx.commit();
+    if (wrote) {
+      keys_.doom(destroy);
+      tx.commit();
+      store::fault_point("sweep:committed");
+      for (const auto& k : destroy)
+        keys_.destroy(k);
+    }
   }
   for (const auto& [k, n] : lines)
     report.lines.push_back({k.first, k.second, n});
   report.subjects.assign(touched.begin(), touched.end());
-  if (!options.dry_run && (!destroy.empty() || !report.subjects.empty())) {
+  if (!options.dry_run && !report.subjects.empty()) {
     std::lock_guard w(core_.write_mu);
-    (void)finish(destroy);
+    (void)finish({});
   }
   return report;
 }

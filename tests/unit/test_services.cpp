@@ -126,6 +126,49 @@ TEST_CASE("keys drawn by writes that were killed are swept at the next open", "[
   CHECK(store.size() == 2);
 }
 
+TEST_CASE(
+    "an erasure killed between its data commit and the key's destruction loses the key at "
+    "the next open",
+    "[erasure][keys]") {
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  const SecretBytes raw = SecretBytes::random(32);
+  const auto manifest = amanah::Manifest::from_toml(std::string(amanah::test::kManifestToml) +
+                                                    amanah::test::kPermitAllToml);
+  amanah::CustomerId gone, kept;
+  {
+    auto store = CustomerStore::create(dir, *amanah::raw_key(raw.clone()), manifest);
+    gone = store.insert(amanah::test::kSupport, amanah::test::customer(1));
+    kept = store.insert(amanah::test::kSupport, amanah::test::customer(2));
+  }
+  // Killed right after the data commit, before the key goes.
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int code = 1;
+    try {
+      auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()));
+      amanah::detail::store::g_fault_point = [](std::string_view at) {
+        if (at == "erase:committed") ::_exit(0);
+      };
+      (void)store.erase(amanah::test::kDpo, gone);
+    } catch (...) {
+      code = 2;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()));
+  const auto c = amanah::test::counts(store);
+  CHECK(c.subjects == 1);
+  CHECK(c.keys == 1);  // the erased customer's key was swept at open
+  CHECK(store.get(amanah::test::kDpo, kept).fields.size() == 4);
+  REQUIRE_AMANAH_ERROR(store.get(amanah::test::kDpo, gone), amanah::ErrorCode::NotFound);
+}
+
 namespace {
 class FixedClock final : public amanah::Clock {
  public:
