@@ -3,7 +3,6 @@
 #include "consent/consents.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <limits>
 #include <mutex>
 #include <utility>
@@ -15,6 +14,7 @@
 #include "crypto/crypto.hpp"
 #include "manifest/model.hpp"
 #include "policy/context.hpp"
+#include "store/time.hpp"
 
 namespace amanah {
 
@@ -135,21 +135,10 @@ bool valid_method(ConsentMethod m) noexcept {
          v <= static_cast<int>(ConsentMethod::other);
 }
 
+using store::iso8601;
+using store::time_point;
 std::int64_t seconds(TimePoint t) {
-  return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
-}
-TimePoint time_point(std::int64_t s) {
-  return TimePoint{std::chrono::seconds{s}};
-}
-
-// "2026-01-05T10:00:00Z".
-std::string iso8601(std::int64_t s) {
-  const auto t = static_cast<std::time_t>(s);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return {};
-  char buf[32];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf, n);
+  return store::unix_seconds(t);
 }
 
 // Validates the evidence of a grant made at `now` and returns it as it is kept (the SHA-256 in

@@ -4,16 +4,11 @@
 #include <chrono>
 
 #include "facade/store_impl.hpp"
+#include "store/time.hpp"
 
 namespace amanah {
 
-namespace {
-
-std::int64_t seconds(TimePoint t) {
-  return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
-}
-
-}  // namespace
+using detail::store::unix_seconds;
 
 ConsentEvent ConsentRegistry::grant(const AccessContext& ctx, const CustomerId& id,
                                     std::string_view purpose, const ConsentEvidence& evidence) {
@@ -28,17 +23,17 @@ ConsentState ConsentRegistry::state(const CustomerId& id, std::string_view purpo
 }
 ConsentState ConsentRegistry::state(const CustomerId& id, std::string_view purpose,
                                     TimePoint at) const {
-  return impl_->consents.state(id, purpose, seconds(at));
+  return impl_->consents.state(id, purpose, unix_seconds(at));
 }
 std::vector<ConsentEvent> ConsentRegistry::history(const CustomerId& id) const {
   return impl_->consents.history(id);
 }
 std::optional<ConsentEvent> ConsentRegistry::prove(const CustomerId& id, std::string_view purpose,
                                                    TimePoint at) const {
-  return impl_->consents.prove(id, purpose, seconds(at));
+  return impl_->consents.prove(id, purpose, unix_seconds(at));
 }
 SubjectScan ConsentRegistry::subjects_with_consent(std::string_view purpose, TimePoint at) const {
-  return impl_->consents.subjects_with_consent(purpose, seconds(at));
+  return impl_->consents.subjects_with_consent(purpose, unix_seconds(at));
 }
 std::string ConsentRegistry::receipt(const CustomerId& id, std::string_view purpose) const {
   return impl_->consents.receipt(id, purpose);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "facade/store_impl.hpp"
+#include "store/time.hpp"
 
 namespace amanah {
 
@@ -27,8 +28,7 @@ std::string_view to_string(ErasureReason v) noexcept {
 
 void Retention::place_hold(const AccessContext& ctx, const CustomerId& id, LegalBasis basis,
                            TimePoint until) {
-  impl_->retention.place_hold(
-      ctx, id, basis, std::chrono::floor<std::chrono::seconds>(until).time_since_epoch().count());
+  impl_->retention.place_hold(ctx, id, basis, detail::store::unix_seconds(until));
 }
 void Retention::release_hold(const AccessContext& ctx, const CustomerId& id) {
   impl_->retention.release_hold(ctx, id);

@@ -128,6 +128,13 @@ bool any_allowed(const Decision& d) {
                      [](const Outcome& o) { return o.effect == Effect::allow; });
 }
 
+// Whether some field `d` allows is allowed by a permit that reaches restricted customers.
+bool any_reaches_restricted(const Decision& d) {
+  const Verdict& v = policy::Table::verdict(d);
+  return std::any_of(v.outcomes.begin(), v.outcomes.end(),
+                     [](const Outcome& o) { return o.effect == Effect::allow && o.restricted_ok; });
+}
+
 }  // namespace
 
 std::shared_ptr<const policy::Table> Records::table(const std::vector<std::string>& fields) {
@@ -345,17 +352,12 @@ Record Records::get(const AccessContext& ctx, const CustomerId& id,
   // Recorded once the reader is released: it may hold the write lock, which recording may need.
   if (!consented) deny_consent(ctx, "read", id.str());
   if (objected(t->manifest(), ctx, l.row)) deny_objected(ctx, "read", id.str());
-  if (l.state != SubjectState::active) {
-    const Verdict& v = policy::Table::verdict(d);
-    const bool reached =
-        fields.empty() ? std::any_of(v.outcomes.begin(), v.outcomes.end(),
-                                     [](const Outcome& o) {
-                                       return o.effect == Effect::allow && o.restricted_ok;
-                                     })
+  // A restricted customer: a projection must be reached whole, otherwise some field must be.
+  if (l.state != SubjectState::active &&
+      !(fields.empty() ? any_reaches_restricted(d)
                        : std::all_of(fields.begin(), fields.end(),
-                                     [&](const std::string& f) { return d.allows_restricted(f); });
-    if (!reached) deny_restricted(ctx, "read", id.str());
-  }
+                                     [&](const std::string& f) { return d.allows_restricted(f); })))
+    deny_restricted(ctx, "read", id.str());
   Record r;
   try {
     r = shown(policy::Table::verdict(d), id, l, nullptr, false);
@@ -650,9 +652,7 @@ std::vector<Record> Records::scan_batch(const AccessContext& ctx, const Decision
   std::shared_lock gate(core_.gate);
   core_.require_open();
   const Verdict& v = policy::Table::verdict(d);
-  const bool reaches_restricted =
-      std::any_of(v.outcomes.begin(), v.outcomes.end(),
-                  [](const Outcome& o) { return o.effect == Effect::allow && o.restricted_ok; });
+  const bool reaches_restricted = any_reaches_restricted(d);
   std::vector<std::pair<std::string, Loaded>> rows;
   while (rows.empty()) {
     store::DataReader lease(core_);

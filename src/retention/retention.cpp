@@ -14,8 +14,10 @@
 #include <amanah/error.hpp>
 
 #include "crypto/crypto.hpp"
+#include "manifest/model.hpp"
 #include "policy/context.hpp"
 #include "store/layout.hpp"
+#include "store/time.hpp"
 
 namespace amanah::detail::retention {
 namespace {
@@ -27,27 +29,14 @@ using Subject = records::Records::Subject;
 // 9999-12-31T23:59:59Z: "kept for ever" for every purpose that compares times.
 constexpr std::int64_t kNever = 253402300799;
 
-TimePoint time_of(std::int64_t unix_seconds) {
-  return TimePoint(std::chrono::seconds(unix_seconds));
-}
-
-std::int64_t unix_of(TimePoint t) {
-  return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
-}
+using store::time_point;
+using store::unix_seconds;
 
 std::optional<ErasureReason> reason_named(std::string_view name) {
   for (const auto r :
        {ErasureReason::subject_request, ErasureReason::consent_withdrawn, ErasureReason::objection,
         ErasureReason::unlawful, ErasureReason::legal_order, ErasureReason::retention_expired})
     if (to_string(r) == name) return r;
-  return std::nullopt;
-}
-
-std::optional<LegalBasis> basis_named(std::string_view name) {
-  for (const auto b :
-       {LegalBasis::contract, LegalBasis::consent, LegalBasis::legal_obligation,
-        LegalBasis::legitimate_interest, LegalBasis::vital_interest, LegalBasis::public_task})
-    if (to_string(b) == name) return b;
   return std::nullopt;
 }
 
@@ -125,21 +114,20 @@ std::string Retention::decide_store(const AccessContext& ctx, std::string_view a
 }
 
 std::optional<std::int64_t> Retention::expires(db::Connection& c, const Manifest& m,
-                                               const Subject& s, const Field& f, std::int64_t now) {
+                                               const Subject& s, const Field& f,
+                                               const Schedule* sch, std::int64_t now) {
   if (s.state == SubjectState::erased_held) {
-    const auto it = s.held_until.find(f.name);
+    const auto it = s.held_until.find(f.name);  // what an erasure's hold kept, until when
     return it != s.held_until.end() ? it->second : now;
   }
-  return rule_expiry(c, m, s, f, now);
+  return sch != nullptr ? rule_expiry(c, m, s, f, *sch, now) : std::nullopt;
 }
 
 std::optional<std::int64_t> Retention::rule_expiry(db::Connection& c, const Manifest& m,
                                                    const Subject& s, const Field& f,
-                                                   std::int64_t now) {
-  const auto sch = schedule_of(m, f);
-  if (!sch) return std::nullopt;
+                                                   const Schedule& sch, std::int64_t now) {
   std::optional<std::int64_t> anchor;
-  switch (sch->from) {
+  switch (sch.from) {
     case RetentionFrom::collection:
       anchor = s.collected(f.name);
       break;
@@ -160,7 +148,7 @@ std::optional<std::int64_t> Retention::rule_expiry(db::Connection& c, const Mani
     }
   }
   if (!anchor) return std::nullopt;
-  return add_keep(*anchor, sch->keep);
+  return add_keep(*anchor, sch.keep);
 }
 
 std::optional<LegalHold> Retention::hold_of(db::Connection& c, std::int64_t row, std::int64_t now) {
@@ -169,9 +157,9 @@ std::optional<LegalHold> Retention::hold_of(db::Connection& c, std::int64_t row,
   if (!st->step()) return std::nullopt;
   const std::int64_t until = st->column_int64(2);
   if (until <= now) return std::nullopt;
-  const auto basis = basis_named(st->column_text(0));
+  const auto basis = manifest::parse_basis(st->column_text(0));
   if (!basis) throw Error(ErrorCode::Corrupt, "a stored legal hold is damaged");
-  return LegalHold{*basis, time_of(st->column_int64(1)), time_of(until)};
+  return LegalHold{*basis, time_point(st->column_int64(1)), time_point(until)};
 }
 
 Retention::Removal Retention::remove(db::Transaction& tx, Subject& s,
@@ -254,7 +242,7 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
     db::Transaction tx(c);
     auto s = records_.existing(c, id);
     const std::int64_t now = core_.now();
-    receipt.at = time_of(now);
+    receipt.at = time_point(now);
     // An erasure request ends the relationship: periods counting from its end start now.
     if (!s.ended_at) {
       records_.set_ended(tx, s, now);
@@ -268,14 +256,14 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
       // released hold no longer keeps what only it kept).
       std::optional<Held> keep;
       if (customer_hold)
-        keep = Held{name, "customer", customer_hold->basis, unix_of(customer_hold->until)};
+        keep = Held{name, "customer", customer_hold->basis, unix_seconds(customer_hold->until)};
       const Field* f = m.field(name);
       const auto sch = f != nullptr ? schedule_of(m, *f) : std::nullopt;
       if (sch && sch->basis) {
         // A period whose anchor has not happened (a live consent, which this erasure withdraws;
         // or deleted by an earlier erasure) counts from the relationship's end, i.e. now.
         const std::int64_t until =
-            rule_expiry(c, m, s, *f, now).value_or(add_keep(*s.ended_at, sch->keep));
+            rule_expiry(c, m, s, *f, *sch, now).value_or(add_keep(*s.ended_at, sch->keep));
         if (until > now && (!keep || until > keep->until))
           keep = Held{name, sch->rule, *sch->basis, until};
       }
@@ -294,7 +282,7 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
     tx.commit();
     store::fault_point("erase:committed");
     for (const auto& h : held)
-      receipt.held.push_back({h.field, h.hold, h.basis, time_of(h.until)});
+      receipt.held.push_back({h.field, h.hold, h.basis, time_point(h.until)});
   }
   receipt.key_destroyed = !destroy.empty();
   receipt.scrubbed = finish(destroy);
@@ -364,13 +352,13 @@ SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& optio
   SweepReport report;
   report.dry_run = options.dry_run;
   const std::int64_t now = core_.now();
-  report.at = time_of(now);
+  report.at = time_point(now);
   std::map<std::pair<std::string, std::string>, std::size_t> lines;
   std::set<std::string> touched;
-  // Fields that can expire at all: a record without one of them is only counted.
-  std::set<std::string, std::less<>> expiring;
+  // Each field's schedule, once: a record holding none of these fields is only counted.
+  std::map<std::string, Schedule, std::less<>> schedules;
   for (const auto& f : m.fields())
-    if (schedule_of(m, f)) expiring.insert(f.name);
+    if (auto sch = schedule_of(m, f)) schedules.emplace(f.name, std::move(*sch));
 
   std::int64_t after = 0;
   for (;;) {
@@ -386,7 +374,7 @@ SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& optio
       ++report.customers_checked;
       const bool may_expire = s.state == SubjectState::erased_held ||
                               std::any_of(s.doc.begin(), s.doc.end(), [&](const auto& kv) {
-                                return expiring.contains(kv.first);
+                                return schedules.contains(kv.first);
                               });
       if (!may_expire) continue;
       std::vector<std::string> expired;
@@ -394,11 +382,11 @@ SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& optio
       for (const auto& [name, v] : s.doc) {
         const Field* f = m.field(name);
         if (f == nullptr) continue;
-        const auto e = expires(c, m, s, *f, now);
+        const auto sch = schedules.find(name);
+        const auto e = expires(c, m, s, *f, sch != schedules.end() ? &sch->second : nullptr, now);
         if (!e || *e > now) continue;
         expired.push_back(name);
-        const auto sch = schedule_of(m, *f);
-        rule_of.push_back(sch ? sch->rule : "retention.held");
+        rule_of.push_back(sch != schedules.end() ? sch->second.rule : "retention.held");
       }
       if (expired.empty()) continue;
       if (hold_of(c, s.row, now)) {
@@ -452,11 +440,11 @@ std::vector<Tombstone> Retention::tombstones() {
     Tombstone t;
     t.seq = static_cast<std::uint64_t>(st->column_int64(0));
     t.subject = crypto::to_hex(st->column_blob(1));
-    t.at = time_of(st->column_int64(2));
+    t.at = time_point(st->column_int64(2));
     const auto reason = reason_named(st->column_text(3));
     if (!reason) throw Error(ErrorCode::Corrupt, "a stored tombstone is damaged");
     t.reason = *reason;
-    if (!st->is_null(4)) t.held_until = time_of(st->column_int64(4));
+    if (!st->is_null(4)) t.held_until = time_point(st->column_int64(4));
     out.push_back(std::move(t));
   }
   return out;

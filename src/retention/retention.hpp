@@ -70,11 +70,13 @@ class Retention {
   [[nodiscard]] SweepReport sweep(const AccessContext& ctx, const SweepOptions& options);
   [[nodiscard]] std::vector<Tombstone> tombstones();
 
-  // For the rights service (gate held): when `f`'s value of `s` expires (nullopt: it is kept
-  // as long as the customer, or its anchor has not happened yet), read with `c`.
+  // For the rights service and the sweep (gate held): when `f`'s value of `s` expires, by its
+  // schedule `sch` (schedule_of; nullptr: none), or until when an erasure's hold keeps it
+  // (nullopt: kept as long as the customer, or its anchor has not happened yet).
   [[nodiscard]] std::optional<std::int64_t> expires(db::Connection& c, const Manifest& m,
                                                     const records::Records::Subject& s,
-                                                    const Field& f, std::int64_t now);
+                                                    const Field& f, const Schedule* sch,
+                                                    std::int64_t now);
   // `s`'s hold in force at `now`, read with `c`.
   [[nodiscard]] std::optional<LegalHold> hold_of(db::Connection& c, std::int64_t row,
                                                  std::int64_t now);
@@ -92,7 +94,7 @@ class Retention {
   // When `f`'s retention period ends by its rule's anchor, whatever the subject's state.
   std::optional<std::int64_t> rule_expiry(db::Connection& c, const Manifest& m,
                                           const records::Records::Subject& s, const Field& f,
-                                          std::int64_t now);
+                                          const Schedule& sch, std::int64_t now);
   // A retention call on one customer: decided (manage_retention), then `change` in one write
   // transaction with its audit entry (nothing is written or recorded if it returns false).
   void on_customer(

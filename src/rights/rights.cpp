@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <mutex>
 #include <shared_mutex>
 
@@ -12,6 +11,7 @@
 #include <amanah/error.hpp>
 
 #include "policy/context.hpp"
+#include "store/time.hpp"
 
 namespace amanah::detail::rights {
 namespace {
@@ -19,18 +19,9 @@ namespace {
 using nlohmann::json;
 using records::SubjectState;
 
-// "2026-01-05T10:00:00Z".
-std::string iso8601(std::int64_t s) {
-  const auto t = static_cast<std::time_t>(s);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return {};
-  char buf[32];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf, n);
-}
-
+using store::iso8601;
 std::string iso8601(TimePoint t) {
-  return iso8601(std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count());
+  return store::iso8601(store::unix_seconds(t));
 }
 
 std::string_view state_name(SubjectState s) {
@@ -155,7 +146,7 @@ std::string Rights::export_subject(const AccessContext& ctx, const CustomerId& i
         json r{
             {"rule", sch->rule}, {"keep", sch->keep}, {"from", std::string(to_string(sch->from))}};
         if (sch->basis) r["legal_hold_basis"] = std::string(to_string(*sch->basis));
-        const auto e = retention_.expires(*lease, m, s, *f, now);
+        const auto e = retention_.expires(*lease, m, s, *f, &*sch, now);
         r["erased_after"] = e ? json(iso8601(*e)) : json(nullptr);
         field["retention"] = std::move(r);
       } else {
