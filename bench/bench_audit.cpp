@@ -104,21 +104,9 @@ class Fixtures {
   // Starts SQLCipher and OpenSSL first (as bench_records.cpp does): their exit handlers then run
   // after this object's destructor, once the stores it closes no longer need them.
   Fixtures() {
-    sqlite3* db = nullptr;
-    amanah::bench::check(
-        sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
-        nullptr, "sqlite3_open_v2(:memory:)");
-    const amanah::SecretBytes literal = amanah::bench::key_literal(amanah::SecretBytes::random(32));
-    const int rc = sqlite3_key_v2(db, "main", literal.data(), static_cast<int>(literal.size()));
-    const int rc2 =
-        sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr);
-    sqlite3_close_v2(db);
-    amanah::bench::check(rc, nullptr, "sqlite3_key_v2");
-    amanah::bench::check(rc2, nullptr, "starting SQLCipher");
+    amanah::bench::start_sqlcipher();
 
-    std::string tmpl = "/tmp/amanah-bench-audit-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    root_ = tmpl;
+    root_ = amanah::bench::temp_dir("audit");
     manifest_.emplace(amanah::Manifest::from_toml(kRecordsManifestToml, "bench_audit.toml"));
     warm_up();
   }

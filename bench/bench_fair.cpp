@@ -595,21 +595,10 @@ class FairFixtures {
   // Starts SQLCipher and OpenSSL first, so that their exit handlers run after this object's
   // destructor (which still needs them to close the stores).
   FairFixtures() {
-    sqlite3* db = nullptr;
-    check(sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
-          nullptr, "sqlite3_open_v2(:memory:)");
-    const amanah::SecretBytes literal = key_literal(amanah::SecretBytes::random(kKeyBytes));
-    const int rc = sqlite3_key_v2(db, "main", literal.data(), static_cast<int>(literal.size()));
-    const int rc2 =
-        sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr);
-    sqlite3_close_v2(db);
-    check(rc, nullptr, "sqlite3_key_v2");
-    check(rc2, nullptr, "starting SQLCipher");
+    amanah::bench::start_sqlcipher();
     alg_.emplace();
     manifest_ = amanah::Manifest::from_toml(kManifestToml, "bench_fair.toml");
-    std::string tmpl = "/tmp/amanah-bench-fair-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    root_ = tmpl;
+    root_ = amanah::bench::temp_dir("fair");
   }
   FairFixtures(const FairFixtures&) = delete;
   FairFixtures& operator=(const FairFixtures&) = delete;

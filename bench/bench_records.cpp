@@ -266,18 +266,7 @@ class Fixtures {
   // Starts SQLCipher and OpenSSL first: their exit handlers (OpenSSL's cleanup) are then
   // registered before this object's destructor, so they run after it, once the stores it closes
   // no longer need them.
-  Fixtures() {
-    sqlite3* db = nullptr;
-    check(sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
-          nullptr, "sqlite3_open_v2(:memory:)");
-    const amanah::SecretBytes literal = key_literal(amanah::SecretBytes::random(32));
-    const int rc = sqlite3_key_v2(db, "main", literal.data(), static_cast<int>(literal.size()));
-    const int rc2 =
-        sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr);
-    sqlite3_close_v2(db);
-    check(rc, nullptr, "sqlite3_key_v2");
-    check(rc2, nullptr, "starting SQLCipher");
-  }
+  Fixtures() { amanah::bench::start_sqlcipher(); }
   Fixtures(const Fixtures&) = delete;
   Fixtures& operator=(const Fixtures&) = delete;
   ~Fixtures() {
@@ -369,9 +358,7 @@ class Fixtures {
  private:
   const fs::path& root() {
     if (root_.empty()) {
-      std::string tmpl = "/tmp/amanah-bench-records-XXXXXX";
-      if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-      root_ = tmpl;
+      root_ = amanah::bench::temp_dir("records");
     }
     return root_;
   }

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -70,6 +71,28 @@ inline SecretBytes key_literal(const SecretBytes& key) {
   }
   *p = '\'';
   return out;
+}
+
+// Starts SQLCipher and OpenSSL (a keyed write in memory). A fixture calls it first, so that their
+// exit handlers run after its destructor, once the stores it closes no longer need them.
+inline void start_sqlcipher() {
+  sqlite3* db = nullptr;
+  check(sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+        nullptr, "sqlite3_open_v2(:memory:)");
+  const SecretBytes literal = key_literal(SecretBytes::random(32));
+  const int rc = sqlite3_key_v2(db, "main", literal.data(), static_cast<int>(literal.size()));
+  const int rc2 =
+      sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr);
+  sqlite3_close_v2(db);
+  check(rc, nullptr, "sqlite3_key_v2");
+  check(rc2, nullptr, "starting SQLCipher");
+}
+
+// A fresh directory /tmp/amanah-bench-<name>-XXXXXX (the caller removes it).
+inline std::filesystem::path temp_dir(const std::string& name) {
+  std::string tmpl = "/tmp/amanah-bench-" + name + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
 }
 
 inline bool starts_with_sqlite_header(const std::filesystem::path& file) {
