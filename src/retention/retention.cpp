@@ -362,9 +362,18 @@ SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& optio
 
   std::int64_t after = 0;
   for (;;) {
-    std::unique_lock w(core_.write_mu);
-    db::Connection& c = core_.data_writer();
-    db::Transaction tx(c);
+    // A dry run only reads: a reader, so writers go on; a sweep writes each batch in one
+    // transaction under the write lock.
+    std::optional<store::DataReader> reader;
+    std::unique_lock<std::mutex> w;
+    std::optional<db::Transaction> tx;
+    if (options.dry_run) {
+      reader.emplace(core_);
+    } else {
+      w = std::unique_lock(core_.write_mu);
+      tx.emplace(core_.data_writer());
+    }
+    db::Connection& c = reader ? **reader : core_.data_writer();
     auto batch = records_.subjects_after(c, after, kSweepBatch);
     if (batch.empty()) break;
     bool wrote = false;
@@ -405,15 +414,15 @@ SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& optio
       // request already wrote one and a hold kept these fields until now).
       const auto reason =
           whole && !was_held ? std::optional(ErasureReason::retention_expired) : std::nullopt;
-      const Removal rm = remove(tx, s, expired, {}, reason, now);
+      const Removal rm = remove(*tx, s, expired, {}, reason, now);
       if (rm.deleted || (was_held && !any_sealed(s))) destroy.push_back(key_id);
-      log_.record_write(tx, ctx, "erase", s.id.str(), audit::join_names(expired),
+      log_.record_write(*tx, ctx, "erase", s.id.str(), audit::join_names(expired),
                         rules.empty() ? "(retention)" : rules + ",(retention)");
       wrote = true;
     }
     if (wrote) {
       keys_.doom(destroy);
-      tx.commit();
+      tx->commit();
       store::fault_point("sweep:committed");
       for (const auto& k : destroy)
         keys_.destroy(k);
