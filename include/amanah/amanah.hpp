@@ -2,6 +2,7 @@
 #pragma once
 
 #include <amanah/audit.hpp>
+#include <amanah/backup.hpp>
 #include <amanah/clock.hpp>
 #include <amanah/consent.hpp>
 #include <amanah/error.hpp>

@@ -56,6 +56,7 @@ enum class Action {
   restrict,          // restrict a customer's processing, and lift the restriction
   object,            // record a customer's objection to a purpose
   manage_retention,  // legal holds, retention sweeps, the end of a customer relationship
+  backup,            // copy the whole store (CustomerStore::backup)
 };
 
 // Where a retention period counts from.

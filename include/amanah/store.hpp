@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <amanah/audit.hpp>
+#include <amanah/backup.hpp>
 #include <amanah/clock.hpp>
 #include <amanah/consent.hpp>
 #include <amanah/export.hpp>
@@ -30,6 +31,9 @@ struct CreateOptions {
   std::string label = "primary";         // label of the first unlock method
   std::shared_ptr<const Clock> clock{};  // the store's time; empty: the system clock
   AuditOptions audit{};                  // checkpoints, synchronous read records, alerts
+  // Where each erasure is also written (backup.hpp): a file kept apart from the backups, which
+  // a restore replays so that no erased customer comes back. Refused inside the store directory.
+  std::shared_ptr<ErasureLedgerSink> erasure_ledger{};
 };
 
 struct OpenOptions {
@@ -38,6 +42,7 @@ struct OpenOptions {
   bool erase_removed_fields = false;
   std::shared_ptr<const Clock> clock{};  // the store's time; empty: the system clock
   AuditOptions audit{};                  // checkpoints, synchronous read records, alerts
+  std::shared_ptr<ErasureLedgerSink> erasure_ledger{};  // as in CreateOptions
 };
 
 struct UnlockMethod {
@@ -176,6 +181,20 @@ class AMANAH_EXPORT CustomerStore {
   void remove_unlock_method(std::string_view id);
   // Adds a recovery-key slot and returns the printable key: show it once, keep it offline.
   [[nodiscard]] SecretBytes add_recovery_key(std::string_view label = "recovery");
+
+  // Operations (backup.hpp; the README's operations section).
+  // An online, consistent copy of the whole store in `dir` (which must not exist, outside the
+  // store's directory): every change committed before it, none after, while other threads go on
+  // writing. Still encrypted: a store directory of its own that opens with the store's unlock
+  // methods, or only with `options.key`. Built in a hidden staging directory and renamed into
+  // place, so a crash never leaves half a backup. Needs the `backup` action; recorded, and the
+  // copy holds that entry. The copy is key material: whoever holds it and an unlock key reads
+  // every customer in it, including those erased after it (restore() replays the erasures).
+  BackupInfo backup(const AccessContext& ctx, const std::filesystem::path& dir,
+                    const BackupOptions& options = {});
+  // Reads every page of both databases (HMACs and SQLite's integrity check) and the audit chain:
+  // Corrupt naming the file at the first problem, else the counts.
+  [[nodiscard]] CheckReport check();
 
   // Re-encrypts data.db and keys.db under fresh keys derived from the root key (generation + 1).
   // A copy of a database file taken before rekey() does not open with the new keys. Crash-safe:

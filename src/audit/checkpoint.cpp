@@ -35,6 +35,7 @@
 #include <amanah/error.hpp>
 
 #include "crypto/crypto.hpp"
+#include "fs/fs.hpp"
 
 namespace amanah {
 namespace {
@@ -176,84 +177,6 @@ std::optional<Checkpoint> parse_line(std::string_view line, std::string& why) {
 // File helpers (POSIX)
 
 // `what` is a literal: nothing is allocated (which could change errno) before errno is read.
-[[noreturn]] void throw_io(const char* what, const std::filesystem::path& file, int err) {
-  throw Error(ErrorCode::Io, std::string(what) + " " + file.string() + ": " + std::strerror(err));
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
-
-void require_regular(const Fd& fd, const std::filesystem::path& file, struct stat& st) {
-  if (::fstat(fd.get(), &st) != 0) throw_io("cannot inspect", file, errno);
-  if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::Io, file.string() + " is not a regular file");
-}
-
-void write_all(const Fd& fd, std::string_view data, const std::filesystem::path& file) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd.get(), data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_io("cannot write", file, errno);
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
-// Up to out.size() bytes at `offset` (fewer only at the end of the file).
-std::size_t read_at(const Fd& fd, std::span<char> out, off_t offset,
-                    const std::filesystem::path& file) {
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n =
-        ::pread(fd.get(), out.data() + done, out.size() - done, offset + static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_io("cannot read", file, errno);
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  return done;
-}
-
-// A crash while appending leaves a last line without its newline. read() skips it, but the next
-// line appended would join it into a bad line in the middle. So before appending, such a tail is
-// cut off, though only when it could be the start of a checkpoint line: a sink pointed at some
-// other file refuses (Corrupt) rather than cutting into it. Returns the file's size after.
-off_t drop_torn_tail(const Fd& fd, const std::filesystem::path& file, off_t size) {
-  if (size == 0) return size;
-  const auto window =
-      static_cast<off_t>(std::min<std::uintmax_t>(static_cast<std::uintmax_t>(size), kMaxLine + 1));
-  std::string tail(static_cast<std::size_t>(window), '\0');
-  if (read_at(fd, tail, size - window, file) != tail.size())
-    throw Error(ErrorCode::Io, "cannot read " + file.string() + ": it shrank while appending");
-  if (tail.back() == '\n') return size;
-  const std::size_t newline = tail.rfind('\n');
-  const std::size_t piece_start = newline == std::string::npos ? 0 : newline + 1;
-  const std::string_view piece = std::string_view(tail).substr(piece_start);
-  const std::string_view prefix = std::string_view(kLineTag).substr(0, piece.size());
-  if (piece.size() > kMaxLine || piece.substr(0, prefix.size()) != prefix)
-    throw Error(ErrorCode::Corrupt,
-                file.string() + ": ends in an incomplete line that is not a checkpoint");
-  const off_t keep = size - window + static_cast<off_t>(piece_start);
-  if (::ftruncate(fd.get(), keep) != 0) throw_io("cannot cut the torn last line of", file, errno);
-  return keep;
-}
-
-void sync_parent(const std::filesystem::path& file) {
-  std::filesystem::path dir = file.parent_path();
-  if (dir.empty()) dir = ".";
-  const Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) throw_io("cannot open the directory of", file, errno);
-  if (::fsync(fd.get()) != 0) throw_io("cannot sync the directory of", file, errno);
-}
 
 }  // namespace
 
@@ -341,68 +264,20 @@ FileCheckpointSink::FileCheckpointSink(std::filesystem::path file) : file_(std::
 }
 
 void FileCheckpointSink::publish(const Checkpoint& checkpoint) {
-  std::string line = checkpoint.to_line();
-  line.push_back('\n');
-
   const std::lock_guard lock(mu_);
-  bool created = false;
-  int raw = ::open(file_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
-  if (raw < 0 && errno == ENOENT) {
-    raw = ::open(file_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (raw < 0 && errno == EEXIST) {  // created by someone else meanwhile
-      raw = ::open(file_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
-    } else {
-      created = raw >= 0;
-    }
-  }
-  if (raw < 0) throw_io("cannot open", file_, errno);
-  const Fd fd(raw);
-  struct stat st {};
-  require_regular(fd, file_, st);
-  const off_t size = drop_torn_tail(fd, file_, st.st_size);
-  try {
-    write_all(fd, line, file_);
-  } catch (...) {
-    // A part written is taken back where possible (else read() skips it as a torn line).
-    if (::ftruncate(fd.get(), size) != 0) {
-      // best effort only: the write's own error is the one to report
-    }
-    throw;
-  }
-  if (::fdatasync(fd.get()) != 0) throw_io("cannot sync", file_, errno);
-  if (created) sync_parent(file_);
+  detail::fs::append_line(file_, checkpoint.to_line(), kLineTag, kMaxLine);
 }
 
 std::vector<Checkpoint> FileCheckpointSink::read(const std::filesystem::path& file) {
-  const Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return {};
-    throw_io("cannot open", file, errno);
-  }
-  struct stat st {};
-  require_regular(fd, file, st);
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_io("cannot read", file, errno);
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-
+  const std::vector<std::string> lines = detail::fs::read_lines(file);
   std::vector<Checkpoint> out;
-  std::string_view rest = text;
   std::string why;
-  for (std::size_t number = 1;; ++number) {
-    const std::size_t newline = rest.find('\n');
-    if (newline == std::string_view::npos) break;  // nothing left, or a torn last line: skipped
-    auto c = parse_line(rest.substr(0, newline), why);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto c = parse_line(lines[i], why);
     if (!c)
       throw Error(ErrorCode::Corrupt,
-                  file.string() + ": line " + std::to_string(number) + ": " + why);
+                  file.string() + ": line " + std::to_string(i + 1) + ": " + why);
     out.push_back(std::move(*c));
-    rest.remove_prefix(newline + 1);
   }
   return out;
 }

@@ -51,6 +51,15 @@ namespace amanah::detail::audit {
 // "a,b,c": how roles and field names are written in the log.
 [[nodiscard]] std::string join_names(const std::vector<std::string>& names);
 
+// Checks the hash chain of the log in `c` (in one read snapshot) against `cps` (sorted by seq,
+// already checked for their signatures): what Log::verify does after the checkpoints. With
+// `helpers`, a log of at least `split_above` entries is checked in two halves, one on a helper
+// connection. For a store that is not open as a Log (a backup being verified).
+[[nodiscard]] AuditReport verify_chain(db::Connection& c, db::ReaderPool* helpers,
+                                       std::string_view store_id,
+                                       const std::vector<const Checkpoint*>& cps,
+                                       std::uint64_t split_above);
+
 class Log {
  public:
   static constexpr std::size_t kReadBatch = 512;

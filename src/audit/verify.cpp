@@ -316,7 +316,13 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
   std::shared_lock gate(core_.gate);
   if (!core_.is_open()) throw Error(ErrorCode::InvalidOperation, "the store is closed");
   auto lease = core_.data_readers().acquire();
-  db::Connection& c = *lease;
+  report = verify_chain(*lease, &core_.data_readers(), core_.store_id(), cps, split_above_);
+  return report;
+}
+
+AuditReport verify_chain(db::Connection& c, db::ReaderPool* helpers, std::string_view store_id,
+                         const std::vector<const Checkpoint*>& cps, std::uint64_t split_above) {
+  AuditReport report;
   db::ReadSnapshot snapshot(c);
   std::uint64_t reached = 0;  // how far the log says it reached
   bool reach_damaged = false;
@@ -338,7 +344,7 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
   // value of the last entry before it, which the first half checks as its last link, so together
   // they check what one pass would.
   Part second{.rows_from = 0};
-  if (top >= split_above_) {
+  if (helpers != nullptr && top >= split_above) {
     auto st = c.prepare(
         "SELECT first, (SELECT entries FROM audit_log b WHERE b.first < a.first "
         "ORDER BY b.first DESC LIMIT 1) FROM audit_log a WHERE first <= ?1 "
@@ -355,13 +361,13 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
   }
   Segment whole;
   if (second.rows_from <= 1) {
-    whole = check(c, {.first = 1, .last = top, .previous = genesis(core_.store_id())}, cps);
+    whole = check(c, {.first = 1, .last = top, .previous = genesis(store_id)}, cps);
   } else {
     std::optional<Segment> later;
     std::exception_ptr failed;
     std::thread helper([&] {
       try {
-        auto other = core_.data_readers().acquire();
+        auto other = helpers->acquire();
         db::ReadSnapshot view(*other);
         later = check(*other, second, cps);
       } catch (...) {
@@ -370,7 +376,7 @@ AuditReport Log::verify(const std::vector<Checkpoint>* checkpoints,
     });
     try {
       whole = check(
-          c, {.first = 1, .last = second.rows_from - 1, .previous = genesis(core_.store_id())},
+          c, {.first = 1, .last = second.rows_from - 1, .previous = genesis(store_id)},
           cps);
     } catch (...) {
       helper.join();

@@ -129,35 +129,13 @@ namespace testing {
 std::function<std::optional<std::string>(std::optional<std::string>)> g_cipher_version;
 }
 
-Connection Connection::open(const std::filesystem::path& file, const SecretBytes& raw_key,
-                            bool create) {
-  require_raw_key(raw_key);
-  const std::string name = file.string();
-  if (create) {
-    // A leftover -wal or -journal would be replayed into the new database.
-    for (const char* suffix : {"", "-wal", "-journal"}) {
-      if (exists(name + suffix, name))
-        throw Error(ErrorCode::AlreadyExists, "database file " + name + suffix + " already exists");
-    }
-  } else if (!exists(file, name)) {
-    throw Error(ErrorCode::NotFound, "database file " + name + " does not exist");
-  }
-  silence_sqlcipher_logging();
-
-  // SQLite creates files 0644 (less the umask); the store directory is 0700, but the files are
-  // private on their own too. SQLite gives the -wal and -shm it creates the main file's mode.
-  if (create) {
-    fs::create_private_file(file);
-  } else {
-    // Files written before amanah did this: best effort, the directory still protects them.
-    for (const char* suffix : {"", "-wal", "-shm"})
-      (void)fs::make_private(name + suffix);
-  }
-
+// Opens `name`, keys it and proves the key with a first read (the steps every open shares).
+Connection Connection::keyed(const std::string& name, Open how, const SecretBytes& raw_key) {
   // Keep a "file:..." relative name from being read as a URI.
   const std::string open_name = name.starts_with("file:") ? "./" + name : name;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-  if (create) flags |= SQLITE_OPEN_CREATE;
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  flags |= how == Open::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (how == Open::create) flags |= SQLITE_OPEN_CREATE;
   sqlite3* handle = nullptr;
   int rc = sqlite3_open_v2(open_name.c_str(), &handle, flags, nullptr);
   Connection conn(handle);  // closes the handle on every failure below
@@ -186,6 +164,49 @@ Connection Connection::open(const std::filesystem::path& file, const SecretBytes
                 "the key does not open " + name + " (or it is not an amanah database)");
   if (rc != SQLITE_OK) throw_sqlite(handle, rc, "reading database file " + name);
 
+  return conn;
+}
+
+Connection Connection::open_read_only(const std::filesystem::path& file,
+                                      const SecretBytes& raw_key) {
+  require_raw_key(raw_key);
+  const std::string name = file.string();
+  if (!exists(file, name))
+    throw Error(ErrorCode::NotFound, "database file " + name + " does not exist");
+  silence_sqlcipher_logging();
+  Connection conn = keyed(name, Open::read_only, raw_key);
+  exec_sql(conn.db_, "PRAGMA temp_store=MEMORY", "setting temp_store");
+  exec_sql(conn.db_, "PRAGMA query_only=ON", "setting query_only");
+  return conn;
+}
+
+Connection Connection::open(const std::filesystem::path& file, const SecretBytes& raw_key,
+                            bool create) {
+  require_raw_key(raw_key);
+  const std::string name = file.string();
+  if (create) {
+    // A leftover -wal or -journal would be replayed into the new database.
+    for (const char* suffix : {"", "-wal", "-journal"}) {
+      if (exists(name + suffix, name))
+        throw Error(ErrorCode::AlreadyExists, "database file " + name + suffix + " already exists");
+    }
+  } else if (!exists(file, name)) {
+    throw Error(ErrorCode::NotFound, "database file " + name + " does not exist");
+  }
+  silence_sqlcipher_logging();
+
+  // SQLite creates files 0644 (less the umask); the store directory is 0700, but the files are
+  // private on their own too. SQLite gives the -wal and -shm it creates the main file's mode.
+  if (create) {
+    fs::create_private_file(file);
+  } else {
+    // Files written before amanah did this: best effort, the directory still protects them.
+    for (const char* suffix : {"", "-wal", "-shm"})
+      (void)fs::make_private(name + suffix);
+  }
+
+  Connection conn = keyed(name, create ? Open::create : Open::write, raw_key);
+  sqlite3* handle = conn.db_;
   exec_sql(handle, "PRAGMA temp_store=MEMORY", "setting temp_store");  // temp files are plaintext
   exec_sql(handle, "PRAGMA secure_delete=ON", "setting secure_delete");
   // Only effective before the first table exists, so only at creation.
@@ -322,6 +343,27 @@ void Connection::check_pages() {
                                         (main_file != nullptr ? main_file : "") +
                                         " is damaged: " + *problem);
   }
+}
+
+void Connection::check_integrity() {
+  check_pages();
+  const char* main_file = sqlite3_db_filename(db_, "main");
+  const std::string name = main_file != nullptr ? main_file : "";
+  const auto result = query_text(db_, "PRAGMA integrity_check(1)", "checking " + name);
+  if (result != "ok")
+    throw Error(ErrorCode::Corrupt, "database file " + name + " is damaged: " +
+                                        result.value_or("integrity_check returned nothing"));
+}
+
+void Connection::copy_into(Connection& dest) {
+  require_open(db_);
+  require_open(dest.db_);
+  sqlite3_backup* b = sqlite3_backup_init(dest.db_, "main", db_, "main");
+  if (b == nullptr) throw_sqlite(dest.db_, sqlite3_errcode(dest.db_), "starting a copy");
+  const int rc = sqlite3_backup_step(b, -1);
+  const int finished = sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) throw_sqlite(dest.db_, rc, "copying a database");
+  if (finished != SQLITE_OK) throw_sqlite(dest.db_, finished, "finishing a copy");
 }
 
 void Connection::checkpoint_truncate() {

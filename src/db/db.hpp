@@ -39,6 +39,9 @@ class Connection {
   // its -wal and -shm the same mode); opening takes group/other bits off existing ones.
   static Connection open(const std::filesystem::path& file, const SecretBytes& raw_key,
                          bool create);
+  // Opens an existing file read-only (SQLITE_OPEN_READONLY, query_only), with the same checks;
+  // sets nothing in the file. For a copy in rollback-journal mode (a backup), which needs no -wal.
+  static Connection open_read_only(const std::filesystem::path& file, const SecretBytes& raw_key);
   ~Connection();
   Connection(Connection&& other) noexcept;
   Connection& operator=(Connection&& other) noexcept;
@@ -59,6 +62,12 @@ class Connection {
   // Error(Corrupt) naming the first page of the main file whose HMAC does not verify (PRAGMA
   // cipher_integrity_check: reads the whole file; pages only in the WAL are not covered).
   void check_pages();
+  // check_pages(), then PRAGMA integrity_check (the b-trees, indexes and free list): Error(Corrupt)
+  // naming the file at the first problem.
+  void check_integrity();
+  // Copies this database, as of this connection's snapshot (its read transaction if one is open),
+  // into `dest` page by page (sqlite3_backup in one step): `dest` must be keyed the same way.
+  void copy_into(Connection& dest);
   void checkpoint_truncate();
   // The same, but false instead of an error when a reader's snapshot kept the log from being
   // emptied within the busy timeout (the frames it needs stay until a later checkpoint).
@@ -75,6 +84,8 @@ class Connection {
   [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
 
  private:
+  enum class Open { create, write, read_only };
+  static Connection keyed(const std::string& name, Open how, const SecretBytes& raw_key);
   explicit Connection(sqlite3* db) noexcept;
   struct StatementCache;
   sqlite3* db_ = nullptr;

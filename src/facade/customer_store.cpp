@@ -14,6 +14,43 @@
 
 namespace amanah {
 
+namespace detail {
+
+std::filesystem::path normalized(const std::filesystem::path& dir) {
+  std::filesystem::path p = std::filesystem::absolute(dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "x/" names the directory x
+  return p;
+}
+
+// A ledger written inside the store's directory would be rolled back with it.
+void check_ledger(const std::filesystem::path& dir, const std::shared_ptr<ErasureLedgerSink>& ledger) {
+  if (!ledger) return;
+  const auto file = ledger->file();
+  if (!file) return;
+  const std::filesystem::path f = std::filesystem::absolute(*file).lexically_normal();
+  const auto [a, b] = std::mismatch(dir.begin(), dir.end(), f.begin(), f.end());
+  if (a == dir.end())
+    throw Error(ErrorCode::InvalidArgument,
+                "the erasure ledger must be kept outside the store's directory");
+}
+
+// Wires the services to an open core, sweeps what a killed write may have left, and hands the
+// ledger the erasures it has not taken yet.
+std::unique_ptr<StoreImpl> assemble(std::unique_ptr<store::Core> core,
+                                            const AuditOptions& audit,
+                                            std::shared_ptr<ErasureLedgerSink> ledger) {
+  auto impl = std::make_unique<StoreImpl>(std::move(core), audit);
+  impl->retention.set_ledger(std::move(ledger));
+  std::lock_guard w(impl->core->write_mu);
+  impl->consents.load_objections(impl->core->data_writer());
+  impl->subject_keys.sweep(
+      [&](const std::vector<std::string>& ids) { return impl->records.claimed_keys(ids); });
+  impl->retention.deliver_ledger();
+  return impl;
+}
+
+}  // namespace detail
+
 namespace {
 
 namespace fsys = std::filesystem;
@@ -29,22 +66,6 @@ void validate_label(std::string_view label) {
                   "an unlock method label must not contain control characters");
 }
 
-fsys::path normalized(const fsys::path& dir) {
-  fsys::path p = fsys::absolute(dir).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();  // "x/" names the directory x
-  return p;
-}
-
-// Wires the services to an open core, and sweeps what a killed write may have left.
-std::unique_ptr<detail::StoreImpl> assemble(std::unique_ptr<detail::store::Core> core,
-                                            const AuditOptions& audit) {
-  auto impl = std::make_unique<detail::StoreImpl>(std::move(core), audit);
-  std::lock_guard w(impl->core->write_mu);
-  impl->consents.load_objections(impl->core->data_writer());
-  impl->subject_keys.sweep(
-      [&](const std::vector<std::string>& ids) { return impl->records.claimed_keys(ids); });
-  return impl;
-}
 
 }  // namespace
 
@@ -70,7 +91,7 @@ CustomerStore CustomerStore::create(const fsys::path& dir, const KeyProvider& ke
 CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider& key,
                                     const Manifest& manifest, const CreateOptions& options) {
   validate_label(options.label);
-  const fsys::path dir = normalized(dir_in);
+  const fsys::path dir = detail::normalized(dir_in);
   std::error_code ec;
   const auto st = fsys::status(dir, ec);
   if (fsys::exists(st)) {
@@ -85,10 +106,11 @@ CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider&
   if (!fsys::is_directory(parent, ec))
     throw Error(ErrorCode::NotFound, "parent directory " + parent.string() + " does not exist");
   detail::audit::Log::check_options(dir, options.audit);  // refused before anything is made
+  detail::check_ledger(dir, options.erasure_ledger);
 
   return CustomerStore(
-      assemble(detail::store::Core::create(dir, key, manifest, options.label, options.clock),
-               options.audit));
+      detail::assemble(detail::store::Core::create(dir, key, manifest, options.label, options.clock),
+               options.audit, options.erasure_ledger));
 }
 
 CustomerStore CustomerStore::open(const fsys::path& dir, const KeyProvider& key) {
@@ -97,12 +119,14 @@ CustomerStore CustomerStore::open(const fsys::path& dir, const KeyProvider& key)
 
 CustomerStore CustomerStore::open(const fsys::path& dir_in, const KeyProvider& key,
                                   const OpenOptions& options) {
-  const fsys::path dir = normalized(dir_in);
+  const fsys::path dir = detail::normalized(dir_in);
   std::error_code ec;
   if (!fsys::exists(dir, ec)) throw Error(ErrorCode::NotFound, "no store at " + dir.string());
   if (!fsys::is_directory(dir, ec) || !fsys::exists(dir / layout::kKeyslotsFile, ec))
     throw Error(ErrorCode::NotAStore, dir.string() + " is not an amanah store (no keyslots file)");
-  auto impl = assemble(detail::store::Core::open(dir, key, options.clock), options.audit);
+  detail::check_ledger(dir, options.erasure_ledger);
+  auto impl = detail::assemble(detail::store::Core::open(dir, key, options.clock), options.audit,
+                       options.erasure_ledger);
   {
     std::lock_guard w(impl->core->write_mu);
     impl->core->set_manifest(detail::manifest::load_stored(impl->core->data_writer()));

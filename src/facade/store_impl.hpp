@@ -10,6 +10,7 @@
 #include <amanah/retention.hpp>
 
 #include "audit/log.hpp"
+#include "backup/backup.hpp"
 #include "consent/consents.hpp"
 #include "index/blind_index.hpp"
 #include "keys/subject_keys.hpp"
@@ -34,6 +35,7 @@ struct StoreImpl {
         records(*core, {subject_keys, index, log, *engine, masks, consents}),
         retention(*core, {subject_keys, log, *engine, consents, records}),
         rights(*core, {log, *engine, masks, consents, records, retention}),
+        backups(*core, {log, *engine}),
         access_policy(engine),
         consent_registry(*this),
         audit_log(*this),
@@ -72,11 +74,22 @@ struct StoreImpl {
   records::Records records;
   retention::Retention retention;
   rights::Rights rights;
+  backup::Backups backups;
   AccessPolicy access_policy;
   ConsentRegistry consent_registry;
   AuditLog audit_log;
   Retention retention_api;
   std::shared_ptr<const Manifest> held_manifest;  // what manifest() returned a reference into
 };
+
+// The composition's steps (customer_store.cpp): a path as stores are named (absolute, no trailing
+// separator); a ledger sink that must not write inside `dir`; and the services wired to an open
+// core, with what a killed write may have left swept and the ledger handed what it lacks.
+[[nodiscard]] std::filesystem::path normalized(const std::filesystem::path& dir);
+void check_ledger(const std::filesystem::path& dir,
+                  const std::shared_ptr<ErasureLedgerSink>& ledger);
+[[nodiscard]] std::unique_ptr<StoreImpl> assemble(std::unique_ptr<store::Core> core,
+                                                  const AuditOptions& audit,
+                                                  std::shared_ptr<ErasureLedgerSink> ledger);
 
 }  // namespace amanah::detail

@@ -4,6 +4,9 @@
 #include <cstddef>
 #include <filesystem>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace amanah::detail::fs {
 
@@ -18,6 +21,15 @@ void create_private_file(const std::filesystem::path& file);
 // Best effort: takes group and other permissions off an existing regular file (not through a
 // symlink). Returns false if the file could not be checked or changed; nothing if it is absent.
 bool make_private(const std::filesystem::path& file) noexcept;
+
+// A file of lines that only grows (audit checkpoints, the erasure ledger). Appends `line` and a
+// newline, synced; creates the file (0600) if missing. A torn last line left by a crash is cut
+// first, but only if it could be the start of a line of this kind (begins like `tag`, at most
+// `max_line` bytes): a file of another kind is Corrupt, never cut into.
+void append_line(const std::filesystem::path& file, std::string_view line, std::string_view tag,
+                 std::size_t max_line);
+// Every complete line of such a file (a torn last line is skipped); none if it does not exist.
+[[nodiscard]] std::vector<std::string> read_lines(const std::filesystem::path& file);
 
 // fsync a directory (makes a rename or create in it durable).
 void sync_directory(const std::filesystem::path& dir);

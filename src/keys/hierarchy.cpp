@@ -40,4 +40,8 @@ SecretBytes audit_key(const SecretBytes& root, std::string_view store_id) {
   return derive_key(root, store_id, "amanah/v1/audit");
 }
 
+SecretBytes ledger_key(const SecretBytes& root, std::string_view store_id) {
+  return derive_key(root, store_id, "amanah/v1/erasure-ledger");
+}
+
 }  // namespace amanah::detail::keys

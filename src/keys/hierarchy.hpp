@@ -32,6 +32,8 @@ namespace amanah::detail::keys {
 [[nodiscard]] SecretBytes mask_hash_key(const SecretBytes& root, std::string_view store_id,
                                         std::string_view field);
 [[nodiscard]] SecretBytes audit_key(const SecretBytes& root, std::string_view store_id);
+// MACs the lines of the erasure ledger.
+[[nodiscard]] SecretBytes ledger_key(const SecretBytes& root, std::string_view store_id);
 
 // The root key of an open store and everything derived from it, typed by purpose.
 class KeyHierarchy {
@@ -54,6 +56,7 @@ class KeyHierarchy {
     return MaskKey(mask_hash_key(root_, store_id_, field));
   }
   [[nodiscard]] AuditKey audit() const { return AuditKey(audit_key(root_, store_id_)); }
+  [[nodiscard]] LedgerKey ledger() const { return LedgerKey(ledger_key(root_, store_id_)); }
   void clear() noexcept { root_.clear(); }
 
  private:

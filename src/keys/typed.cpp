@@ -70,4 +70,8 @@ std::string AuditKey::pseudonym_bytes(std::string_view subject_id) const {
   return {p.data(), p.size()};
 }
 
+std::array<std::byte, 32> LedgerKey::mac(std::string_view message) const {
+  return crypto::hmac_sha256(key_.view(), crypto::as_bytes(message));
+}
+
 }  // namespace amanah::detail::keys

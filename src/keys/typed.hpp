@@ -99,4 +99,16 @@ class AuditKey {
   crypto::HmacSha256 mac_;
 };
 
+// The erasure-ledger key: a MAC on each line the store hands to its ledger sink, so a restore
+// replays only erasures this store wrote (a forged or edited line does not verify).
+class LedgerKey {
+ public:
+  LedgerKey() = default;
+  explicit LedgerKey(SecretBytes key) : key_(std::move(key)) {}
+  [[nodiscard]] std::array<std::byte, 32> mac(std::string_view message) const;
+
+ private:
+  SecretBytes key_;
+};
+
 }  // namespace amanah::detail::keys

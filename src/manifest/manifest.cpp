@@ -119,6 +119,8 @@ std::string_view to_string(Action v) noexcept {
       return "object";
     case Action::manage_retention:
       return "manage_retention";
+    case Action::backup:
+      return "backup";
   }
   return "unknown";
 }
@@ -183,7 +185,7 @@ std::optional<Action> parse_action(std::string_view s) {
   using enum Action;
   return parse_name(
       std::array{read, create, update, erase, export_data, manage_consent, manage_manifest,
-                 read_audit, rectify, restrict, object, manage_retention},
+                 read_audit, rectify, restrict, object, manage_retention, backup},
       s);
 }
 

@@ -32,7 +32,9 @@ constexpr std::int64_t kNever = 253402300799;
 using store::time_point;
 using store::unix_seconds;
 
-std::optional<ErasureReason> reason_named(std::string_view name) {
+}  // namespace
+
+std::optional<ErasureReason> parse_reason(std::string_view name) {
   for (const auto r :
        {ErasureReason::subject_request, ErasureReason::consent_withdrawn, ErasureReason::objection,
         ErasureReason::unlawful, ErasureReason::legal_order, ErasureReason::retention_expired})
@@ -40,7 +42,6 @@ std::optional<ErasureReason> reason_named(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace
 
 std::optional<Schedule> schedule_of(const Manifest& m, const Field& f) {
   const RetentionRule* rule = nullptr;
@@ -165,7 +166,8 @@ std::optional<LegalHold> Retention::hold_of(db::Connection& c, std::int64_t row,
 Retention::Removal Retention::remove(db::Transaction& tx, Subject& s,
                                      const std::vector<std::string>& fields,
                                      const std::vector<Held>& held,
-                                     std::optional<ErasureReason> reason, std::int64_t now) {
+                                     std::optional<ErasureReason> reason, std::int64_t now,
+                                     std::optional<std::int64_t> recorded_at) {
   db::Connection& c = tx.connection();
   Removal out;
   FieldTimes held_until = s.held_until;
@@ -189,7 +191,9 @@ Retention::Removal Retention::remove(db::Transaction& tx, Subject& s,
     const std::string pseudonym = log_.pseudonym(s.id.str());
     auto st =
         c.cached("INSERT INTO tombstones(subject, at, reason, held_until) VALUES (?1, ?2, ?3, ?4)");
-    st->bind(1, crypto::as_bytes(pseudonym)).bind(2, now).bind(3, to_string(*reason));
+    st->bind(1, crypto::as_bytes(pseudonym))
+        .bind(2, recorded_at.value_or(now))
+        .bind(3, to_string(*reason));
     if (until)
       st->bind(4, *until);
     else
@@ -203,6 +207,7 @@ bool Retention::finish(const std::vector<std::string>& destroyed_keys) {
   for (const auto& k : destroyed_keys)
     keys_.destroy(k);
   store::fault_point("erase:keys-destroyed");
+  deliver_ledger();
   return core_.scrub();
 }
 
@@ -221,7 +226,6 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
     throw Error(ErrorCode::InvalidArgument,
                 "retention_expired is the sweep's reason: call sweep() to erase what expired");
   const auto t = policy_.current();
-  const Manifest& m = t->manifest();
   // Decided on what the record holds: `erase` on each field (on every declared field if none).
   const std::vector<std::string> names = records_.held_fields(id);
   const Decision d =
@@ -230,8 +234,14 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
     log_.record_denial(ctx, "erase", id.str(), audit::join_names(names), d);
     throw AccessDenied(d);
   }
-  const std::string rules = policy::rule_list(d);
+  return erase_decided(ctx, id, reason, policy::rule_list(d), nullptr);
+}
 
+ErasureReceipt Retention::erase_decided(const AccessContext& ctx, const CustomerId& id,
+                                        ErasureReason reason, std::string_view rules,
+                                        const Tombstone* replayed) {
+  const auto t = policy_.current();
+  const Manifest& m = t->manifest();
   ErasureReceipt receipt;
   receipt.subject = hex_pseudonym(id);
   receipt.reason = reason;
@@ -248,7 +258,13 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
       records_.set_ended(tx, s, now);
       s.ended_at = now;
     }
-    const auto customer_hold = hold_of(c, s.row, now);
+    auto customer_hold = hold_of(c, s.row, now);
+    // A replayed erasure that a hold kept part of: the ledger names no fields, so the whole
+    // record is kept until then (the hold may have been placed after the backup was taken).
+    if (replayed != nullptr && replayed->held_until &&
+        unix_seconds(*replayed->held_until) > now &&
+        (!customer_hold || customer_hold->until < *replayed->held_until))
+      customer_hold = LegalHold{LegalBasis::legal_obligation, replayed->at, *replayed->held_until};
     std::vector<Held> held;
     for (const auto& [name, v] : s.doc) {
       // Kept until the later of a hold on the customer and its rule's period, if it has a basis
@@ -273,7 +289,9 @@ ErasureReceipt Retention::erase(const AccessContext& ctx, const CustomerId& id,
         receipt.erased_fields.push_back(name);
     }
     const std::string key_id = s.key_id;
-    const Removal rm = remove(tx, s, receipt.erased_fields, held, reason, now);
+    const Removal rm =
+        remove(tx, s, receipt.erased_fields, held, reason, now,
+               replayed != nullptr ? std::optional(unix_seconds(replayed->at)) : std::nullopt);
     receipt.consents_erased = rm.consents;
     if (rm.deleted || !any_sealed(s)) destroy.push_back(key_id);
     store::fault_point("erase:before-commit");
@@ -346,7 +364,17 @@ void Retention::end_relationship(const AccessContext& ctx, const CustomerId& id)
 SweepReport Retention::sweep(const AccessContext& ctx, const SweepOptions& options) {
   std::shared_lock gate(core_.gate);
   core_.require_open();
-  const std::string rules = decide_store(ctx, "sweep", "");
+  return sweep_decided(ctx, options, decide_store(ctx, "sweep", ""));
+}
+
+SweepReport Retention::sweep_after_restore(const AccessContext& ctx) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  return sweep_decided(ctx, {}, "(restore)");
+}
+
+SweepReport Retention::sweep_decided(const AccessContext& ctx, const SweepOptions& options,
+                                     const std::string& rules) {
   const auto manifest = core_.manifest();
   const Manifest& m = *manifest;
   SweepReport report;
@@ -442,19 +470,110 @@ std::vector<Tombstone> Retention::tombstones() {
   std::shared_lock gate(core_.gate);
   core_.require_open();
   store::DataReader lease(core_);
-  auto st =
-      lease->cached("SELECT seq, subject, at, reason, held_until FROM tombstones ORDER BY seq");
+  return read_tombstones(*lease, 0);
+}
+
+std::vector<Tombstone> Retention::read_tombstones(db::Connection& c, std::uint64_t after) {
+  auto st = c.cached(
+      "SELECT seq, subject, at, reason, held_until FROM tombstones WHERE seq > ?1 ORDER BY seq");
+  st->bind(1, static_cast<std::int64_t>(after));
   std::vector<Tombstone> out;
   while (st->step()) {
     Tombstone t;
     t.seq = static_cast<std::uint64_t>(st->column_int64(0));
     t.subject = crypto::to_hex(st->column_blob(1));
     t.at = time_point(st->column_int64(2));
-    const auto reason = reason_named(st->column_text(3));
+    const auto reason = parse_reason(st->column_text(3));
     if (!reason) throw Error(ErrorCode::Corrupt, "a stored tombstone is damaged");
     t.reason = *reason;
     if (!st->is_null(4)) t.held_until = time_point(st->column_int64(4));
     out.push_back(std::move(t));
+  }
+  return out;
+}
+
+LedgerEntry Retention::ledger_entry(const Tombstone& t) const {
+  LedgerEntry e{core_.store_id(), t, {}};
+  e.mac = crypto::to_hex(core_.keys().ledger().mac(ledger_body(e)));
+  return e;
+}
+
+bool Retention::ledger_mac_ok(const LedgerEntry& e) const {
+  if (e.store_id != core_.store_id()) return false;
+  const auto expected = crypto::to_hex(core_.keys().ledger().mac(ledger_body(e)));
+  return crypto::equal_ct(crypto::as_bytes(expected), crypto::as_bytes(e.mac));
+}
+
+void Retention::deliver_ledger() noexcept {
+  if (!ledger_) return;
+  try {
+    db::Connection& c = core_.data_writer();
+    std::uint64_t sent = 0;
+    {
+      auto st = c.cached("SELECT value FROM amanah_meta WHERE key = 'ledger_seq'");
+      if (st->step()) {
+        const std::string v = st->column_text(0);
+        (void)std::from_chars(v.data(), v.data() + v.size(), sent);
+      }
+    }
+    std::uint64_t last = sent;
+    for (const Tombstone& t : read_tombstones(c, sent)) {
+      try {
+        ledger_->append(ledger_entry(t));
+      } catch (...) {
+        break;  // handed again after the next erasure, or at the next open
+      }
+      last = t.seq;
+    }
+    if (last == sent) return;
+    db::Transaction tx(c);
+    c.cached("INSERT OR REPLACE INTO amanah_meta(key, value) VALUES ('ledger_seq', ?1)")
+        ->bind(1, std::to_string(last))
+        .run();
+    tx.commit();
+  } catch (...) {
+    // Best effort: what was not recorded as taken is handed again (a restore skips repeats).
+  }
+}
+
+Retention::Replayed Retention::replay(const AccessContext& ctx,
+                                      const std::vector<Tombstone>& ledger) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  std::set<std::pair<std::string, std::int64_t>> done;  // (pseudonym, time) of every erasure held
+  std::map<std::string, CustomerId, std::less<>> by_pseudonym;
+  {
+    std::lock_guard w(core_.write_mu);
+    db::Connection& c = core_.data_writer();
+    db::ReadSnapshot view(c);
+    for (const Tombstone& t : read_tombstones(c, 0))
+      done.emplace(t.subject, unix_seconds(t.at));
+    auto st = c.prepare("SELECT id FROM subjects");
+    while (st.step()) {
+      CustomerId id = CustomerId::parse(st.column_text(0));
+      by_pseudonym.emplace(hex_pseudonym(id), std::move(id));
+    }
+  }
+  std::vector<const Tombstone*> order;
+  for (const Tombstone& t : ledger)
+    order.push_back(&t);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Tombstone* a, const Tombstone* b) { return a->at < b->at; });
+  Replayed out;
+  for (const Tombstone* t : order) {
+    const auto it = by_pseudonym.find(t->subject);
+    if (!done.emplace(t->subject, unix_seconds(t->at)).second || it == by_pseudonym.end()) {
+      ++out.already;
+      continue;
+    }
+    try {
+      (void)erase_decided(ctx, it->second, t->reason, "(ledger)", t);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::NotFound) throw;
+      ++out.already;  // erased whole by an earlier entry of the same customer
+      continue;
+    }
+    ++out.replayed;
   }
   return out;
 }

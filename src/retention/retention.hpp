@@ -8,11 +8,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <amanah/backup.hpp>
 #include <amanah/manifest.hpp>
 #include <amanah/record.hpp>
 #include <amanah/retention.hpp>
@@ -40,6 +42,11 @@ struct Schedule {
 // `anchor` + `keep` (unix seconds): days and weeks exactly, months and years on the calendar
 // (a month after 31 January is the last day of February). Saturates at year 9999.
 [[nodiscard]] std::int64_t add_keep(std::int64_t anchor, std::string_view keep);
+
+// An erasure reason by its name (to_string), for tombstones read back.
+[[nodiscard]] std::optional<ErasureReason> parse_reason(std::string_view name);
+// A ledger line without its MAC: what the MAC covers (ledger.cpp).
+[[nodiscard]] std::string ledger_body(const LedgerEntry& e);
 
 class Retention {
  public:
@@ -69,6 +76,28 @@ class Retention {
   void end_relationship(const AccessContext& ctx, const CustomerId& id);
   [[nodiscard]] SweepReport sweep(const AccessContext& ctx, const SweepOptions& options);
   [[nodiscard]] std::vector<Tombstone> tombstones();
+
+  // The erasure ledger (set once, before the store is shared): each tombstone is handed to it
+  // after its commit; deliver_ledger() (write lock held) hands it those it has not taken yet.
+  void set_ledger(std::shared_ptr<ErasureLedgerSink> sink) { ledger_ = std::move(sink); }
+  void deliver_ledger() noexcept;
+  // The ledger entry of a tombstone of this store, with its MAC; whether an entry's MAC is this
+  // store's.
+  [[nodiscard]] LedgerEntry ledger_entry(const Tombstone& t) const;
+  [[nodiscard]] bool ledger_mac_ok(const LedgerEntry& e) const;
+
+  // Replays erasures (a restore, before the store serves): every entry whose erasure this store
+  // does not hold yet (no tombstone of the same customer and time) and whose customer it holds
+  // is erased again, undecided (the key holder's act), recorded under `ctx`, its tombstone
+  // keeping the entry's time and reason. A hold the entry reports (held_until) keeps the fields
+  // until then. Returns how many were erased again.
+  struct Replayed {
+    std::uint64_t replayed = 0;
+    std::uint64_t already = 0;
+  };
+  // The sweep a restore runs right after the replay, undecided, recorded under `ctx`.
+  [[nodiscard]] SweepReport sweep_after_restore(const AccessContext& ctx);
+  [[nodiscard]] Replayed replay(const AccessContext& ctx, const std::vector<Tombstone>& ledger);
 
   // For the rights service and the sweep (gate held): when `f`'s value of `s` expires, by its
   // schedule `sch` (schedule_of; nullptr: none), or until when an erasure's hold keeps it
@@ -109,9 +138,19 @@ class Retention {
     bool deleted = false;
     std::size_t consents = 0;
   };
+  // The tombstone is dated `now` unless `recorded_at` (a replayed erasure keeps its time).
   Removal remove(db::Transaction& tx, records::Records::Subject& s,
                  const std::vector<std::string>& fields, const std::vector<Held>& held,
-                 std::optional<ErasureReason> reason, std::int64_t now);
+                 std::optional<ErasureReason> reason, std::int64_t now,
+                 std::optional<std::int64_t> recorded_at = std::nullopt);
+  // erase() once decided (gate held): `rules` as the audit log writes them; `replayed` when a
+  // restore replays a ledger entry.
+  ErasureReceipt erase_decided(const AccessContext& ctx, const CustomerId& id,
+                               ErasureReason reason, std::string_view rules,
+                               const Tombstone* replayed);
+  SweepReport sweep_decided(const AccessContext& ctx, const SweepOptions& options,
+                            const std::string& rules);
+  std::vector<Tombstone> read_tombstones(db::Connection& c, std::uint64_t after);
   // Destroys `key_id` (after the commit that released it) and scrubs both databases.
   bool finish(const std::vector<std::string>& destroyed_keys);
   [[nodiscard]] std::string hex_pseudonym(const CustomerId& id) const;
@@ -122,6 +161,7 @@ class Retention {
   policy::Engine& policy_;
   consent::Consents& consents_;
   records::Records& records_;
+  std::shared_ptr<ErasureLedgerSink> ledger_;
 };
 
 }  // namespace amanah::detail::retention
