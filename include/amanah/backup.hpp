@@ -54,7 +54,8 @@ struct CheckReport {
 // One erasure as the erasure ledger records it: the tombstone (a pseudonym, a time and a reason:
 // no personal data) and a MAC under a key of the store's, so that a restore replays only what
 // this store wrote. One line of text each:
-//   amanah-erasure 1 <store_id> <seq> <subject: 32 hex> <at> <reason> <held_until or -> <mac: 64 hex>
+//   amanah-erasure 1 <store_id> <seq> <subject: 32 hex> <at> <reason> <held_until or -> <mac: 64
+//   hex>
 struct AMANAH_EXPORT LedgerEntry {
   std::string store_id{};
   Tombstone tombstone{};
@@ -104,7 +105,7 @@ struct RestoreOptions {
 };
 
 struct RestoreReport {
-  BackupInfo backup{};              // what was restored
+  BackupInfo backup{};               // what was restored
   std::uint64_t ledger_entries = 0;  // erasures in the ledger
   std::uint64_t replayed = 0;        // customers erased again (erased after the backup was taken)
   std::uint64_t already_erased = 0;  // ledger entries the backup already reflected

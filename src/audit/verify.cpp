@@ -375,9 +375,8 @@ AuditReport verify_chain(db::Connection& c, db::ReaderPool* helpers, std::string
       }
     });
     try {
-      whole = check(
-          c, {.first = 1, .last = second.rows_from - 1, .previous = genesis(store_id)},
-          cps);
+      whole =
+          check(c, {.first = 1, .last = second.rows_from - 1, .previous = genesis(store_id)}, cps);
     } catch (...) {
       helper.join();
       throw;

@@ -153,7 +153,8 @@ BackupInfo Backups::backup(const AccessContext& ctx, const fsys::path& dir_in,
   std::shared_lock gate(core_.gate);
   core_.require_open();
   {
-    const auto [a, b] = std::mismatch(core_.dir().begin(), core_.dir().end(), dir.begin(), dir.end());
+    const auto [a, b] =
+        std::mismatch(core_.dir().begin(), core_.dir().end(), dir.begin(), dir.end());
     if (a == core_.dir().end())
       throw Error(ErrorCode::InvalidArgument, "a backup cannot be inside the store's directory");
   }
@@ -262,8 +263,8 @@ CheckReport verify(const fsys::path& dir, const KeyProvider& key) {
     throw Error(ErrorCode::NotAStore, dir.string() + " is not an amanah backup (no keyslots file)");
   const keys::Keyslots slots = keys::read_keyslots(dir / store::kKeyslotsFile);
   const keys::KeyHierarchy h(keys::unlock(slots, key), slots.store_id);
-  db::Connection data = open_copy(dir / store::kDataDbFile, h.data_db(slots.db_generation),
-                                  slots.store_id);
+  db::Connection data =
+      open_copy(dir / store::kDataDbFile, h.data_db(slots.db_generation), slots.store_id);
   db::Connection keysdb =
       open_copy(dir / store::kKeysDbFile, h.keys_db(slots.db_generation), slots.store_id);
   CheckReport r = check_files(data, keysdb, nullptr, slots.store_id);

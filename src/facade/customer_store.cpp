@@ -23,7 +23,8 @@ std::filesystem::path normalized(const std::filesystem::path& dir) {
 }
 
 // A ledger written inside the store's directory would be rolled back with it.
-void check_ledger(const std::filesystem::path& dir, const std::shared_ptr<ErasureLedgerSink>& ledger) {
+void check_ledger(const std::filesystem::path& dir,
+                  const std::shared_ptr<ErasureLedgerSink>& ledger) {
   if (!ledger) return;
   const auto file = ledger->file();
   if (!file) return;
@@ -36,9 +37,8 @@ void check_ledger(const std::filesystem::path& dir, const std::shared_ptr<Erasur
 
 // Wires the services to an open core, sweeps what a killed write may have left, and hands the
 // ledger the erasures it has not taken yet.
-std::unique_ptr<StoreImpl> assemble(std::unique_ptr<store::Core> core,
-                                            const AuditOptions& audit,
-                                            std::shared_ptr<ErasureLedgerSink> ledger) {
+std::unique_ptr<StoreImpl> assemble(std::unique_ptr<store::Core> core, const AuditOptions& audit,
+                                    std::shared_ptr<ErasureLedgerSink> ledger) {
   auto impl = std::make_unique<StoreImpl>(std::move(core), audit);
   impl->retention.set_ledger(std::move(ledger));
   std::lock_guard w(impl->core->write_mu);
@@ -65,7 +65,6 @@ void validate_label(std::string_view label) {
       throw Error(ErrorCode::InvalidArgument,
                   "an unlock method label must not contain control characters");
 }
-
 
 }  // namespace
 
@@ -108,9 +107,9 @@ CustomerStore CustomerStore::create(const fsys::path& dir_in, const KeyProvider&
   detail::audit::Log::check_options(dir, options.audit);  // refused before anything is made
   detail::check_ledger(dir, options.erasure_ledger);
 
-  return CustomerStore(
-      detail::assemble(detail::store::Core::create(dir, key, manifest, options.label, options.clock),
-               options.audit, options.erasure_ledger));
+  return CustomerStore(detail::assemble(
+      detail::store::Core::create(dir, key, manifest, options.label, options.clock), options.audit,
+      options.erasure_ledger));
 }
 
 CustomerStore CustomerStore::open(const fsys::path& dir, const KeyProvider& key) {
@@ -126,7 +125,7 @@ CustomerStore CustomerStore::open(const fsys::path& dir_in, const KeyProvider& k
     throw Error(ErrorCode::NotAStore, dir.string() + " is not an amanah store (no keyslots file)");
   detail::check_ledger(dir, options.erasure_ledger);
   auto impl = detail::assemble(detail::store::Core::open(dir, key, options.clock), options.audit,
-                       options.erasure_ledger);
+                               options.erasure_ledger);
   {
     std::lock_guard w(impl->core->write_mu);
     impl->core->set_manifest(detail::manifest::load_stored(impl->core->data_writer()));

@@ -7,12 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <span>
-#include <string_view>
-#include <vector>
 #include <cstring>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include <amanah/error.hpp>
 
@@ -80,9 +80,9 @@ std::size_t read_at(const Fd& fd, std::span<char> out, off_t offset,
   return done;
 }
 
-// A crash while appending leaves a last line without its newline. read_lines() skips it, but the next
-// line appended would join it into a bad line in the middle. So before appending, such a tail is
-// cut off, though only when it could be the start of a line of its kind: a sink pointed at some
+// A crash while appending leaves a last line without its newline. read_lines() skips it, but the
+// next line appended would join it into a bad line in the middle. So before appending, such a tail
+// is cut off, though only when it could be the start of a line of its kind: a sink pointed at some
 // other file refuses (Corrupt) rather than cutting into it. Returns the file's size after.
 off_t drop_torn_tail(const Fd& fd, const std::filesystem::path& file, off_t size,
                      std::string_view tag, std::size_t max_line) {
@@ -98,8 +98,7 @@ off_t drop_torn_tail(const Fd& fd, const std::filesystem::path& file, off_t size
   const std::string_view piece = std::string_view(tail).substr(piece_start);
   const std::string_view prefix = tag.substr(0, piece.size());
   if (piece.size() > max_line || piece.substr(0, prefix.size()) != prefix)
-    throw Error(ErrorCode::Corrupt,
-                file.string() + ": ends in an incomplete line of another kind");
+    throw Error(ErrorCode::Corrupt, file.string() + ": ends in an incomplete line of another kind");
   const off_t keep = size - window + static_cast<off_t>(piece_start);
   if (::ftruncate(fd.get(), keep) != 0) throw_io("cannot cut the torn last line of", file, errno);
   return keep;
@@ -212,7 +211,6 @@ void DirLock::release() noexcept {
     fd_ = -1;
   }
 }
-
 
 void append_line(const std::filesystem::path& file, std::string_view line, std::string_view tag,
                  std::size_t max_line) {

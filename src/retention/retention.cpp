@@ -42,7 +42,6 @@ std::optional<ErasureReason> parse_reason(std::string_view name) {
   return std::nullopt;
 }
 
-
 std::optional<Schedule> schedule_of(const Manifest& m, const Field& f) {
   const RetentionRule* rule = nullptr;
   for (const auto& r : m.retention())
@@ -261,8 +260,7 @@ ErasureReceipt Retention::erase_decided(const AccessContext& ctx, const Customer
     auto customer_hold = hold_of(c, s.row, now);
     // A replayed erasure that a hold kept part of: the ledger names no fields, so the whole
     // record is kept until then (the hold may have been placed after the backup was taken).
-    if (replayed != nullptr && replayed->held_until &&
-        unix_seconds(*replayed->held_until) > now &&
+    if (replayed != nullptr && replayed->held_until && unix_seconds(*replayed->held_until) > now &&
         (!customer_hold || customer_hold->until < *replayed->held_until))
       customer_hold = LegalHold{LegalBasis::legal_obligation, replayed->at, *replayed->held_until};
     std::vector<Held> held;

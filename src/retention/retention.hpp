@@ -145,9 +145,8 @@ class Retention {
                  std::optional<std::int64_t> recorded_at = std::nullopt);
   // erase() once decided (gate held): `rules` as the audit log writes them; `replayed` when a
   // restore replays a ledger entry.
-  ErasureReceipt erase_decided(const AccessContext& ctx, const CustomerId& id,
-                               ErasureReason reason, std::string_view rules,
-                               const Tombstone* replayed);
+  ErasureReceipt erase_decided(const AccessContext& ctx, const CustomerId& id, ErasureReason reason,
+                               std::string_view rules, const Tombstone* replayed);
   SweepReport sweep_decided(const AccessContext& ctx, const SweepOptions& options,
                             const std::string& rules);
   std::vector<Tombstone> read_tombstones(db::Connection& c, std::uint64_t after);

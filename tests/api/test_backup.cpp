@@ -227,8 +227,8 @@ TEST_CASE("restore: a customer erased after the backup stays erased (ledger file
   // Restoring again from the same backup and ledger gives the same store; the restored store's
   // own tombstones count as already replayed.
   back.close();
-  const RestoreReport again = restore(f.tmp / "b", f.tmp / "again", *f.key,
-                                      {.ledger_file = f.ledger, .clock = f.clock});
+  const RestoreReport again =
+      restore(f.tmp / "b", f.tmp / "again", *f.key, {.ledger_file = f.ledger, .clock = f.clock});
   CHECK(again.replayed == 2);
 }
 
@@ -262,7 +262,8 @@ TEST_CASE("restore: without a ledger it is refused, unless explicit; then it is 
   auto back = CustomerStore::open(f.tmp / "r", *f.key);
   CHECK(back.size() == 4);  // the erased customer is back: exactly what the flag says
   std::vector<std::string> actions;
-  for (const auto& e : back.audit().accesses(kDpo, "amanah:restore")) actions.push_back(e.action);
+  for (const auto& e : back.audit().accesses(kDpo, "amanah:restore"))
+    actions.push_back(e.action);
   CHECK(std::find(actions.begin(), actions.end(), "restore_without_ledger") != actions.end());
   CHECK(back.audit().verify().ok());
 }
@@ -322,8 +323,8 @@ TEST_CASE("verify_backup: a flipped byte in any file is Corrupt naming the file"
     const std::string msg =
         error_text([&] { (void)verify_backup(copy, *f.key); }, ErrorCode::Corrupt);
     CHECK(msg.find(name) != std::string::npos);
-    REQUIRE_AMANAH_ERROR(
-        (void)restore(copy, f.tmp / "r", *f.key, {.ledger_file = f.ledger}), ErrorCode::Corrupt);
+    REQUIRE_AMANAH_ERROR((void)restore(copy, f.tmp / "r", *f.key, {.ledger_file = f.ledger}),
+                         ErrorCode::Corrupt);
     CHECK_FALSE(fsys::exists(f.tmp / "r"));
   }
   CHECK(verify_backup(f.tmp / "b", *f.key).customers == 30);  // the original is intact
@@ -412,7 +413,8 @@ TEST_CASE("backup: taken while 2 threads write, restores to exactly the backup's
   for (const auto at = count(); count().first < at.first + 20 || count().second < at.second + 20;)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   stop = true;
-  for (auto& w : writers) w.join();
+  for (auto& w : writers)
+    w.join();
 
   (void)restore(f.tmp / "b", f.tmp / "r", *f.key, {.ledger_file = f.ledger, .clock = f.clock});
   auto back = CustomerStore::open(f.tmp / "r", *f.key);
@@ -422,8 +424,10 @@ TEST_CASE("backup: taken while 2 threads write, restores to exactly the backup's
   std::size_t held = 0;
   for (const auto& ids : written) {
     std::size_t prefix = 0;
-    while (prefix < ids.size() && holds(back, ids[prefix])) ++prefix;
-    for (std::size_t i = prefix; i < ids.size(); ++i) CHECK_FALSE(holds(back, ids[i]));
+    while (prefix < ids.size() && holds(back, ids[prefix]))
+      ++prefix;
+    for (std::size_t i = prefix; i < ids.size(); ++i)
+      CHECK_FALSE(holds(back, ids[i]));
     held += prefix;
   }
   CHECK(held + 10 == info.customers);
