@@ -3,9 +3,11 @@
 //   AMANAH_PASSPHRASE='correct horse battery staple' ./quickstart customers.amanah [privacy.toml]
 //
 // It grows as amanah does: it creates a store, inserts customers, records consent, reads through
-// the policy, exports one customer's data and erases two (one of them partly held by the law).
-// Beside the store directory it keeps the demo's audit signing key (<dir>.audit-key) and the
-// log's signed checkpoints (<dir>.checkpoints).
+// the policy, exports one customer's data, backs the store up, erases two customers (one of them
+// partly held by the law), and restores the backup with the erasure ledger: the erased stay gone.
+// Beside the store directory it keeps the demo's audit signing key (<dir>.audit-key), the log's
+// signed checkpoints (<dir>.checkpoints), the erasure ledger (<dir>.erasures), the backup
+// (<dir>.backup) and the store restored from it (<dir>.restored).
 #include <amanah/amanah.hpp>
 
 #include <chrono>
@@ -140,8 +142,21 @@ int main(int argc, char** argv) {
         .signing_key = &signer,
         .sink = std::make_shared<amanah::FileCheckpointSink>(checkpoints),
         .checkpoint_every = 20};
-    auto store = exists ? amanah::CustomerStore::open(dir, *key, manifest, {.audit = audit})
-                        : amanah::CustomerStore::create(dir, *key, manifest, {.audit = audit});
+    // Every erasure is also written to a ledger kept apart from the backups: a restore replays
+    // it, so that no erased customer comes back with an older copy.
+    const std::filesystem::path ledger_file = dir.string() + ".erasures";
+    const std::filesystem::path backup_dir = dir.string() + ".backup";
+    const std::filesystem::path restored_dir = dir.string() + ".restored";
+    if (!exists) {
+      // Left by an earlier run's store, which is gone: they belong to no store now.
+      for (const auto& p : {ledger_file, backup_dir, restored_dir})
+        std::filesystem::remove_all(p);
+    }
+    const auto ledger = std::make_shared<amanah::FileErasureLedger>(ledger_file);
+    auto store = exists ? amanah::CustomerStore::open(dir, *key, manifest,
+                                                      {.audit = audit, .erasure_ledger = ledger})
+                        : amanah::CustomerStore::create(dir, *key, manifest,
+                                                        {.audit = audit, .erasure_ledger = ledger});
     std::cout << (exists ? "opened" : "created") << " store " << store.store_id() << " at "
               << store.path().string() << "\n";
 
@@ -151,6 +166,8 @@ int main(int argc, char** argv) {
     const amanah::AccessContext marketing{
         .actor = "campaign-svc", .roles = {"marketing"}, .purpose = "marketing"};
     const amanah::AccessContext dpo{.actor = "dpo-ani", .roles = {"dpo"}, .purpose = "service"};
+    const amanah::AccessContext nightly{
+        .actor = "backup-job", .roles = {"operator"}, .purpose = "service"};
 
     if (store.size() == 0) {
       std::vector<amanah::Warning> warnings;
@@ -190,6 +207,12 @@ int main(int argc, char** argv) {
                   << " (email is unique)\n";
       }
 
+      // The nightly backup: a consistent, still encrypted copy taken while the store serves.
+      const auto backup = store.backup(nightly, backup_dir);
+      std::cout << "backed up " << backup.customers << " customers to " << backup.dir.string()
+                << " (" << backup.bytes / 1024 << " KiB, up to audit entry " << backup.audit_seq
+                << ")\n";
+
       // The customer's rights: Siti asks for her data, Dewi and Budi ask to be erased.
       std::cout << "Siti's data, as the DPO exports it for her (machine-readable JSON):\n"
                 << store.export_subject(dpo, siti) << "\n";
@@ -208,6 +231,24 @@ int main(int argc, char** argv) {
         std::cout << "support reading Budi afterwards: " << amanah::to_string(e.code())
                   << " (only what the hold keeps is left, and only the DPO's permit reaches it)\n";
       }
+
+      // Disaster: the store is lost and the backup, taken before the erasures, is restored.
+      // The ledger's erasures are replayed before the restored store can serve.
+      const auto restored =
+          amanah::restore(backup_dir, restored_dir, *key, {.ledger_file = ledger_file});
+      std::cout << "restored the backup to " << restored_dir.string() << ": replayed "
+                << restored.replayed << " erasures from the ledger\n";
+      auto back = amanah::CustomerStore::open(restored_dir, *key);
+      try {
+        (void)back.get(support, dewi);
+      } catch (const amanah::Error& e) {
+        std::cout << "  Dewi in the restored store: " << amanah::to_string(e.code())
+                  << " (still erased)\n";
+      }
+      std::cout << "  Siti in the restored store: "
+                << back.get(support, siti, {"full_name"}).fields.at("full_name") << "\n";
+      std::cout << "  check of the restored store: " << back.check().customers
+                << " customers, every page and the audit chain verified\n";
     }
     std::cout << "customers in the store: " << store.size() << "\n";
 
