@@ -104,6 +104,15 @@ db::Connection open_copy(const fsys::path& file, const SecretBytes& key,
   return c;
 }
 
+// A new database file for a copy: written once, then synced as a whole (sync_file), so no
+// write-ahead log and no sync per transaction.
+db::Connection new_copy(const fsys::path& file, const SecretBytes& key) {
+  db::Connection c = db::Connection::open(file, key, /*create=*/true);
+  c.exec("PRAGMA journal_mode=DELETE");
+  c.exec("PRAGMA synchronous=OFF");
+  return c;
+}
+
 void sync_file(const fsys::path& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(ErrorCode::Io, "cannot open " + file.string() + " to sync it");
@@ -196,8 +205,7 @@ BackupInfo Backups::backup(const AccessContext& ctx, const fsys::path& dir_in,
     }
     store::fault_point("backup:snapshot");
     {
-      db::Connection copy =
-          db::Connection::open(staging / store::kDataDbFile, core_.data_key(), /*create=*/true);
+      db::Connection copy = new_copy(staging / store::kDataDbFile, core_.data_key());
       data->copy_into(copy);
       db::Transaction tx(copy);
       auto put = copy.prepare("INSERT OR REPLACE INTO amanah_meta(key, value) VALUES (?1, ?2)");
@@ -209,15 +217,13 @@ BackupInfo Backups::backup(const AccessContext& ctx, const fsys::path& dir_in,
         put.reset();
       }
       tx.commit();
-      // A backup is one file per database: no write-ahead log to keep with it, and it opens
-      // read-only.
+      // The source's header says WAL: a backup is one file per database, which opens read-only.
       copy.exec("PRAGMA journal_mode=DELETE");
     }
     data_view.reset();
     store::fault_point("backup:data-copied");
     {
-      db::Connection copy =
-          db::Connection::open(staging / store::kKeysDbFile, core_.keys_key(), /*create=*/true);
+      db::Connection copy = new_copy(staging / store::kKeysDbFile, core_.keys_key());
       keysdb->copy_into(copy);
       copy.exec("PRAGMA journal_mode=DELETE");
     }

@@ -536,6 +536,7 @@ void Retention::deliver_ledger() noexcept {
 
 Retention::Replayed Retention::replay(const AccessContext& ctx,
                                       const std::vector<Tombstone>& ledger) {
+  if (ledger.empty()) return {};
   std::shared_lock gate(core_.gate);
   core_.require_open();
   std::set<std::pair<std::string, std::int64_t>> done;  // (pseudonym, time) of every erasure held

@@ -12,6 +12,8 @@
 #include <functional>
 #include <string>
 
+#include "db/db.hpp"
+#include "facade/access.hpp"
 #include "records_fixture.hpp"
 #include "store/layout.hpp"
 #include "support.hpp"
@@ -110,4 +112,24 @@ TEST_CASE("a restore killed at any step leaves no store at its target and the ba
   CHECK(back.size() == 11);
   auto store = s.open();
   CHECK(store.size() == 11);
+}
+
+TEST_CASE("a backup's databases are single files in rollback-journal mode", "[backup]") {
+  Setup s;
+  auto store = s.open();
+  (void)store.backup(amanah::test::kDpo, s.tmp / "b");
+  const SecretBytes data_key = amanah::detail::StoreAccess::data_db_key(store);
+  const SecretBytes keys_key = amanah::detail::StoreAccess::keys_db_key(store);
+  for (const auto& [file, key] : {std::pair{s.tmp / "b" / "data.db", &data_key},
+                                  std::pair{s.tmp / "b" / "keys.db", &keys_key}}) {
+    CAPTURE(file.filename().string());
+    {
+      auto c = amanah::detail::db::Connection::open_read_only(file, *key);
+      auto st = c.prepare("PRAGMA journal_mode");
+      REQUIRE(st.step());
+      CHECK(st.column_text(0) == "delete");
+    }
+    CHECK_FALSE(fsys::exists(file.string() + "-wal"));
+    CHECK_FALSE(fsys::exists(file.string() + "-shm"));
+  }
 }
