@@ -124,7 +124,7 @@ TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost
 
 using amanah::test::customer;
 
-TEST_CASE("8 threads read while the store is rekeyed, its KEK rotated and unlock methods change",
+TEST_CASE("8 threads read while the store is rekeyed and its KEK rotated and unlock methods change",
           "[concurrency]") {
   TempDir tmp;
   auto key = amanah::raw_key(SecretBytes::random(32));
