@@ -201,6 +201,14 @@ class AMANAH_EXPORT CustomerStore {
   // an interrupted rekey is completed by the next open.
   void rekey();
   [[nodiscard]] std::uint64_t key_generation() const;
+  // Re-wraps every customer key under a fresh random key-encryption key (KEK epoch + 1) and
+  // destroys the old KEK: from then on, no copy of keys.db taken before the rotation opens any
+  // customer key with the current keyslots, so an erased customer's key in such a copy is gone
+  // for good. Copies of the old keyslots file still hold the old KEK: keep none past a rotation.
+  // Crash-safe: an interrupted rotation is completed by the next open. The key holder's act, like
+  // rekey() (the policy does not decide it). Waits for calls in flight; blocks all others.
+  void rotate_kek();
+  [[nodiscard]] std::uint64_t kek_epoch() const;
 
   // Closes the databases and releases the store lock. Idempotent; the destructor calls it.
   void close() noexcept;

@@ -222,6 +222,25 @@ std::uint64_t CustomerStore::key_generation() const {
   return s.core->slots().db_generation;
 }
 
+void CustomerStore::rotate_kek() {
+  Impl& s = live();
+  std::unique_lock gate(s.core->gate);  // no reader unwraps a key under the KEK being replaced
+  std::lock_guard w(s.core->write_mu);
+  s.core->require_open();
+  try {
+    s.core->rotate_kek();
+  } catch (...) {
+    s.close();
+    throw;
+  }
+}
+
+std::uint64_t CustomerStore::kek_epoch() const {
+  Impl& s = live();
+  std::lock_guard w(s.core->write_mu);
+  return s.core->slots().kek_epoch;
+}
+
 void CustomerStore::close() noexcept {
   if (!impl_) return;
   std::unique_lock gate(impl_->core->gate);

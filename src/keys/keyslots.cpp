@@ -49,6 +49,8 @@ json body_of(const Keyslots& k) {
             {"kek", {{"epoch", k.kek_epoch}, {"wrapped", b64(k.kek_wrapped)}}},
             {"slots", std::move(slots)}};
   if (k.rekey_to) j["rekey_to"] = *k.rekey_to;
+  if (k.kek_next_epoch)
+    j["kek_next"] = {{"epoch", *k.kek_next_epoch}, {"wrapped", b64(k.kek_next_wrapped)}};
   return j;
 }
 
@@ -102,6 +104,12 @@ Keyslots read_keyslots(const std::filesystem::path& file) {
     if (j.contains("rekey_to")) k.rekey_to = j.at("rekey_to").get<std::uint64_t>();
     k.kek_epoch = j.at("kek").at("epoch").get<std::uint64_t>();
     k.kek_wrapped = unb64(j.at("kek").at("wrapped"), "KEK");
+    // Written only while a KEK rotation is in progress (files without it read as before).
+    if (j.contains("kek_next")) {
+      k.kek_next_epoch = j.at("kek_next").at("epoch").get<std::uint64_t>();
+      k.kek_next_wrapped = unb64(j.at("kek_next").at("wrapped"), "next KEK");
+      if (*k.kek_next_epoch <= k.kek_epoch) corrupt("bad next KEK epoch");
+    }
     for (const auto& s : j.at("slots")) {
       Slot slot;
       slot.id = s.at("id").get<std::string>();
@@ -178,13 +186,25 @@ std::vector<std::byte> seal_kek(const SecretBytes& kek, const SecretBytes& root,
   return crypto::seal(wrap, kek.view(), crypto::as_bytes(kek_aad(store_id, epoch)));
 }
 
-SecretBytes open_kek(const Keyslots& k, const SecretBytes& root) {
-  const SecretBytes wrap = kek_wrap_key(root, k.store_id);
+namespace {
+SecretBytes open_sealed_kek(std::span<const std::byte> sealed, std::uint64_t epoch,
+                            const SecretBytes& root, std::string_view store_id) {
+  const SecretBytes wrap = kek_wrap_key(root, store_id);
   SecretBytes kek;
-  if (!crypto::open(wrap, k.kek_wrapped, crypto::as_bytes(kek_aad(k.store_id, k.kek_epoch)), kek) ||
+  if (!crypto::open(wrap, sealed, crypto::as_bytes(kek_aad(store_id, epoch)), kek) ||
       kek.size() != crypto::kKeySize)
     throw Error(ErrorCode::Corrupt, "the key-encryption key in the keyslots file does not open");
   return kek;
+}
+}  // namespace
+
+SecretBytes open_kek(const Keyslots& k, const SecretBytes& root) {
+  return open_sealed_kek(k.kek_wrapped, k.kek_epoch, root, k.store_id);
+}
+
+SecretBytes open_next_kek(const Keyslots& k, const SecretBytes& root) {
+  if (!k.kek_next_epoch) throw Error(ErrorCode::Internal, "no KEK rotation is in progress");
+  return open_sealed_kek(k.kek_next_wrapped, *k.kek_next_epoch, root, k.store_id);
 }
 
 }  // namespace amanah::detail::keys

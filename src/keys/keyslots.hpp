@@ -29,6 +29,10 @@ struct Keyslots {
   std::optional<std::uint64_t> rekey_to;  // set while a rekey is in progress
   std::uint64_t kek_epoch = 1;
   std::vector<std::byte> kek_wrapped;  // the current KEK epoch, sealed under kek_wrap_key
+  // Set while a KEK rotation is in progress: the next epoch and its KEK, sealed like kek_wrapped.
+  // Both or neither (a file with one alone is damaged).
+  std::optional<std::uint64_t> kek_next_epoch;
+  std::vector<std::byte> kek_next_wrapped;
   std::vector<Slot> slots;
   std::string mac;  // as read from the file; verified by unlock(), recomputed by write
 };
@@ -57,5 +61,8 @@ void write_keyslots(const std::filesystem::path& file, const Keyslots& slots,
 
 // The KEK sealed by seal_kek; Error(Corrupt) if it does not open.
 [[nodiscard]] SecretBytes open_kek(const Keyslots& slots, const SecretBytes& root);
+// The next KEK of a rotation in progress (slots.kek_next_epoch set); Error(Corrupt) if it does
+// not open.
+[[nodiscard]] SecretBytes open_next_kek(const Keyslots& slots, const SecretBytes& root);
 
 }  // namespace amanah::detail::keys

@@ -22,6 +22,60 @@ std::string subject_key_aad(std::string_view store_id, std::string_view key_id,
 
 }  // namespace
 
+std::size_t rewrap_subject_keys(db::Connection& writer, const Kek& from, const Kek& to,
+                                std::string_view store_id) {
+  // Read in batches, then written: a statement never steps over rows changed under it.
+  constexpr std::int64_t kBatch = 1024;
+  struct Row {
+    std::int64_t rowid;
+    std::string id;
+    crypto::Bytes wrapped;
+  };
+  std::vector<Row> batch;
+  SecretBytes key(crypto::kKeySize);
+  std::size_t done = 0;
+  std::int64_t after = 0;
+  auto read = writer.cached(
+      "SELECT rowid, key_id, kek_epoch, wrapped FROM subject_keys WHERE rowid > ?1 "
+      "ORDER BY rowid LIMIT ?2");
+  auto put = writer.cached("UPDATE subject_keys SET kek_epoch = ?1, wrapped = ?2 WHERE rowid = ?3");
+  for (;;) {
+    batch.clear();
+    std::int64_t seen = 0;
+    read->bind(1, after).bind(2, kBatch);
+    while (read->step()) {
+      ++seen;
+      after = read->column_int64(0);
+      const auto epoch = static_cast<std::uint64_t>(read->column_int64(2));
+      if (epoch == to.epoch()) continue;
+      if (epoch != from.epoch())
+        throw Error(ErrorCode::Corrupt, "a subject's key is sealed under an unknown KEK epoch");
+      const auto blob = read->column_blob(3);
+      batch.push_back({after, read->column_text(1), crypto::Bytes(blob.begin(), blob.end())});
+    }
+    read->reset();
+    for (const auto& row : batch) {
+      if (!from.aead().open_into(row.wrapped,
+                                 crypto::as_bytes(subject_key_aad(store_id, row.id, from.epoch())),
+                                 key.mutable_view()))
+        throw Error(ErrorCode::Corrupt, "a subject's key in keys.db does not open");
+      const auto wrapped = to.aead().seal(
+          key.view(), crypto::as_bytes(subject_key_aad(store_id, row.id, to.epoch())));
+      put->bind(1, static_cast<std::int64_t>(to.epoch())).bind(2, wrapped).bind(3, row.rowid).run();
+      ++done;
+    }
+    if (seen < kBatch) break;
+  }
+  return done;
+}
+
+std::int64_t count_subject_keys_at(db::Connection& c, std::uint64_t epoch) {
+  auto st = c.prepare("SELECT count(*) FROM subject_keys WHERE kek_epoch = ?1");
+  st.bind(1, static_cast<std::int64_t>(epoch));
+  if (!st.step()) throw Error(ErrorCode::Internal, "count(*) returned no row");
+  return st.column_int64(0);
+}
+
 SubjectKeys::SubjectKeys(db::Connection& writer, db::ReaderPool& readers, const Kek& kek,
                          std::string store_id)
     : writer_(writer), readers_(readers), kek_(kek), store_id_(std::move(store_id)) {}

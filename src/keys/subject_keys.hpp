@@ -21,6 +21,16 @@
 
 namespace amanah::detail::keys {
 
+// A KEK rotation's step in keys.db: every key of `subject_keys` sealed under `from` (its epoch)
+// is opened and sealed again under `to` (its epoch in the row and in the AAD, as SubjectKeys
+// seals), in the caller's transaction on keys.db's writer. Rows already at `to` are left as they
+// are (an interrupted rotation being completed). Error(Corrupt), the caller's transaction to be
+// rolled back, if a row is at another epoch or does not open. Returns the number re-sealed.
+[[nodiscard]] std::size_t rewrap_subject_keys(db::Connection& writer, const Kek& from,
+                                              const Kek& to, std::string_view store_id);
+// The number of keys in `subject_keys` sealed under `epoch`.
+[[nodiscard]] std::int64_t count_subject_keys_at(db::Connection& c, std::uint64_t epoch);
+
 class SubjectKeys {
  public:
   // `writer` is keys.db's write connection (used only under the store's write lock), `readers`

@@ -9,6 +9,7 @@
 #include <amanah/version.hpp>
 
 #include "crypto/crypto.hpp"
+#include "keys/subject_keys.hpp"
 #include "store/layout.hpp"
 
 namespace amanah::detail::store {
@@ -172,11 +173,51 @@ void Core::finish_rekey() {
   commit_slots(std::move(next));
 }
 
+// The steps of a rotation after its intent is in the keyslots (keysdb_ open, kek_ the old KEK):
+// re-wrap (one transaction: all keys or none), checkpoint, then keyslots with `next` alone.
+void Core::complete_rotation(keys::Kek next) {
+  {
+    db::Transaction tx(keysdb_);
+    (void)keys::rewrap_subject_keys(keysdb_, kek_, next, slots_.store_id);
+    tx.commit();
+  }
+  fault_point("rotate:rewrapped");
+  // The old wrapped keys leave the log (secure_delete zeroed them in the pages rewritten).
+  keysdb_.checkpoint_truncate();
+  fault_point("rotate:checkpointed");
+  keys::Keyslots done = slots_;
+  done.kek_epoch = next.epoch();
+  done.kek_wrapped = std::move(done.kek_next_wrapped);
+  done.kek_next_wrapped.clear();
+  done.kek_next_epoch.reset();
+  commit_slots(std::move(done));
+  kek_ = std::move(next);  // the old KEK is wiped here
+}
+
+// An interrupted rotation left the next KEK in the keyslots: complete it. If keys.db cannot be
+// re-wrapped (damaged: Corrupt) and provably holds no key under the next KEK, drop the next KEK
+// instead, so the store still opens; if some key is under it, both KEKs are kept and the store is
+// Corrupt until keys.db is repaired (dropping it would destroy those keys).
+void Core::finish_rotation() {
+  const std::uint64_t to = *slots_.kek_next_epoch;
+  try {
+    complete_rotation(keys::Kek(keys::open_next_kek(slots_, keys_.root()), to));
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::Corrupt) throw;
+    if (keys::count_subject_keys_at(keysdb_, to) != 0) throw;
+    keys::Keyslots back = slots_;
+    back.kek_next_epoch.reset();
+    back.kek_next_wrapped.clear();
+    commit_slots(std::move(back));
+  }
+}
+
 void Core::open_databases() {
   if (slots_.rekey_to) finish_rekey();
   data_ = open_db(file(kDataDbFile), data_key(), kDataDbSchema, slots_.store_id);
   keysdb_ = open_db(file(kKeysDbFile), keys_key(), kKeysDbSchema, slots_.store_id);
   kek_ = keys::Kek(keys::open_kek(slots_, keys_.root()), slots_.kek_epoch);
+  if (slots_.kek_next_epoch) finish_rotation();
   data_readers_.open(file(kDataDbFile), data_key());
   keys_readers_.open(file(kKeysDbFile), keys_key());
 }
@@ -275,6 +316,26 @@ void Core::rekey() {
   // Readers keyed with the old generation would no longer open a page.
   data_readers_.reset(data_key());
   keys_readers_.reset(keys_key());
+}
+
+void Core::rotate_kek() {
+  require_open();
+  const std::uint64_t to = slots_.kek_epoch + 1;
+  try {
+    SecretBytes fresh = SecretBytes::random(crypto::kKeySize);
+    // Record the intent first, so a crash in between is finished by the next open.
+    keys::Keyslots marked = slots_;
+    marked.kek_next_epoch = to;
+    marked.kek_next_wrapped = keys::seal_kek(fresh, keys_.root(), slots_.store_id, to);
+    commit_slots(std::move(marked));
+    fault_point("rotate:marked");
+    complete_rotation(keys::Kek(std::move(fresh), to));
+  } catch (...) {
+    // keys.db may be re-wrapped while the keyslots still name the old KEK: only a fresh open
+    // sorts that out.
+    close();
+    throw;
+  }
 }
 
 bool Core::scrub() {

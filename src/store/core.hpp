@@ -108,6 +108,13 @@ class Core {
   void commit_slots(keys::Keyslots next);
   // Re-encrypts both files under the next generation (gate held exclusively).
   void rekey();
+  // Seals every subject key in keys.db under a fresh random KEK (epoch + 1) and destroys the old
+  // KEK (gate held exclusively, write_mu held): the intent (the next KEK, sealed) goes into the
+  // keyslots first; then one keys.db transaction re-wraps every key, keys.db's log is checkpointed
+  // with TRUNCATE, and keyslots are written with the new KEK alone. On failure the core is closed
+  // and the next open completes the rotation (or, if keys.db cannot be re-wrapped and holds no key
+  // under the new KEK, drops it). Keys already unwrapped in a cache stay valid.
+  void rotate_kek();
   [[nodiscard]] SecretBytes data_key() const { return keys_.data_db(slots_.db_generation); }
   [[nodiscard]] SecretBytes keys_key() const { return keys_.keys_db(slots_.db_generation); }
 
@@ -123,6 +130,8 @@ class Core {
  private:
   [[nodiscard]] std::filesystem::path file(std::string_view name) const { return dir_ / name; }
   void finish_rekey();
+  void finish_rotation();
+  void complete_rotation(keys::Kek next);
   void open_databases();
 
   std::filesystem::path dir_;

@@ -124,7 +124,8 @@ TEST_CASE("8 threads share one store: mixed insert/get/find/update/scan, no lost
 
 using amanah::test::customer;
 
-TEST_CASE("8 threads read while the store is rekeyed and unlock methods change", "[concurrency]") {
+TEST_CASE("8 threads read while the store is rekeyed and its KEK rotated and unlock methods change",
+          "[concurrency]") {
   TempDir tmp;
   auto key = amanah::raw_key(SecretBytes::random(32));
   auto store = CustomerStore::create(tmp / "s", *key, amanah::test::example_manifest());
@@ -162,11 +163,12 @@ TEST_CASE("8 threads read while the store is rekeyed and unlock methods change",
         i += 8;
       }
     });
-  // The writer: rekeys, changes unlock methods and inserts while the readers run.
+  // The writer: rekeys, rotates the KEK, changes unlock methods and inserts while the readers run.
   int rekeys = 0;
   for (int round = 0; round < 3 && errors == 0; ++round) {
     store.rekey();
     ++rekeys;
+    store.rotate_kek();
     const auto slot = store.add_unlock_method(*amanah::raw_key(SecretBytes::random(32)), "t");
     store.remove_unlock_method(slot);
     (void)store.insert(amanah::test::kSupport, customer(kCustomers + round));
@@ -183,6 +185,7 @@ TEST_CASE("8 threads read while the store is rekeyed and unlock methods change",
   CHECK(rekeys == 3);
   CHECK(reads > 0);
   CHECK(store.key_generation() == 4);
+  CHECK(store.kek_epoch() == 4);
   CHECK(store.size() == kCustomers + 3);
   store.close();
   auto again = CustomerStore::open(tmp / "s", *key);

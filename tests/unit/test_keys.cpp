@@ -105,3 +105,60 @@ TEST_CASE("keyslots file: damage is Corrupt, a wrong key is WrongKey", "[keys]")
     CHECK(good.find("right") == std::string::npos);
   }
 }
+
+TEST_CASE("keyslots file: a KEK rotation's next KEK is kept, covered by the MAC, and optional",
+          "[keys][rotation]") {
+  TempDir dir;
+  const auto file = dir / "keyslots";
+  const SecretBytes root = SecretBytes::random(32);
+  auto app = amanah::raw_key(SecretBytes::random(32));
+  keys::Keyslots k;
+  k.store_id = crypto::to_hex(crypto::random_bytes(16));
+  const SecretBytes kek = SecretBytes::random(32), next = SecretBytes::random(32);
+  k.kek_wrapped = keys::seal_kek(kek, root, k.store_id, 1);
+  k.slots.push_back(keys::make_slot(*app, root, k.store_id, "primary"));
+  keys::write_keyslots(file, k, root);
+  // Without a rotation in progress the file has no such entry (as files written before it).
+  CHECK(amanah::test::read_file(file).find("kek_next") == std::string::npos);
+  REQUIRE_FALSE(keys::read_keyslots(file).kek_next_epoch.has_value());
+  REQUIRE_AMANAH_ERROR((void)keys::open_next_kek(keys::read_keyslots(file), root),
+                       ErrorCode::Internal);
+
+  k.kek_next_epoch = 2;
+  k.kek_next_wrapped = keys::seal_kek(next, root, k.store_id, 2);
+  keys::write_keyslots(file, k, root);
+  const std::string good = amanah::test::read_file(file);
+  {
+    const keys::Keyslots r = keys::read_keyslots(file);
+    REQUIRE(r.kek_next_epoch == std::uint64_t{2});
+    CHECK(keys::unlock(r, *app).equals(root));
+    CHECK(keys::open_kek(r, root).equals(kek));
+    CHECK(keys::open_next_kek(r, root).equals(next));
+  }
+  // Sealed for its epoch: renumbered, it does not open.
+  {
+    keys::Keyslots r = keys::read_keyslots(file);
+    r.kek_next_epoch = 3;
+    REQUIRE_AMANAH_ERROR((void)keys::open_next_kek(r, root), ErrorCode::Corrupt);
+  }
+  // An edit with its checksum recomputed (as damage checks pass), without the root key.
+  const auto rewrite = [&](nlohmann::json j) {
+    const std::string mac = j["mac"];
+    j.erase("mac");
+    j.erase("checksum");
+    const std::string body = j.dump();
+    j["mac"] = mac;
+    j["checksum"] = crypto::to_hex(crypto::sha256(crypto::as_bytes(body + "\n" + mac)));
+    amanah::test::write_file(file, j.dump(2));
+  };
+  // Dropped: the MAC catches it.
+  auto j = nlohmann::json::parse(good);
+  j.erase("kek_next");
+  rewrite(j);
+  REQUIRE_AMANAH_ERROR((void)keys::unlock(keys::read_keyslots(file), *app), ErrorCode::Corrupt);
+  // A next epoch not after the current one is damage, before any key is tried.
+  j = nlohmann::json::parse(good);
+  j["kek_next"]["epoch"] = 1;
+  rewrite(j);
+  REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
+}
