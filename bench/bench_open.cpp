@@ -477,6 +477,7 @@ int main(int argc, char** argv) {
       reporter->print_fair_summary(console ? stdout : stderr);
       reporter->print_audit_summary(console ? stdout : stderr);
       reporter->print_erasure_summary(console ? stdout : stderr);
+      reporter->print_backup_summary(console ? stdout : stderr);
     } else {
       benchmark::RunSpecifiedBenchmarks();
     }

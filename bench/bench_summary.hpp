@@ -37,6 +37,9 @@ class SummaryReporter : public benchmark::BenchmarkReporter {
   // Erasure (per-erasure percentiles, the ratio to raw SQLCipher, where the time goes) and the
   // retention sweep's rates; defined in bench_erasure.cpp.
   void print_erasure_summary(std::FILE* out) const;
+  // Backup and restore (MB/s, the ratios to a file copy and to SQLite's online backup, verify's
+  // share of a restore); defined in bench_backup.cpp.
+  void print_backup_summary(std::FILE* out) const;
 
  private:
   // Helpers of the summaries. The median aggregate of a benchmark's repetitions (or its first
