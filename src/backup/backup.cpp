@@ -156,9 +156,8 @@ void place(const fsys::path& staged, const fsys::path& to) {
   fs::sync_directory(to.parent_path());
 }
 
-BackupInfo Backups::backup(const AccessContext& ctx, const fsys::path& dir_in,
+BackupInfo Backups::backup(const AccessContext& ctx, const fsys::path& dir,
                            const BackupOptions& options) {
-  const fsys::path dir = fsys::absolute(dir_in).lexically_normal();
   std::shared_lock gate(core_.gate);
   core_.require_open();
   {

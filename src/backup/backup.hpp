@@ -30,7 +30,8 @@ class Backups {
   Backups(const Backups&) = delete;
   Backups& operator=(const Backups&) = delete;
 
-  // Needs the `backup` action; recorded (the copy holds its own entry).
+  // Needs the `backup` action; recorded (the copy holds its own entry). `dir` is absolute and
+  // normalized (facade's normalized()).
   [[nodiscard]] BackupInfo backup(const AccessContext& ctx, const std::filesystem::path& dir,
                                   const BackupOptions& options);
   // The live store's files: every page, the b-trees, the audit chain; counts.

@@ -14,7 +14,7 @@ namespace amanah {
 
 BackupInfo CustomerStore::backup(const AccessContext& ctx, const std::filesystem::path& dir,
                                  const BackupOptions& options) {
-  return live().backups.backup(ctx, dir, options);
+  return live().backups.backup(ctx, detail::normalized(dir), options);
 }
 
 CheckReport CustomerStore::check() {

@@ -188,6 +188,10 @@ TEST_CASE("backup: needs the backup action, a new directory, outside the store",
   REQUIRE_AMANAH_ERROR((void)f.store.backup(kOps, f.tmp / "s" / "inside"),
                        ErrorCode::InvalidArgument);
   REQUIRE_AMANAH_ERROR((void)f.store.backup(kOps, f.tmp / "no" / "parent"), ErrorCode::NotFound);
+  // "dir/" names the directory dir, as it does for create and open.
+  const BackupInfo slash = f.store.backup(kOps, (f.tmp / "slash").string() + "/");
+  CHECK(slash.dir == fsys::absolute(f.tmp / "slash"));
+  CHECK(verify_backup(f.tmp / "slash", *f.key).customers == 1);
 }
 
 TEST_CASE("restore: a customer erased after the backup stays erased (ledger file)", "[backup]") {
