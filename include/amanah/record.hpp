@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include <amanah/error.hpp>
 #include <amanah/export.hpp>
 
 namespace amanah {
@@ -52,7 +53,18 @@ struct Record {
 // A value that was accepted but looks odd (e.g. a NIK whose birth date is not a calendar date).
 struct Warning {
   std::string field{};
-  std::string message{};  // never contains the value
+  std::string message{};   // never contains the value
+  std::size_t record = 0;  // the record's position in the batch (insert_many, validate; 0-based)
+};
+
+// What validate() found wrong with one record of a batch: what insert_many would refuse.
+struct RecordProblem {
+  std::size_t record = 0;  // position in the batch (0-based)
+  std::string field{};     // the declared field at fault; empty for the record as a whole or a
+                           // name the manifest does not declare (never echoed: it may be a value)
+  ErrorCode code =
+      ErrorCode::Validation;  // Validation, UndeclaredField, Duplicate, InvalidArgument
+  std::string message{};      // never contains the value
 };
 
 // A streaming pass over all records (in storage order), fetched in small batches: the store is

@@ -146,8 +146,17 @@ class AMANAH_EXPORT CustomerStore {
   // and update give ConsentRequired, find and scan skip them (inserting needs no consent).
   [[nodiscard]] CustomerId insert(const AccessContext& ctx, const FieldValues& values,
                                   std::vector<Warning>* warnings = nullptr);
-  // Needs `create` on every given field. Several inserts in one transaction: all or none.
+  // Needs `create` on every given field. Several inserts in one transaction: all or none. An
+  // error about one record names its position in the batch ("record 3: ..."), and so do the
+  // warnings (Warning::record).
   [[nodiscard]] std::vector<CustomerId> insert_many(const AccessContext& ctx,
+                                                    const std::vector<FieldValues>& records,
+                                                    std::vector<Warning>* warnings = nullptr);
+  // Checks a batch as insert_many would, writing nothing, and reports every problem of every
+  // record in one pass (an importer's report): empty when insert_many would take the batch as it
+  // is now. Needs `create` on every declared field given (it tells whether a unique value is
+  // taken); recorded as a "validate" entry.
+  [[nodiscard]] std::vector<RecordProblem> validate(const AccessContext& ctx,
                                                     const std::vector<FieldValues>& records,
                                                     std::vector<Warning>* warnings = nullptr);
   // The subject's record. With `fields`, needs `read` on each; without, returns exactly the

@@ -265,6 +265,11 @@ std::vector<CustomerId> CustomerStore::insert_many(const AccessContext& ctx,
                                                    std::vector<Warning>* warnings) {
   return live().records.insert_many(ctx, records, warnings);
 }
+std::vector<RecordProblem> CustomerStore::validate(const AccessContext& ctx,
+                                                   const std::vector<FieldValues>& records,
+                                                   std::vector<Warning>* warnings) {
+  return live().records.validate(ctx, records, warnings);
+}
 Record CustomerStore::get(const AccessContext& ctx, const CustomerId& id,
                           const std::vector<std::string>& fields) {
   return live().records.get(ctx, id, fields);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <set>
@@ -284,26 +285,48 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
   const Decision& d = asked->decision;
   require(d, ctx, "create", "", join_names(names));
   const std::string& rules = asked->rules;
-  // Everything is validated before anything is written.
+  // Everything is validated before anything is written. In a batch, errors and warnings name
+  // the record's position.
+  const bool batch = records.size() > 1;
+  const auto at = [&](std::size_t i, const Error& e) {
+    return batch ? Error(e.code(), "record " + std::to_string(i) + ": " + e.message()) : e;
+  };
   std::vector<Prepared> prepared;
   prepared.reserve(records.size());
-  for (const auto& r : records)
-    prepared.push_back(prepare(*m, as_changes(r), warnings));
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const std::size_t warned = warnings != nullptr ? warnings->size() : 0;
+    try {
+      prepared.push_back(prepare(*m, as_changes(records[i]), warnings));
+    } catch (const Error& e) {
+      throw at(i, e);
+    }
+    if (warnings != nullptr)
+      for (std::size_t k = warned; k < warnings->size(); ++k)
+        (*warnings)[k].record = i;
+  }
   // Unique values must also differ within the batch.
-  std::set<std::pair<std::string, std::string>> seen;
-  for (const auto& p : prepared)
-    for (const auto& [name, n] : p)
-      if (m->field(name)->unique && !seen.emplace(name, n->index_form).second)
-        throw Error(ErrorCode::Duplicate,
-                    "field '" + name + "' holds the same value in two records of the batch");
+  std::map<std::pair<std::string, std::string>, std::size_t> seen;
+  for (std::size_t i = 0; i < prepared.size(); ++i)
+    for (const auto& [name, n] : prepared[i])
+      if (m->field(name)->unique) {
+        const auto [it, fresh] = seen.emplace(std::pair{name, n->index_form}, i);
+        if (!fresh)
+          throw Error(ErrorCode::Duplicate, "records " + std::to_string(it->second) + " and " +
+                                                std::to_string(i) + ": field '" + name +
+                                                "' holds the same value in both");
+      }
 
   std::lock_guard w(core_.write_mu);
   db::Connection& c = core_.data_writer();
   db::Transaction tx(c);
-  for (const auto& p : prepared)
-    for (const auto& [name, n] : p) {
+  for (std::size_t i = 0; i < prepared.size(); ++i)
+    for (const auto& [name, n] : prepared[i]) {
       const Field& f = *m->field(name);
-      if (f.unique) check_unique(c, f, n->index_form, {});
+      try {
+        if (f.unique) check_unique(c, f, n->index_form, {});
+      } catch (const Error& e) {
+        throw at(i, e);
+      }
     }
   keys_.reserve(prepared.size());
   std::vector<CustomerId> ids = new_ids(prepared.size());
@@ -328,6 +351,84 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
   }
   tx.commit();
   return ids;
+}
+
+std::vector<RecordProblem> Records::validate(const AccessContext& ctx,
+                                             const std::vector<FieldValues>& records,
+                                             std::vector<Warning>* warnings) {
+  std::shared_lock gate(core_.gate);
+  core_.require_open();
+  const auto t = policy_.current();
+  const Manifest& m = t->manifest();
+  std::vector<std::string> names;  // every declared field given, once
+  {
+    std::set<std::string, std::less<>> given;
+    for (const auto& r : records)
+      for (const auto& [k, v] : r)
+        if (m.field(k) != nullptr) given.insert(k);
+    names.assign(given.begin(), given.end());
+  }
+  std::string rules;
+  if (!names.empty()) {
+    const auto asked = policy::ask(*t, ctx, Action::create, names);
+    require(asked->decision, ctx, "validate", "", join_names(names));
+    rules = asked->rules;
+  }
+  std::vector<RecordProblem> out;
+  struct Unique {
+    std::size_t record;
+    const Field* field;
+    std::string form;
+  };
+  std::vector<Unique> unique;
+  std::map<std::pair<std::string, std::string>, std::size_t> seen;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (records[i].empty()) {
+      out.push_back({i, "", ErrorCode::InvalidArgument, "a record to insert names no field"});
+      continue;
+    }
+    for (const auto& [name, value] : records[i]) {
+      const Field* f = m.field(name);
+      if (f == nullptr) {
+        try {
+          (void)declared(m, name);
+        } catch (const Error& e) {
+          out.push_back({i, "", e.code(), e.message()});
+        }
+        continue;
+      }
+      try {
+        values::Normalized n = normalize(*f, value);
+        if (warnings != nullptr)
+          for (const auto& w : n.warnings)
+            warnings->push_back({name, w, i});
+        if (!f->unique) continue;
+        const auto [it, fresh] = seen.emplace(std::pair{name, n.index_form}, i);
+        if (fresh) {
+          unique.push_back({i, f, std::move(n.index_form)});
+        } else {
+          out.push_back({i, name, ErrorCode::Duplicate,
+                         "field '" + name + "' holds the same value as record " +
+                             std::to_string(it->second) + " of the batch"});
+        }
+      } catch (const Error& e) {
+        out.push_back({i, name, e.code(), e.message()});
+      }
+    }
+  }
+  if (!unique.empty()) {
+    store::DataReader reader(core_);
+    db::ReadSnapshot view(*reader);
+    for (const auto& u : unique)
+      if (!holders(*reader, *u.field, u.form).empty())
+        out.push_back({u.record, u.field->name, ErrorCode::Duplicate,
+                       "field '" + u.field->name + "' already holds this value for a customer"});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const RecordProblem& a, const RecordProblem& b) {
+    return a.record < b.record;
+  });
+  if (!names.empty()) log_.record_read(ctx, "", join_names(names), rules, "validate");
+  return out;
 }
 
 Record Records::get(const AccessContext& ctx, const CustomerId& id,

@@ -63,6 +63,9 @@ class Records {
   [[nodiscard]] std::vector<CustomerId> insert_many(const AccessContext& ctx,
                                                     const std::vector<FieldValues>& records,
                                                     std::vector<Warning>* warnings);
+  [[nodiscard]] std::vector<RecordProblem> validate(const AccessContext& ctx,
+                                                    const std::vector<FieldValues>& records,
+                                                    std::vector<Warning>* warnings);
   [[nodiscard]] Record get(const AccessContext& ctx, const CustomerId& id,
                            const std::vector<std::string>& fields);
   void update(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,

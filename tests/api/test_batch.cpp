@@ -1,0 +1,157 @@
+// Batches as an importer sends them: insert_many names the record at fault, and validate()
+// reports every problem of every record in one pass without writing anything.
+#include <amanah/amanah.hpp>
+
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "records_fixture.hpp"
+#include "support.hpp"
+
+using namespace amanah;
+using amanah::test::customer;
+using amanah::test::kSupport;
+using amanah::test::TempDir;
+using Catch::Matchers::ContainsSubstring;
+
+namespace {
+
+// Values planted in bad records: none may appear in any message.
+constexpr const char* kBadEmail = "planted-not-an-email-4417";
+constexpr const char* kUndeclared = "planted-column-9931";
+
+struct Store {
+  TempDir tmp;
+  std::unique_ptr<KeyProvider> key = raw_key(SecretBytes::random(32));
+  CustomerStore store = CustomerStore::create(tmp / "s", *key, test::example_manifest());
+};
+
+std::string message_of(const std::function<void()>& fn, ErrorCode expected) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    CHECK(e.code() == expected);
+    return e.message();
+  }
+  FAIL("no error was thrown");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("insert_many names the record at fault and writes nothing", "[records][batch]") {
+  Store s;
+  std::vector<FieldValues> batch;
+  for (int i = 0; i < 5; ++i)
+    batch.push_back(customer(i));
+  batch[3]["email"] = kBadEmail;
+  const std::string msg =
+      message_of([&] { (void)s.store.insert_many(kSupport, batch); }, ErrorCode::Validation);
+  CHECK_THAT(msg, ContainsSubstring("record 3: "));
+  CHECK_THAT(msg, ContainsSubstring("email"));
+  CHECK_THAT(msg, !ContainsSubstring(kBadEmail));
+  CHECK(s.store.size() == 0);
+
+  // Two records of the batch with one unique value: both named.
+  batch[3] = customer(3);
+  batch[4]["email"] = batch[1]["email"];
+  const std::string dup =
+      message_of([&] { (void)s.store.insert_many(kSupport, batch); }, ErrorCode::Duplicate);
+  CHECK_THAT(dup, ContainsSubstring("records 1 and 4"));
+  CHECK(s.store.size() == 0);
+
+  // A clash with a customer already stored names the record too.
+  (void)s.store.insert(kSupport, customer(7));
+  batch[4] = customer(7);
+  const std::string taken =
+      message_of([&] { (void)s.store.insert_many(kSupport, batch); }, ErrorCode::Duplicate);
+  CHECK_THAT(taken, ContainsSubstring("record 4: "));
+  CHECK(s.store.size() == 1);
+}
+
+TEST_CASE("insert_many's warnings name their record", "[records][batch]") {
+  Store s;
+  std::vector<FieldValues> batch{customer(1), customer(2), customer(3)};
+  batch[2]["nik"] = "3171234105900000";  // serial number 0000: stored, with a warning
+  std::vector<Warning> warnings;
+  (void)s.store.insert_many(kSupport, batch, &warnings);
+  // The fixture's NIKs warn (their birth-date digits are no date); record 2's NIK has a real
+  // date and serial number 0000.
+  std::vector<std::size_t> per_record(3, 0);
+  std::size_t serial = 0;
+  for (const auto& w : warnings) {
+    REQUIRE(w.record < 3);
+    ++per_record[w.record];
+    if (w.message.find("serial") != std::string::npos) {
+      CHECK(w.record == 2);
+      CHECK(w.field == "nik");
+      ++serial;
+    }
+  }
+  CHECK(serial == 1);
+  CHECK(per_record == std::vector<std::size_t>{1, 1, 1});
+}
+
+TEST_CASE("validate reports every problem of every record in one pass and writes nothing",
+          "[records][batch]") {
+  Store s;
+  const CustomerId existing = s.store.insert(kSupport, customer(50));
+  std::vector<FieldValues> batch;
+  for (int i = 0; i < 7; ++i)
+    batch.push_back(customer(i));
+  batch[1]["email"] = kBadEmail;                 // not an email
+  batch[1]["phone"] = "12";                      // and not a phone either
+  batch[2][kUndeclared] = "x";                   // a column the manifest does not declare
+  batch[4]["email"] = batch[0]["email"];         // the same unique value as record 0
+  batch[5]["email"] = customer(50).at("email");  // already held by a stored customer
+  batch[6] = {};                                 // an empty record
+  std::vector<Warning> warnings;
+  const auto problems = s.store.validate(kSupport, batch, &warnings);
+
+  REQUIRE(problems.size() == 6);
+  CHECK(problems[0].record == 1);
+  CHECK(problems[0].code == ErrorCode::Validation);
+  CHECK(problems[1].record == 1);
+  CHECK(problems[1].code == ErrorCode::Validation);
+  CHECK(((problems[0].field == "email" && problems[1].field == "phone") ||
+         (problems[0].field == "phone" && problems[1].field == "email")));
+  CHECK(problems[2].record == 2);
+  CHECK(problems[2].code == ErrorCode::UndeclaredField);
+  CHECK(problems[2].field.empty());
+  CHECK(problems[3].record == 4);
+  CHECK(problems[3].code == ErrorCode::Duplicate);
+  CHECK(problems[3].field == "email");
+  CHECK_THAT(problems[3].message, ContainsSubstring("record 0"));
+  CHECK(problems[4].record == 5);
+  CHECK(problems[4].code == ErrorCode::Duplicate);
+  CHECK(problems[5].record == 6);
+  CHECK(problems[5].code == ErrorCode::InvalidArgument);
+  for (const auto& p : problems) {
+    CHECK_THAT(p.message, !ContainsSubstring(kBadEmail));
+    CHECK_THAT(p.message, !ContainsSubstring(kUndeclared));
+  }
+  for (const auto& w : warnings)
+    CHECK(w.record < batch.size());
+  CHECK(s.store.size() == 1);  // nothing written
+
+  // What validate accepts, insert_many takes.
+  std::vector<FieldValues> good{customer(10), customer(11)};
+  CHECK(s.store.validate(kSupport, good).empty());
+  CHECK(s.store.insert_many(kSupport, good).size() == 2);
+  (void)existing;
+}
+
+TEST_CASE("validate needs create on the fields given, and is recorded", "[records][batch]") {
+  Store s;
+  const AccessContext marketing{.actor = "m", .roles = {"marketing"}, .purpose = "marketing"};
+  REQUIRE_THROWS_AS(s.store.validate(marketing, {customer(1)}), AccessDenied);
+  (void)s.store.validate(kSupport, {customer(1)});
+  bool recorded = false;
+  for (const auto& e : s.store.audit().accesses(test::kDpo, kSupport.actor))
+    recorded = recorded || e.action == "validate";
+  CHECK(recorded);
+}
