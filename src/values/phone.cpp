@@ -18,7 +18,8 @@ std::string indonesian(std::string_view nsn) {
   if (nsn.empty() || nsn.front() == '0' || nsn.front() == '1') reject(kBad);
   const bool mobile = nsn.front() == '8';
   const std::size_t lo = mobile ? 9 : 7, hi = mobile ? 12 : 11;
-  if (nsn.size() < lo || nsn.size() > hi) reject("phone number has the wrong number of digits");
+  if (nsn.size() < lo) reject("phone number is too short");
+  if (nsn.size() > hi) reject("phone number is too long");
   return "+62" + std::string(nsn);
 }
 
@@ -49,10 +50,14 @@ Normalized normalize_phone(std::string_view input) {
   Normalized n;
   const std::string_view d = digits;
   if (d.starts_with("62")) {
-    n.value = indonesian(d.substr(2));
+    // "+62 0812...", "+62 (0)812...": the trunk 0 written after the country code, as people
+    // copy a national number behind it; it is not part of the number.
+    const std::string_view nsn = d.substr(2);
+    n.value = indonesian(nsn.starts_with('0') ? nsn.substr(1) : nsn);
   } else if (plus) {
     if (d.front() == '0') reject(kBad);  // no country code starts with 0
-    if (d.size() < 8 || d.size() > 15) reject("phone number has the wrong number of digits");
+    if (d.size() < 8) reject("phone number is too short");
+    if (d.size() > 15) reject("phone number is too long");
     n.value = "+" + digits;
   } else if (d.front() == '0') {
     n.value = indonesian(d.substr(1));

@@ -464,6 +464,31 @@ TEST_CASE("phone: Indonesian landlines and international numbers", "[values]") {
   CHECK(rejected(FieldType::phone, "+1234567890123456"));
 }
 
+TEST_CASE("phone: a trunk 0 written after +62 is dropped, as spreadsheets hold them", "[values]") {
+  for (const char* in : {"+62 0812 3456 7890", "+62 (0)812 3456 7890", "+62 (0) 812-3456-7890",
+                         "+620812 34567890", "62 0812 3456 7890"}) {
+    CAPTURE(in);
+    CHECK(norm(FieldType::phone, in) == "+6281234567890");
+  }
+  CHECK(norm(FieldType::phone, "+62 (0)21 555 1234") == "+62215551234");
+}
+
+TEST_CASE("phone: a number with too few or too many digits says which", "[values]") {
+  const auto message = [](std::string_view in) {
+    try {
+      (void)values::normalize(FieldType::phone, in);
+    } catch (const amanah::Error& e) {
+      return e.message();
+    }
+    return std::string("accepted");
+  };
+  CHECK(message("0812 3456") == "phone number is too short");
+  CHECK(message("+62 812 345") == "phone number is too short");
+  CHECK(message("+1 234 567") == "phone number is too short");
+  CHECK(message("0812 3456 7890 123") == "phone number is too long");
+  CHECK(message("+1 234 567 890 123 456") == "phone number is too long");
+}
+
 TEST_CASE("phone: hostile and ambiguous input is rejected", "[values]") {
   // Full-width "081234567890" and Arabic-Indic "0812...": digits, but not ASCII ones.
   std::string fullwidth, arabic;
@@ -501,11 +526,8 @@ TEST_CASE("phone: hostile and ambiguous input is rejected", "[values]") {
       "81234567890",
       "6561234567",
       "14155552671",
-      // Trunk 0 left after the country code; international prefixes; no area code starts with 1.
-      "+620812345678",
-      "+62 (0) 812 3456 7890",
-      "620812345678",
-      "+62 0812 3456 7890",
+      // International prefixes; two trunk 0s; no area code starts with 1.
+      "+6200812345678",
       "0062 812 3456 7890",
       "00 65 6123 4567",
       "+0 812 3456 7890",
@@ -834,7 +856,7 @@ TEST_CASE("error messages never contain the rejected input", "[values]") {
        {"siti..nurhaliza@example.co.id", "budisantoso@localhost", "dewi.lestari@[10.0.0.1]",
         std::string(65, 'k') + "@example.com"}},
       {FieldType::phone,
-       {"0812-3456-789O", "+620812345678", "81234567890", "+1234567890123456", "021-1234567890"}},
+       {"0812-3456-789O", "+6200812345678", "81234567890", "+1234567890123456", "021-1234567890"}},
       {FieldType::nik,
        {"2074011505900001", "317401150590000", "31740115059000012", "3174X11505900001"}},
       {FieldType::npwp, {"01.234.567.8-901.00", "0123456789010001234", "01.234.567.8-901.00Z"}},
