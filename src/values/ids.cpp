@@ -14,16 +14,6 @@ namespace {
 constexpr std::size_t kNikDigits = 16;
 
 // Wipes a buffer that held a full card number when it goes out of scope.
-class WipeOnExit {
- public:
-  explicit WipeOnExit(std::string& s) : s_(s) {}
-  ~WipeOnExit() { crypto::wipe(std::as_writable_bytes(std::span(s_.data(), s_.size()))); }
-  WipeOnExit(const WipeOnExit&) = delete;
-  WipeOnExit& operator=(const WipeOnExit&) = delete;
-
- private:
-  std::string& s_;
-};
 
 bool luhn(std::string_view digits) noexcept {
   int sum = 0;

@@ -8,12 +8,25 @@
 
 #include <amanah/error.hpp>
 
+#include "crypto/crypto.hpp"
 #include "values/values.hpp"
 
 namespace amanah::detail::values::internal {
 
 // Inputs of the structured types are short; anything longer is rejected before it is scanned.
 inline constexpr std::size_t kMaxStructuredInput = 1024;
+
+// Wipes a string holding digits that must not stay in freed memory (card numbers).
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::string& s) : s_(s) {}
+  ~WipeOnExit() { crypto::wipe(std::as_writable_bytes(std::span(s_.data(), s_.size()))); }
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+ private:
+  std::string& s_;
+};
 
 // The message names what is wrong and never the input.
 [[noreturn]] inline void reject(const char* what) {
