@@ -116,17 +116,6 @@ bool holds(CustomerStore& s, const CustomerId& id) {
   }
 }
 
-std::string error_text(const std::function<void()>& fn, ErrorCode expected) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    CHECK(e.code() == expected);
-    return e.message();
-  }
-  FAIL("no error was thrown");
-  return {};
-}
-
 }  // namespace
 
 TEST_CASE("backup: a consistent copy that opens with the store's key and verifies", "[backup]") {
@@ -286,9 +275,9 @@ TEST_CASE("restore: an edited or foreign ledger line is Corrupt and nothing is r
   text[at] = text[at] == '0' ? '1' : '0';
   const auto edited = f.tmp / "ledger" / "edited.log";
   amanah::test::write_file(edited, text);
-  const std::string msg =
-      error_text([&] { (void)restore(f.tmp / "b", f.tmp / "r", *f.key, {.ledger_file = edited}); },
-                 ErrorCode::Corrupt);
+  const std::string msg = amanah::test::error_message(
+      [&] { (void)restore(f.tmp / "b", f.tmp / "r", *f.key, {.ledger_file = edited}); },
+      ErrorCode::Corrupt);
   CHECK(msg.find("line 1") != std::string::npos);
   CHECK_FALSE(fsys::exists(f.tmp / "r"));
   for (const auto& e : fsys::directory_iterator(f.tmp.path()))
@@ -325,7 +314,7 @@ TEST_CASE("verify_backup: a flipped byte in any file is Corrupt naming the file"
     const auto file = copy / name;
     flip_byte(file, fsys::file_size(file) / 2 + 100);
     const std::string msg =
-        error_text([&] { (void)verify_backup(copy, *f.key); }, ErrorCode::Corrupt);
+        amanah::test::error_message([&] { (void)verify_backup(copy, *f.key); }, ErrorCode::Corrupt);
     CHECK(msg.find(name) != std::string::npos);
     REQUIRE_AMANAH_ERROR((void)restore(copy, f.tmp / "r", *f.key, {.ledger_file = f.ledger}),
                          ErrorCode::Corrupt);
@@ -345,7 +334,8 @@ TEST_CASE("check: the live store's counts, and a damaged page nobody reads is fo
   const auto file = f.tmp / "s" / "data.db";
   flip_byte(file, fsys::file_size(file) / 2 + 100);  // a page no call at open reads
   auto store = CustomerStore::open(f.tmp / "s", *f.key);
-  const std::string msg = error_text([&] { (void)store.check(); }, ErrorCode::Corrupt);
+  const std::string msg =
+      amanah::test::error_message([&] { (void)store.check(); }, ErrorCode::Corrupt);
   CHECK(msg.find("data.db") != std::string::npos);
 }
 

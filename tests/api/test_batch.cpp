@@ -30,17 +30,6 @@ struct Store {
   CustomerStore store = CustomerStore::create(tmp / "s", *key, test::example_manifest());
 };
 
-std::string message_of(const std::function<void()>& fn, ErrorCode expected) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    CHECK(e.code() == expected);
-    return e.message();
-  }
-  FAIL("no error was thrown");
-  return {};
-}
-
 }  // namespace
 
 TEST_CASE("insert_many names the record at fault and writes nothing", "[records][batch]") {
@@ -49,8 +38,8 @@ TEST_CASE("insert_many names the record at fault and writes nothing", "[records]
   for (int i = 0; i < 5; ++i)
     batch.push_back(customer(i));
   batch[3]["email"] = kBadEmail;
-  const std::string msg =
-      message_of([&] { (void)s.store.insert_many(kSupport, batch); }, ErrorCode::Validation);
+  const std::string msg = amanah::test::error_message(
+      [&] { (void)s.store.insert_many(kSupport, batch); }, ErrorCode::Validation);
   CHECK_THAT(msg, ContainsSubstring("record 3: "));
   CHECK_THAT(msg, ContainsSubstring("email"));
   CHECK_THAT(msg, !ContainsSubstring(kBadEmail));
@@ -59,16 +48,16 @@ TEST_CASE("insert_many names the record at fault and writes nothing", "[records]
   // Two records of the batch with one unique value: both named.
   batch[3] = customer(3);
   batch[4]["email"] = batch[1]["email"];
-  const std::string dup =
-      message_of([&] { (void)s.store.insert_many(kSupport, batch); }, ErrorCode::Duplicate);
+  const std::string dup = amanah::test::error_message(
+      [&] { (void)s.store.insert_many(kSupport, batch); }, ErrorCode::Duplicate);
   CHECK_THAT(dup, ContainsSubstring("records 1 and 4"));
   CHECK(s.store.size() == 0);
 
   // A clash with a customer already stored names the record too.
   (void)s.store.insert(kSupport, customer(7));
   batch[4] = customer(7);
-  const std::string taken =
-      message_of([&] { (void)s.store.insert_many(kSupport, batch); }, ErrorCode::Duplicate);
+  const std::string taken = amanah::test::error_message(
+      [&] { (void)s.store.insert_many(kSupport, batch); }, ErrorCode::Duplicate);
   CHECK_THAT(taken, ContainsSubstring("record 4: "));
   CHECK(s.store.size() == 1);
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <random>
@@ -97,6 +98,19 @@ struct ErrorCodeIs : Catch::Matchers::MatcherBase<amanah::Error> {
   }
   amanah::ErrorCode code;
 };
+
+// The message of the amanah::Error that `fn` throws, which must carry `expected` (a test failure
+// if it carries another code or nothing is thrown).
+inline std::string error_message(const std::function<void()>& fn, amanah::ErrorCode expected) {
+  try {
+    fn();
+  } catch (const amanah::Error& e) {
+    CHECK(e.code() == expected);
+    return e.message();
+  }
+  FAIL("no error was thrown");
+  return {};
+}
 
 }  // namespace amanah::test
 

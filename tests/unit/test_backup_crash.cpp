@@ -1,9 +1,6 @@
 // Backups and restores killed at each step (a real process exit at the fault points): the store
 // and every finished backup still open, and no half-made backup or restored store is left where
 // it would be taken for a whole one.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <amanah/amanah.hpp>
 
 #include <catch2/catch_test_macros.hpp>
@@ -14,38 +11,19 @@
 
 #include "db/db.hpp"
 #include "facade/access.hpp"
+#include "faults.hpp"
 #include "records_fixture.hpp"
 #include "store/layout.hpp"
 #include "support.hpp"
 
 using amanah::CustomerStore;
 using amanah::SecretBytes;
+using amanah::test::killed_at;
 using amanah::test::TempDir;
 
 namespace {
 
 namespace fsys = std::filesystem;
-
-// Runs `body` in a child process that dies (exit 0) at fault point `point`; true if it did.
-bool killed_at(const std::string& point, const std::function<void()>& body) {
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int code = 1;
-    try {
-      amanah::detail::store::g_fault_point = [&point](std::string_view at) {
-        if (at == point) ::_exit(0);
-      };
-      body();
-    } catch (...) {
-      code = 2;
-    }
-    ::_exit(code);
-  }
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
 
 bool hidden_left(const fsys::path& dir) {
   for (const auto& e : fsys::directory_iterator(dir))

@@ -3,9 +3,6 @@
 // wrapped keys (nothing), and rotations interrupted at each step (thrown, and a killed process).
 #include <amanah/amanah.hpp>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -16,6 +13,7 @@
 #include "crypto/crypto.hpp"
 #include "db/db.hpp"
 #include "facade/access.hpp"
+#include "faults.hpp"
 #include "forensic.hpp"
 #include "keys/keyslots.hpp"
 #include "keys/subject_keys.hpp"
@@ -35,6 +33,9 @@ using Access = amanah::detail::StoreAccess;
 namespace db = amanah::detail::db;
 namespace keys = amanah::detail::keys;
 namespace fsys = std::filesystem;
+
+using amanah::test::FaultAt;
+using amanah::test::killed_at;
 
 namespace {
 
@@ -304,15 +305,6 @@ TEST_CASE("forensic: after rotate_kek no file holds the old KEK or an old wrappe
 }
 
 namespace {
-// Sets a fault point that throws at `point`, and clears it on destruction.
-struct FaultAt {
-  explicit FaultAt(std::string point) {
-    amanah::detail::store::g_fault_point = [point](std::string_view at) {
-      if (at == point) throw std::runtime_error("injected crash");
-    };
-  }
-  ~FaultAt() { amanah::detail::store::g_fault_point = nullptr; }
-};
 
 void rotation_completed(const Fixture& f) {
   auto store = CustomerStore::open(f.dir, *f.key);
@@ -353,25 +345,10 @@ TEST_CASE("a process killed during rotate_kek leaves a store the next open compl
   CAPTURE(point);
   Fixture f;
   f.store.reset();
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int code = 1;
-    try {
-      auto store = CustomerStore::open(f.dir, *amanah::raw_key(f.raw.clone()));
-      amanah::detail::store::g_fault_point = [point](std::string_view at) {
-        if (at == point) ::_exit(0);  // killed: no destructor, no close
-      };
-      store.rotate_kek();
-    } catch (...) {
-      code = 2;
-    }
-    ::_exit(code);
-  }
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);  // died at the fault point
+  REQUIRE(killed_at(point, [&] {  // killed: no destructor, no close
+    auto store = CustomerStore::open(f.dir, *amanah::raw_key(f.raw.clone()));
+    store.rotate_kek();
+  }));
   CHECK(keys::read_keyslots(f.dir / "keyslots").kek_next_epoch == std::uint64_t{2});
   rotation_completed(f);
 }

@@ -14,6 +14,7 @@
 #include "crypto/crypto.hpp"
 #include "db/db.hpp"
 #include "facade/access.hpp"
+#include "faults.hpp"
 #include "keys/hierarchy.hpp"
 #include "store/layout.hpp"
 
@@ -26,6 +27,8 @@ using amanah::test::TempDir;
 namespace fsys = std::filesystem;
 namespace db = amanah::detail::db;
 using Access = amanah::detail::StoreAccess;
+
+using amanah::test::FaultAt;
 
 namespace {
 
@@ -48,16 +51,6 @@ std::vector<std::string> notes(CustomerStore& s) {
     out.push_back(st.column_text(0));
   return out;
 }
-
-// Sets a fault point that throws at `point`, and clears it on destruction.
-struct FaultAt {
-  explicit FaultAt(std::string point) {
-    amanah::detail::store::g_fault_point = [point](std::string_view at) {
-      if (at == point) throw std::runtime_error("injected crash");
-    };
-  }
-  ~FaultAt() { amanah::detail::store::g_fault_point = nullptr; }
-};
 
 }  // namespace
 

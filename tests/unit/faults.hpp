@@ -1,0 +1,53 @@
+// Crashes on purpose at the library's named fault points (store/layout.hpp): thrown in-process
+// (FaultAt), or as a real process death (killed_at: fork, and _exit at the point).
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "store/layout.hpp"
+
+namespace amanah::test {
+
+// Sets a fault point that throws at `point`, and clears it on destruction.
+struct FaultAt {
+  explicit FaultAt(std::string point) {
+    amanah::detail::store::g_fault_point = [point](std::string_view at) {
+      if (at == point) throw std::runtime_error("injected crash");
+    };
+  }
+  ~FaultAt() { amanah::detail::store::g_fault_point = nullptr; }
+  FaultAt(const FaultAt&) = delete;
+  FaultAt& operator=(const FaultAt&) = delete;
+};
+
+// Runs `body` in a child process that dies (exit status 0, no destructor, no close) when it
+// reaches fault point `point`; true if it did. Keep no store open in the parent that `body` opens.
+inline bool killed_at(const std::string& point, const std::function<void()>& body) {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int code = 1;
+    try {
+      amanah::detail::store::g_fault_point = [&point](std::string_view at) {
+        if (at == point) ::_exit(0);
+      };
+      body();
+    } catch (...) {
+      code = 2;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace amanah::test
