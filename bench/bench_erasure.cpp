@@ -77,6 +77,8 @@ namespace fs = std::filesystem;
 using amanah::bench::check;
 using amanah::bench::customer;
 using amanah::bench::exec;
+using amanah::bench::prepare;
+using amanah::bench::step_done;
 using amanah::detail::StoreAccess;
 using Steady = std::chrono::steady_clock;
 
@@ -237,18 +239,6 @@ sqlite3* open_raw(const fs::path& file, const amanah::SecretBytes& literal, bool
   exec(db, "PRAGMA foreign_keys=ON");
   exec(db, "PRAGMA cache_size=-32768");
   return db;
-}
-
-sqlite3_stmt* prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* st = nullptr;
-  check(sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), db, sql);
-  return st;
-}
-
-void step_done(sqlite3_stmt* st) {
-  const int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) amanah::bench::fail("step", sqlite3_db_handle(st), rc);
 }
 
 // Random bytes and hex ids for the baseline's rows (their contents do not matter to a delete,

@@ -43,6 +43,8 @@ namespace {
 namespace fs = std::filesystem;
 using amanah::bench::check;
 using amanah::bench::exec;
+using amanah::bench::prepare;
+using amanah::bench::step_done;
 using Steady = std::chrono::steady_clock;
 
 constexpr std::size_t kCustomers = 100'000;
@@ -117,18 +119,6 @@ std::string aad_of(const std::string& key_id, std::int64_t epoch) {
   std::string s = "subject-key|";
   s.append(key_id).append("|").append(std::to_string(epoch));
   return s;
-}
-
-sqlite3_stmt* prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* st = nullptr;
-  check(sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), db, sql);
-  return st;
-}
-
-void step_done(sqlite3_stmt* st) {
-  const int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) amanah::bench::fail("step", sqlite3_db_handle(st), rc);
 }
 
 struct RawKeys {

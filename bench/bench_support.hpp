@@ -53,6 +53,19 @@ inline void check(int rc, sqlite3* db, const std::string& what) {
   if (rc != SQLITE_OK) fail(what, db, rc);
 }
 
+// A statement prepared to be reused (SQLITE_PREPARE_PERSISTENT); one stepped to its end, then
+// reset.
+inline sqlite3_stmt* prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  check(sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), db, sql);
+  return st;
+}
+inline void step_done(sqlite3_stmt* st) {
+  const int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) fail("step", sqlite3_db_handle(st), rc);
+}
+
 inline void exec(sqlite3* db, const char* sql) {
   check(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), db, sql);
 }
