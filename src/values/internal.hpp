@@ -85,6 +85,10 @@ inline bool is_leap_year(int year) noexcept {
 }
 int days_in_month(int month, bool leap) noexcept;
 
+// Length of the well-formed UTF-8 sequence at s[i] (Unicode Table 3-7: no overlongs, surrogates
+// or code points above U+10FFFF), or 0 if there is none; its code point in `cp`.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) noexcept;
+
 // Appends to `out` the digits of `input`, skipping the characters in `separators`; rejects
 // anything else (letters, controls, non-ASCII digits). Used by NIK, NPWP and card.
 void append_digits(std::string_view input, std::string_view separators, const char* what,

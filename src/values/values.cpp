@@ -36,17 +36,6 @@ void append_digits(std::string_view input, std::string_view separators, const ch
   }
 }
 
-}  // namespace internal
-
-namespace {
-
-using namespace internal;
-
-constexpr std::size_t kDefaultTextCap = 4096;
-constexpr std::string_view kRedacted = "[redacted]";
-
-// Length of the well-formed UTF-8 sequence at s[i] (Unicode Table 3-7: no overlongs, surrogates
-// or code points above U+10FFFF), or 0 if there is none.
 std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) noexcept {
   const auto b0 = static_cast<unsigned char>(s[i]);
   if (b0 < 0x80) {
@@ -83,6 +72,15 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) noexc
   cp = v;
   return len;
 }
+
+}  // namespace internal
+
+namespace {
+
+using namespace internal;
+
+constexpr std::size_t kDefaultTextCap = 4096;
+constexpr std::string_view kRedacted = "[redacted]";
 
 // Byte lengths of the code points of a value; a byte that starts no valid sequence counts as one,
 // so a mask never splits a code point and never fails on odd input.

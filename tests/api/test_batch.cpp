@@ -144,3 +144,15 @@ TEST_CASE("validate needs create on the fields given, and is recorded", "[record
     recorded = recorded || e.action == "validate";
   CHECK(recorded);
 }
+
+TEST_CASE("an internationalized email domain is one customer in either form", "[records][values]") {
+  Store s;
+  const CustomerId id =
+      s.store.insert(kSupport, {{"full_name", "Siti"}, {"email", "siti@caf\xC3\xA9.id"}});
+  CHECK(s.store.find(kSupport, "email", "siti@xn--caf-dma.id") == std::vector<CustomerId>{id});
+  CHECK(s.store.find(kSupport, "email", "SITI@CAF\xC3\x89.ID") == std::vector<CustomerId>{id});
+  REQUIRE_AMANAH_ERROR(
+      (void)s.store.insert(kSupport, {{"full_name", "Again"}, {"email", "siti@xn--caf-dma.id"}}),
+      ErrorCode::Duplicate);
+  CHECK(s.store.get(test::kDpo, id).fields.at("email") == "siti@caf\xC3\xA9.id");
+}
