@@ -10,6 +10,7 @@
 #include "audit/batch.hpp"
 #include "audit/checkpoint.hpp"
 #include "crypto/crypto.hpp"
+#include "fs/fs.hpp"
 #include "policy/engine.hpp"
 #include "store/core.hpp"
 
@@ -106,10 +107,7 @@ void Log::check_options(const std::filesystem::path& dir, const AuditOptions& op
   if (options.sink) {
     if (const auto file = options.sink->file()) {
       // A copy of the store directory put back must not bring its own checkpoints with it.
-      const auto f = std::filesystem::weakly_canonical(std::filesystem::absolute(*file));
-      const auto d = std::filesystem::weakly_canonical(std::filesystem::absolute(dir));
-      const auto [end, _] = std::mismatch(d.begin(), d.end(), f.begin(), f.end());
-      if (end == d.end())
+      if (fs::is_inside(dir, *file))
         throw Error(ErrorCode::InvalidArgument,
                     "the checkpoint file must be outside the store directory");
     }

@@ -113,21 +113,6 @@ db::Connection new_copy(const fsys::path& file, const SecretBytes& key) {
   return c;
 }
 
-void sync_file(const fsys::path& file) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(ErrorCode::Io, "cannot open " + file.string() + " to sync it");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw Error(ErrorCode::Io, "cannot sync " + file.string());
-}
-
-void make_dir(const fsys::path& dir) {
-  std::error_code ec;
-  if (!fsys::create_directory(dir, ec) || ec)
-    throw Error(ErrorCode::Io, "cannot create " + dir.string() + ": " + ec.message());
-  fsys::permissions(dir, fsys::perms::owner_all, ec);
-}
-
 void require_new(const fsys::path& target) {
   std::error_code ec;
   if (fsys::exists(target, ec)) throw Error(ErrorCode::AlreadyExists, target.string() + " exists");
@@ -136,14 +121,14 @@ void require_new(const fsys::path& target) {
                 "parent directory " + target.parent_path().string() + " does not exist");
 }
 
-}  // namespace
-
-fsys::path staging_dir(const fsys::path& target, std::string_view what) {
-  std::string name = ".";
-  name.append(target.filename().string()).append(".").append(what).append("-");
-  name.append(crypto::to_hex(crypto::random_bytes(6)));
-  return target.parent_path() / name;
+// A hidden sibling of `target` to build it in, made now.
+fsys::path new_staging(const fsys::path& target, std::string_view what) {
+  fsys::path dir = fs::staging_sibling(target, what, crypto::to_hex(crypto::random_bytes(6)));
+  fs::create_private_directory(dir);
+  return dir;
 }
+
+}  // namespace
 
 void place(const fsys::path& staged, const fsys::path& to) {
   if (::rename(staged.c_str(), to.c_str()) != 0) {
@@ -174,8 +159,7 @@ BackupInfo Backups::backup(const AccessContext& ctx, const fsys::path& dir,
   }
   log_.flush();  // the reads queued so far are in the copy
 
-  const fsys::path staging = staging_dir(dir, "backup");
-  make_dir(staging);
+  const fsys::path staging = new_staging(dir, "backup");
   try {
     BackupInfo info;
     info.store_id = core_.store_id();
@@ -233,7 +217,7 @@ BackupInfo Backups::backup(const AccessContext& ctx, const fsys::path& dir,
     }
     keys::write_keyslots(staging / store::kKeyslotsFile, slots, core_.keys().root());
     for (std::string_view f : {store::kDataDbFile, store::kKeysDbFile})
-      sync_file(staging / f);
+      fs::sync_file(staging / f);
     fs::sync_directory(staging);
     store::fault_point("backup:before-rename");
     place(staging, dir);
@@ -293,13 +277,12 @@ Staged stage(const fsys::path& from, const fsys::path& to, const KeyProvider& ke
   if (!checked.backup)
     throw Error(ErrorCode::InvalidArgument,
                 from.string() + " is a store, not a backup: restore takes what backup() wrote");
-  Staged out{staging_dir(to, "restoring"), *checked.backup};
-  make_dir(out.dir);
+  Staged out{new_staging(to, "restoring"), *checked.backup};
   try {
     for (std::string_view f : {store::kKeyslotsFile, store::kDataDbFile, store::kKeysDbFile}) {
       fsys::copy_file(from / f, out.dir / f);
       fsys::permissions(out.dir / f, fsys::perms::owner_read | fsys::perms::owner_write);
-      sync_file(out.dir / f);
+      fs::sync_file(out.dir / f);
     }
     fs::sync_directory(out.dir);
   } catch (...) {

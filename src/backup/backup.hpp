@@ -57,8 +57,4 @@ struct Staged {
 // Renames a staged directory to `to` (AlreadyExists if something appeared there) and syncs.
 void place(const std::filesystem::path& staged, const std::filesystem::path& to);
 
-// A hidden sibling of `target` for building it: ".<name>.<what>-<random>".
-[[nodiscard]] std::filesystem::path staging_dir(const std::filesystem::path& target,
-                                                std::string_view what);
-
 }  // namespace amanah::detail::backup

@@ -7,7 +7,6 @@
 #include <mutex>
 
 #include "facade/store_impl.hpp"
-#include "manifest/stored.hpp"
 #include "store/layout.hpp"
 
 namespace amanah {
@@ -49,8 +48,7 @@ RestoreReport restore(const std::filesystem::path& from_in, const std::filesyste
   report.backup = staged.backup;
   report.backup.dir = from;
   try {
-    auto impl =
-        detail::assemble(detail::store::Core::open(staged.dir, key, options.clock), {}, nullptr);
+    auto impl = detail::open_impl(staged.dir, key, options.clock, {}, nullptr);
     if (options.ledger_store != nullptr &&
         options.ledger_store->store_id() != impl->core->store_id())
       throw Error(ErrorCode::InvalidArgument, "the ledger store is another store than the backup");
@@ -62,7 +60,6 @@ RestoreReport restore(const std::filesystem::path& from_in, const std::filesyste
       ledger.push_back(std::move(entries[i].tombstone));
     }
     report.ledger_entries = ledger.size();
-    impl->core->set_manifest(detail::manifest::load_stored(impl->core->data_writer()));
     const AccessContext ctx{"amanah:restore", {"(restore)"}, "(restore)"};
     {
       std::lock_guard w(impl->core->write_mu);

@@ -8,6 +8,7 @@
 
 #include "facade/access.hpp"
 #include "facade/store_impl.hpp"
+#include "fs/fs.hpp"
 #include "keys/keyslots.hpp"
 #include "manifest/stored.hpp"
 #include "store/layout.hpp"
@@ -28,9 +29,7 @@ void check_ledger(const std::filesystem::path& dir,
   if (!ledger) return;
   const auto file = ledger->file();
   if (!file) return;
-  const std::filesystem::path f = std::filesystem::absolute(*file).lexically_normal();
-  const auto [a, b] = std::mismatch(dir.begin(), dir.end(), f.begin(), f.end());
-  if (a == dir.end())
+  if (fs::is_inside(dir, *file))
     throw Error(ErrorCode::InvalidArgument,
                 "the erasure ledger must be kept outside the store's directory");
 }
@@ -46,6 +45,16 @@ std::unique_ptr<StoreImpl> assemble(std::unique_ptr<store::Core> core, const Aud
   impl->subject_keys.sweep(
       [&](const std::vector<std::string>& ids) { return impl->records.claimed_keys(ids); });
   impl->retention.deliver_ledger();
+  return impl;
+}
+
+std::unique_ptr<StoreImpl> open_impl(const std::filesystem::path& dir, const KeyProvider& key,
+                                     std::shared_ptr<const Clock> clock, const AuditOptions& audit,
+                                     std::shared_ptr<ErasureLedgerSink> ledger) {
+  check_ledger(dir, ledger);
+  auto impl = assemble(store::Core::open(dir, key, std::move(clock)), audit, std::move(ledger));
+  std::lock_guard w(impl->core->write_mu);
+  impl->core->set_manifest(manifest::load_stored(impl->core->data_writer()));
   return impl;
 }
 
@@ -123,14 +132,8 @@ CustomerStore CustomerStore::open(const fsys::path& dir_in, const KeyProvider& k
   if (!fsys::exists(dir, ec)) throw Error(ErrorCode::NotFound, "no store at " + dir.string());
   if (!fsys::is_directory(dir, ec) || !fsys::exists(dir / layout::kKeyslotsFile, ec))
     throw Error(ErrorCode::NotAStore, dir.string() + " is not an amanah store (no keyslots file)");
-  detail::check_ledger(dir, options.erasure_ledger);
-  auto impl = detail::assemble(detail::store::Core::open(dir, key, options.clock), options.audit,
-                               options.erasure_ledger);
-  {
-    std::lock_guard w(impl->core->write_mu);
-    impl->core->set_manifest(detail::manifest::load_stored(impl->core->data_writer()));
-  }
-  return CustomerStore(std::move(impl));
+  return CustomerStore(
+      detail::open_impl(dir, key, options.clock, options.audit, options.erasure_ledger));
 }
 
 CustomerStore CustomerStore::open(const fsys::path& dir, const KeyProvider& key,

@@ -91,5 +91,11 @@ void check_ledger(const std::filesystem::path& dir,
 [[nodiscard]] std::unique_ptr<StoreImpl> assemble(std::unique_ptr<store::Core> core,
                                                   const AuditOptions& audit,
                                                   std::shared_ptr<ErasureLedgerSink> ledger);
+// An existing store at `dir` opened and assembled, with its stored manifest in force.
+[[nodiscard]] std::unique_ptr<StoreImpl> open_impl(const std::filesystem::path& dir,
+                                                   const KeyProvider& key,
+                                                   std::shared_ptr<const Clock> clock,
+                                                   const AuditOptions& audit,
+                                                   std::shared_ptr<ErasureLedgerSink> ledger);
 
 }  // namespace amanah::detail

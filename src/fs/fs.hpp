@@ -31,6 +31,21 @@ void append_line(const std::filesystem::path& file, std::string_view line, std::
 // Every complete line of such a file (a torn last line is skipped); none if it does not exist.
 [[nodiscard]] std::vector<std::string> read_lines(const std::filesystem::path& file);
 
+// fsync a regular file's data and metadata (a file written by others, e.g. a copy).
+void sync_file(const std::filesystem::path& file);
+
+// Creates the directory `dir` with mode 0700 (Error(Io) if it cannot, or exists).
+void create_private_directory(const std::filesystem::path& dir);
+
+// A hidden sibling of `target` to build it in before renaming it into place:
+// ".<name>.<what>-<unique>" beside it.
+[[nodiscard]] std::filesystem::path staging_sibling(const std::filesystem::path& target,
+                                                    std::string_view what, std::string_view unique);
+
+// Whether `path` is `dir` or inside it, symlinks resolved (a file the store must not keep, such
+// as a checkpoint file or an erasure ledger, or a backup of it).
+[[nodiscard]] bool is_inside(const std::filesystem::path& dir, const std::filesystem::path& path);
+
 // fsync a directory (makes a rename or create in it durable).
 void sync_directory(const std::filesystem::path& dir);
 

@@ -230,14 +230,9 @@ std::unique_ptr<Core> Core::create(const fsys::path& dir, const KeyProvider& key
   const fsys::path parent = dir.parent_path();
   // Build the store in a hidden sibling and rename it into place: a crash never leaves half a
   // store at `dir`.
-  // (Built with append: GCC 12 at -O3 warns a false -Wrestrict on "." + std::string.)
-  std::string tmp_name = ".";
-  tmp_name.append(dir.filename().string()).append(".creating-");
-  tmp_name.append(crypto::to_hex(crypto::random_bytes(6)));
-  const fsys::path tmp = parent / tmp_name;
-  if (!fsys::create_directory(tmp, ec) || ec)
-    throw Error(ErrorCode::Io, "cannot create " + tmp.string() + ": " + ec.message());
-  fsys::permissions(tmp, fsys::perms::owner_all, ec);
+  const fsys::path tmp =
+      fs::staging_sibling(dir, "creating", crypto::to_hex(crypto::random_bytes(6)));
+  fs::create_private_directory(tmp);
 
   auto core = std::make_unique<Core>();
   core->clock_ = or_system(std::move(clock));
