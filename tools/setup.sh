@@ -8,7 +8,7 @@ set -euo pipefail
 backports_pkgs=(libsqlcipher-dev sqlcipher libcatch2-dev)
 main_pkgs=(build-essential g++ clang cmake ninja-build pkg-config git
   libssl-dev libargon2-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
-  libcli11-dev libbenchmark-dev)
+  libcli11-dev libcsv-dev libbenchmark-dev)
 
 missing() {
   local p
