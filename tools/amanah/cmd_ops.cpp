@@ -1,0 +1,12 @@
+// amanah CLI — ops subcommands.
+#include "common.hpp"
+
+namespace amanah::cli {
+
+void add_ops_commands(CLI::App& app, Global& g, Status& status) {
+  (void)app;
+  (void)g;
+  (void)status;
+}
+
+}  // namespace amanah::cli
