@@ -173,8 +173,10 @@ class AMANAH_EXPORT CustomerStore {
                                              std::string_view value);
   // Every record the caller may see, streamed in batches; fields and masks as for get().
   [[nodiscard]] RecordScan scan(const AccessContext& ctx, std::vector<std::string> fields = {});
-  // Groups of subjects sharing a normalized email, phone or NIK (each group sorted, size >= 2).
-  // Needs `read` on each email, phone and NIK field (the values are compared, never shown).
+  // Groups of subjects sharing a normalized email, phone, NIK or NPWP (each group sorted, size
+  // >= 2): a legacy 15-digit NPWP matches its 16-digit form, and a 16-digit NPWP that is a NIK
+  // matches that NIK. Needs `read` on each email, phone, NIK and NPWP field (the values are
+  // compared, never shown).
   [[nodiscard]] std::vector<std::vector<CustomerId>> find_duplicates(const AccessContext& ctx);
   // Folds `absorb` into `keep` in one transaction: fields `keep` lacks are taken from `absorb`,
   // then `absorb` is deleted (its key destroyed, its consents with it). Needs `update` on the

@@ -3,7 +3,9 @@
 
 #include <amanah/store.hpp>
 
+#include <cstdint>
 #include <mutex>
+#include <string_view>
 
 #include "db/db.hpp"
 
@@ -29,6 +31,9 @@ struct StoreAccess {
   static db::ReaderPool& data_readers(CustomerStore& s);
   // The audit service (e.g. set_log_reads(false): the benchmark's "reads not logged" baseline).
   static audit::Log& audit_log(CustomerStore& s);
+  // The blind-index tag of `index_form` in lookup field `field` (e.g. to plant an old-form tag).
+  static std::int64_t index_tag(CustomerStore& s, std::string_view field,
+                                std::string_view index_form);
 };
 
 }  // namespace amanah::detail

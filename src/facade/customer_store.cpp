@@ -55,6 +55,7 @@ std::unique_ptr<StoreImpl> open_impl(const std::filesystem::path& dir, const Key
   auto impl = assemble(store::Core::open(dir, key, std::move(clock)), audit, std::move(ledger));
   std::lock_guard w(impl->core->write_mu);
   impl->core->set_manifest(manifest::load_stored(impl->core->data_writer()));
+  impl->records.finish_reindex();
   return impl;
 }
 
@@ -362,6 +363,13 @@ db::ReaderPool& StoreAccess::data_readers(CustomerStore& s) {
 }
 audit::Log& StoreAccess::audit_log(CustomerStore& s) {
   return s.impl_->log;
+}
+std::int64_t StoreAccess::index_tag(CustomerStore& s, std::string_view field,
+                                    std::string_view index_form) {
+  const auto m = s.impl_->core->manifest();
+  const Field* f = m->field(field);
+  if (f == nullptr) throw Error(ErrorCode::UndeclaredField, "no such field");
+  return s.impl_->index.tag(*f, index_form);
 }
 
 }  // namespace detail

@@ -841,11 +841,12 @@ std::vector<std::vector<CustomerId>> Records::find_duplicates(const AccessContex
     std::shared_lock gate(core_.gate);
     t = table({});
     for (const auto& f : t->manifest().fields())
-      if (f.type == FieldType::email || f.type == FieldType::phone || f.type == FieldType::nik)
+      if (f.type == FieldType::email || f.type == FieldType::phone || f.type == FieldType::nik ||
+          f.type == FieldType::npwp)
         names.push_back(f.name);
     if (names.empty()) return {};
-    // Reads every email, phone and NIK: needs read on each (masks do not matter: the values
-    // are compared inside, never shown).
+    // Reads every email, phone, NIK and NPWP: needs read on each (masks do not matter: the
+    // values are compared inside, never shown).
     d = t->decide(ctx, Action::read, names);
     require(d, ctx, "read", "", join_names(names));
   }
@@ -863,7 +864,11 @@ std::vector<std::vector<CustomerId>> Records::find_duplicates(const AccessContex
       ids.push_back(r.id.str());
       for (const auto& [name, value] : r.fields) {
         const Field& f = *m->field(name);
-        const std::string form = std::string(to_string(f.type)) + "|" + stored_index_form(f, value);
+        // An NPWP is compared with NIKs: a 16-digit one not starting with 0 is a NIK used as
+        // NPWP (the same person), and any other (index form "0" + 15 digits) never equals a NIK,
+        // whose province code is 11 or more.
+        const FieldType kind = f.type == FieldType::npwp ? FieldType::nik : f.type;
+        const std::string form = std::string(to_string(kind)) + "|" + stored_index_form(f, value);
         by_digest[digest(crypto::as_bytes(form))].push_back(idx);
       }
     }
@@ -1008,6 +1013,40 @@ void Records::change_manifest(const AccessContext& ctx, const Manifest& next,
   }
   std::lock_guard w(core_.write_mu);
   adopt_manifest(next, options, &ctx, rules);
+}
+
+void Records::finish_reindex() {
+  db::Connection& data = core_.data_writer();
+  std::string types;  // "npwp,..."
+  {
+    auto st = data.prepare("SELECT value FROM amanah_meta WHERE key = 'reindex_types'");
+    if (!st.step()) return;
+    types = "," + st.column_text(0) + ",";
+  }
+  const auto m = core_.manifest();
+  std::vector<const Field*> fields;
+  for (const Field& f : m->fields())
+    if (f.lookup && types.find("," + std::string(to_string(f.type)) + ",") != std::string::npos)
+      fields.push_back(&f);
+  db::Transaction tx(data);
+  if (!fields.empty()) {
+    for (const Field* f : fields)
+      index_.drop_field(data, f->name);
+    db::Statement st = data.prepare("SELECT id, key_id, doc, row FROM subjects");
+    while (st.step()) {
+      const Doc doc = decode(st.column_blob(2));
+      for (const Field* f : fields) {
+        const auto it = doc.find(f->name);
+        if (it == doc.end()) continue;
+        const std::string id = st.column_text(0);
+        index_.add(data, st.column_int64(3), *f,
+                   stored_index_form(*f, plain_value(id, st.column_text(1), f->name, it->second)));
+      }
+    }
+  }
+  store::fault_point("finish_reindex:commit");
+  data.prepare("DELETE FROM amanah_meta WHERE key = 'reindex_types'").run();
+  tx.commit();
 }
 
 void Records::adopt_manifest(const Manifest& next, const OpenOptions& options,

@@ -94,6 +94,10 @@ class Records {
   // it is the key holder's, at open.
   void adopt_manifest(const Manifest& next, const OpenOptions& options,
                       const AccessContext* ctx = nullptr, std::string_view rules = {});
+  // At open, with the stored manifest in force and the write lock held: recomputes the blind-index
+  // tags of the lookup fields whose type a schema step marked for it (amanah_meta's
+  // 'reindex_types', store/layout.hpp), and deletes the mark, in one transaction.
+  void finish_reindex();
   // change_manifest on an open store: needs manage_manifest, and erase on the fields it would
   // erase; recorded.
   void change_manifest(const AccessContext& ctx, const Manifest& next, const OpenOptions& options);

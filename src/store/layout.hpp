@@ -14,7 +14,7 @@ inline constexpr std::string_view kDataDbFile = "data.db";
 inline constexpr std::string_view kKeysDbFile = "keys.db";
 
 // Schema steps by version; later issues append steps, never edit old ones.
-inline constexpr std::array<db::Migration, 7> kDataDbSchema{{
+inline constexpr std::array<db::Migration, 8> kDataDbSchema{{
     {1, "CREATE TABLE amanah_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"},
     {2, R"sql(
 CREATE TABLE manifest(id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL) STRICT;
@@ -149,6 +149,15 @@ CREATE TABLE objections(
   purpose TEXT NOT NULL,
   at INTEGER NOT NULL,
   PRIMARY KEY (subject_row, purpose)) STRICT, WITHOUT ROWID;
+)sql"},
+    {8, R"sql(
+-- A legacy 15-digit NPWP and its 16-digit form ("0" + the 15 digits) are indexed alike from this
+-- version on (values/ids.cpp). Blind-index tags of npwp fields written before were computed on
+-- the 15 digits: this mark lists the field types whose tags records/ recomputes when the store
+-- opens (Records::finish_reindex), in one transaction that also deletes the mark. A store with an
+-- empty index has nothing to recompute.
+INSERT INTO amanah_meta(key, value)
+  SELECT 'reindex_types', 'npwp' WHERE EXISTS (SELECT 1 FROM blind_index);
 )sql"},
 }};
 inline constexpr std::array<db::Migration, 3> kKeysDbSchema{{

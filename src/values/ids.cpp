@@ -102,7 +102,11 @@ Normalized normalize_npwp(std::string_view input) {
   // All zeros is the placeholder some tax forms use for "no NPWP".
   if (digits.find_first_not_of('0') == std::string::npos)
     n.warnings.emplace_back("NPWP is all zeros");
-  n.index_form = digits;
+  // Since 2024 a legacy 15-digit NPWP is written with a leading 0 as 16 digits: both are the same
+  // taxpayer, so they compare in the 16-digit form. Each keeps its value as given (a 16-digit one
+  // not starting with 0 is a NIK used as NPWP). Stores written before this form are re-indexed
+  // when opened (records/, Records::finish_reindex).
+  n.index_form = digits.size() == 15 ? '0' + digits : digits;
   return n;
 }
 

@@ -322,7 +322,7 @@ COMMIT;
     k.set_user_version(2);
   }
   auto store = CustomerStore::open(dir, *amanah::raw_key(raw.clone()));
-  CHECK(Access::data_db(store).user_version() == 7);
+  CHECK(Access::data_db(store).user_version() == 8);
   // The access log's rows are now the first entries of the audit chain, which verifies.
   REQUIRE(old_log.size() == 5);
   CHECK(log_rows(Access::data_db(store)) == old_log);

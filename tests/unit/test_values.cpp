@@ -692,7 +692,7 @@ TEST_CASE("nik: odd but possible numbers give warnings, not rejections", "[value
 TEST_CASE("npwp: legacy 15 digits and the 16-digit form", "[values]") {
   auto legacy = values::normalize(FieldType::npwp, "01.234.567.8-901.000");
   CHECK(legacy.value == "01.234.567.8-901.000");
-  CHECK(legacy.index_form == "012345678901000");
+  CHECK(legacy.index_form == "0012345678901000");  // the 16-digit form: "0" + the 15 digits
   CHECK_FALSE(legacy.nik_like);
   CHECK(norm(FieldType::npwp, "012345678901000") == "01.234.567.8-901.000");
   CHECK(norm(FieldType::npwp, "01 234 567 8-901 000") == "01.234.567.8-901.000");
@@ -723,6 +723,26 @@ TEST_CASE("npwp: legacy 15 digits and the 16-digit form", "[values]") {
                   16),
   };
   CHECK_ALL_REJECTED(FieldType::npwp, bad);
+}
+
+TEST_CASE("npwp: a legacy 15-digit NPWP and its 16-digit form index alike", "[values][npwp]") {
+  // The same taxpayer written both ways: one index form, each keeping its value as given.
+  CHECK(index_of(FieldType::npwp, "01.234.567.8-901.234") ==
+        index_of(FieldType::npwp, "0012345678901234"));
+  CHECK(index_of(FieldType::npwp, "012345678901234") ==
+        index_of(FieldType::npwp, "0012 3456 7890 1234"));
+  CHECK(norm(FieldType::npwp, "012345678901234") == "01.234.567.8-901.234");
+  CHECK(norm(FieldType::npwp, "0012345678901234") == "0012345678901234");
+  // A 16-digit NPWP not starting with 0 is a NIK used as NPWP: its own form, equal to no legacy
+  // one (not even the one whose 15 digits it ends with).
+  CHECK(index_of(FieldType::npwp, "3174015505900002") == "3174015505900002");
+  CHECK(index_of(FieldType::npwp, "1012345678901234") !=
+        index_of(FieldType::npwp, "01.234.567.8-901.234"));
+  CHECK(index_of(FieldType::npwp, "174015505900002") !=
+        index_of(FieldType::npwp, "3174015505900002"));
+  // Another legacy number is another taxpayer.
+  CHECK(index_of(FieldType::npwp, "01.234.567.8-901.235") !=
+        index_of(FieldType::npwp, "0012345678901234"));
 }
 
 TEST_CASE("card: Luhn-checked, stored as brand and last four only", "[values]") {
