@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +77,31 @@ enum class RetentionFrom {
 [[nodiscard]] AMANAH_EXPORT std::string_view to_string(Action v) noexcept;
 [[nodiscard]] AMANAH_EXPORT std::string_view to_string(RetentionFrom v) noexcept;
 
+// How numbers are written: "1,500,000.50" (international) or "1.500.000,50" (indonesian).
+enum class NumberStyle { international, indonesian };
+
+// How a field's values are written where they come from (a spreadsheet's conventions). Applies
+// to values handed to insert, insert_many, validate, update, rectify and find; stored values are
+// canonical whatever the input was. An empty option reads as without it. Each option applies to
+// its type only (the manifest refuses it elsewhere).
+struct InputFormat {
+  // money and integer: grouping and decimal marks. Unset: a form whose marks have only one
+  // reading is read ("1.500.000,50", "1,500,000.50"); a single mark followed by exactly three
+  // digits ("1.500", "1,500") is refused as ambiguous.
+  std::optional<NumberStyle> numbers{};
+  std::string currency{};  // money: ISO 4217 code assumed when an amount names none ("IDR")
+  // date: "DD/MM/YYYY", "MM/DD/YYYY", "YYYY/MM/DD": the tokens DD, MM and YYYY once each, joined
+  // by one separator among '/', '-', '.' and ' '. ISO YYYY-MM-DD and month names are always read.
+  std::string date{};
+  // phone: calling code ("62") for numbers written without '+' and without a trunk 0.
+  std::string phone_country{};
+  friend bool operator==(const InputFormat&, const InputFormat&) = default;
+};
+
+// Per import: field name -> format. An option set here overrides the field's own; an unset one
+// falls back to the manifest's.
+using InputFormats = std::map<std::string, InputFormat, std::less<>>;
+
 struct Purpose {
   std::string id{};
   LegalBasis basis = LegalBasis::contract;
@@ -95,6 +122,7 @@ struct Field {
   std::optional<RetentionFrom> retention_from{};
   std::uint32_t max_length = 0;   // text only: byte cap; 0 means 4096
   std::uint32_t index_bits = 16;  // blind-index width, 8..32 (CipherSweet-style truncation)
+  InputFormat input{};            // how values are written where they come from
 
   // Sensitive fields (and those marked encrypt) are sealed under the subject's own key.
   [[nodiscard]] bool encrypted() const noexcept {

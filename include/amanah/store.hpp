@@ -138,7 +138,9 @@ class AMANAH_EXPORT CustomerStore {
 
   // Records. Every call names who, in which role and why (AccessContext), and the access policy
   // decides it before any data is touched: a denial throws AccessDenied carrying the Decision,
-  // and is recorded like every access. Values are validated and normalized by their field type;
+  // and is recorded like every access. Values are read per their field's input format
+  // (Field::input: number style, currency, date pattern, phone country) and validated and
+  // normalized by their field type;
   // a bad value is Error(Validation) naming the field, an undeclared field
   // Error(UndeclaredField), a clash on a unique field Error(Duplicate), and in each case nothing
   // is written. Sensitive and `encrypt` fields are sealed under the subject's own key.
@@ -158,6 +160,19 @@ class AMANAH_EXPORT CustomerStore {
   // taken); recorded as a "validate" entry.
   [[nodiscard]] std::vector<RecordProblem> validate(const AccessContext& ctx,
                                                     const std::vector<FieldValues>& records,
+                                                    std::vector<Warning>* warnings = nullptr);
+  // The same with per-import input formats (a spreadsheet's conventions): each option set in
+  // `formats` for a field overrides the field's own `input`, an unset one falls back to it.
+  // Formats naming an undeclared field, or an option invalid for the field's type, are
+  // Error(InvalidArgument) and nothing is written. The calls without `formats` (and update,
+  // rectify and find) read values per the manifest's formats.
+  [[nodiscard]] std::vector<CustomerId> insert_many(const AccessContext& ctx,
+                                                    const std::vector<FieldValues>& records,
+                                                    const InputFormats& formats,
+                                                    std::vector<Warning>* warnings = nullptr);
+  [[nodiscard]] std::vector<RecordProblem> validate(const AccessContext& ctx,
+                                                    const std::vector<FieldValues>& records,
+                                                    const InputFormats& formats,
                                                     std::vector<Warning>* warnings = nullptr);
   // The subject's record. With `fields`, needs `read` on each; without, returns exactly the
   // fields the caller may read (AccessDenied if none). Each value is shown through the mask the

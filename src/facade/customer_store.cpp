@@ -274,6 +274,18 @@ std::vector<RecordProblem> CustomerStore::validate(const AccessContext& ctx,
                                                    std::vector<Warning>* warnings) {
   return live().records.validate(ctx, records, warnings);
 }
+std::vector<CustomerId> CustomerStore::insert_many(const AccessContext& ctx,
+                                                   const std::vector<FieldValues>& records,
+                                                   const InputFormats& formats,
+                                                   std::vector<Warning>* warnings) {
+  return live().records.insert_many(ctx, records, warnings, &formats);
+}
+std::vector<RecordProblem> CustomerStore::validate(const AccessContext& ctx,
+                                                   const std::vector<FieldValues>& records,
+                                                   const InputFormats& formats,
+                                                   std::vector<Warning>* warnings) {
+  return live().records.validate(ctx, records, warnings, &formats);
+}
 Record CustomerStore::get(const AccessContext& ctx, const CustomerId& id,
                           const std::vector<std::string>& fields) {
   return live().records.get(ctx, id, fields);

@@ -3,7 +3,8 @@
 // are keys added later, each left out while it holds its default, so that a manifest stored before
 // it existed reads back and writes out byte for byte as it was: "alerts" (while every limit is
 // empty; when present it holds all three limits, null for an empty one), a rule's "restricted"
-// (while false), a field's "retention_from" (while empty) and a retention rule's "from" (while
+// (while false), a field's "retention_from" (while empty), a field's "input" (while every option
+// is unset; when present it holds the options set) and a retention rule's "from" (while
 // "collection").
 #include <cstdint>
 #include <initializer_list>
@@ -147,6 +148,14 @@ std::string write_json(const Manifest& m) {
                   {"max_length", f.max_length},
                   {"index_bits", f.index_bits}};
     if (f.retention_from) field["retention_from"] = std::string(to_string(*f.retention_from));
+    if (f.input != InputFormat{}) {
+      json input = json::object();
+      if (f.input.numbers) input["numbers"] = std::string(number_style_name(*f.input.numbers));
+      if (!f.input.currency.empty()) input["currency"] = f.input.currency;
+      if (!f.input.date.empty()) input["date"] = f.input.date;
+      if (!f.input.phone_country.empty()) input["phone_country"] = f.input.phone_country;
+      field["input"] = std::move(input);
+    }
     fields.push_back(std::move(field));
   }
   j["fields"] = std::move(fields);
@@ -220,7 +229,7 @@ Data read_json(std::string_view text) {
     const auto& f = object(fields[i], path,
                            {"name", "type", "category", "purposes", "lookup", "unique", "encrypt",
                             "mask", "retention", "max_length", "index_bits"},
-                           {"retention_from"});
+                           {"retention_from", "input"});
     Field field;
     field.name = string(f["name"], path + ".name");
     field.type = enum_of(f["type"], path + ".type", parse_type);
@@ -236,6 +245,18 @@ Data read_json(std::string_view text) {
     if (f.contains("retention_from"))
       field.retention_from =
           enum_of(f["retention_from"], path + ".retention_from", parse_retention_from);
+    if (f.contains("input")) {
+      const auto ipath = path + ".input";
+      const auto& in =
+          object(f["input"], ipath, {}, {"numbers", "currency", "date", "phone_country"});
+      if (in.contains("numbers"))
+        field.input.numbers = enum_of(in["numbers"], ipath + ".numbers", parse_number_style);
+      if (in.contains("currency"))
+        field.input.currency = string(in["currency"], ipath + ".currency");
+      if (in.contains("date")) field.input.date = string(in["date"], ipath + ".date");
+      if (in.contains("phone_country"))
+        field.input.phone_country = string(in["phone_country"], ipath + ".phone_country");
+    }
     d.fields.push_back(std::move(field));
   }
 

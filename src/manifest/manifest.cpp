@@ -194,6 +194,16 @@ std::optional<RetentionFrom> parse_retention_from(std::string_view s) {
   return parse_name(std::array{collection, last_activity, relationship_end, consent_withdrawal}, s);
 }
 
+std::optional<NumberStyle> parse_number_style(std::string_view s) {
+  if (s == "international") return NumberStyle::international;
+  if (s == "indonesian") return NumberStyle::indonesian;
+  return std::nullopt;
+}
+
+std::string_view number_style_name(NumberStyle v) noexcept {
+  return v == NumberStyle::indonesian ? "indonesian" : "international";
+}
+
 std::string key_text(std::string_view key) {
   return plain_key(key) ? std::string(key) : "?";
 }
@@ -246,7 +256,7 @@ bool same(const Field& a, const Field& b) {
          a.purposes == b.purposes && a.lookup == b.lookup && a.unique == b.unique &&
          a.encrypt == b.encrypt && a.mask == b.mask && a.retention == b.retention &&
          a.retention_from == b.retention_from && a.max_length == b.max_length &&
-         a.index_bits == b.index_bits;
+         a.index_bits == b.index_bits && a.input == b.input;
 }
 bool same(const Role& a, const Role& b) {
   return a.id == b.id && a.description == b.description;

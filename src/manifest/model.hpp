@@ -80,6 +80,12 @@ void validate_or_throw(Data& data, std::string_view source);
 [[nodiscard]] std::optional<Action> parse_action(std::string_view s);
 [[nodiscard]] std::optional<RetentionFrom> parse_retention_from(std::string_view s);
 
+// Number styles as written in TOML and JSON ("international", "indonesian").
+[[nodiscard]] std::optional<NumberStyle> parse_number_style(std::string_view s);
+[[nodiscard]] std::string_view number_style_name(NumberStyle v) noexcept;
+inline constexpr std::string_view kUnknownNumberStyle =
+    "unknown number style (international or indonesian)";
+
 // Readers: validated Data, or Error(InvalidManifest).
 [[nodiscard]] Data read_toml(std::string_view text, std::string_view source);
 [[nodiscard]] Data read_json(std::string_view text);

@@ -349,6 +349,8 @@ class Reader {
         f.max_length = u32_of(*v, member, "must be between 0 and 4294967295");
       } else if (name == "index_bits") {
         f.index_bits = u32_of(*v, member, "must be between 8 and 32");
+      } else if (name == "input") {
+        f.input = input_of(*v, member);
       } else {
         unknown_key(path, *k);
       }
@@ -357,6 +359,33 @@ class Reader {
     require(has_category, path + ".category", item.pos);
     require(has_purposes, path + ".purposes", item.pos);
     data_.fields.push_back(std::move(f));
+  }
+
+  // A field's `input` table, inline (`input = { date = "DD/MM/YYYY" }`) or [fields.x.input].
+  InputFormat input_of(const toml::node& n, const std::string& path) {
+    const auto* t = n.as_table();
+    if (!t) fail_at(pos_of(n.source()), path, "expected a table");
+    note(path, pos_of(n.source()));
+    InputFormat in;
+    for (const auto& [k, v] : ordered(*t)) {
+      const std::string name(k->str());
+      const auto member = path + "." + name;
+      if (name == "numbers") {
+        in.numbers = enum_of(*v, member, parse_number_style, kUnknownNumberStyle);
+      } else if (name == "currency") {
+        in.currency = string_of(*v, member);
+      } else if (name == "date") {
+        in.date = string_of(*v, member);
+      } else if (name == "phone_country") {
+        in.phone_country = string_of(*v, member);
+      } else {
+        unknown_key(path, *k);
+      }
+      // An empty option would read as unset: say so instead.
+      if (name != "numbers" && v->as_string() && v->as_string()->get().empty())
+        fail_at(pos_of(v->source()), member, "empty value");
+    }
+    return in;
   }
 
   void read_retention(const Item& item) {

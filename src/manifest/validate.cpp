@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "manifest/model.hpp"
+#include "values/values.hpp"
 
 namespace amanah::detail::manifest {
 namespace {
@@ -166,6 +167,8 @@ class Checker {
         bad(path + ".index_bits", "must be between 8 and 32");
       else if (f.index_bits != kDefaultIndexBits && !f.lookup)
         bad(path + ".index_bits", "index_bits needs lookup = true");
+      if (const auto p = values::check_input_format(f.type, f.input))
+        bad(path + ".input." + std::string(p->key), p->what);
     }
   }
 

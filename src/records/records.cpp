@@ -48,19 +48,39 @@ using policy::Verdict;
 
 constexpr std::size_t kScanBatch = 256;
 
-values::Normalized normalize(const Field& f, std::string_view input) {
+// A caller's value, read per the field's input format (and a per-import one over it).
+values::Normalized normalize(const Field& f, std::string_view input,
+                             const InputFormats* formats = nullptr) {
   try {
-    return values::normalize(f.type, input, f.max_length);
+    const auto over = formats != nullptr ? formats->find(f.name) : InputFormats::const_iterator{};
+    const bool overridden = formats != nullptr && over != formats->end();
+    return values::normalize_input(f, overridden ? values::merge(f.input, over->second) : f.input,
+                                   input);
   } catch (const Error& e) {
     if (e.code() != ErrorCode::Validation) throw;
     throw Error(ErrorCode::Validation, "field '" + f.name + "': " + e.message());
   }
 }
 
+// A per-import InputFormats names declared fields, with options valid for each field's type.
+void check_formats(const Manifest& m, const InputFormats* formats) {
+  if (formats == nullptr) return;
+  for (const auto& [name, format] : *formats) {
+    const Field* f = m.field(name);
+    if (f == nullptr)
+      throw Error(ErrorCode::InvalidArgument, "input formats name an undeclared field");
+    if (const auto p = values::check_input_format(f->type, format))
+      throw Error(ErrorCode::InvalidArgument, "input format of field '" + name +
+                                                  "': " + std::string(p->key) + ": " +
+                                                  std::string(p->what));
+  }
+}
+
 // A validated record before sealing: field -> normalized value (nullopt: clear).
 using Prepared = std::map<std::string, std::optional<values::Normalized>, std::less<>>;
 
-Prepared prepare(const Manifest& m, const FieldChanges& in, std::vector<Warning>* warnings) {
+Prepared prepare(const Manifest& m, const FieldChanges& in, std::vector<Warning>* warnings,
+                 const InputFormats* formats = nullptr) {
   Prepared out;
   for (const auto& [name, value] : in) {
     const Field& f = declared(m, name);
@@ -68,7 +88,7 @@ Prepared prepare(const Manifest& m, const FieldChanges& in, std::vector<Warning>
       out.emplace(name, std::nullopt);
       continue;
     }
-    values::Normalized n = normalize(f, *value);
+    values::Normalized n = normalize(f, *value, formats);
     if (warnings)
       for (const auto& w : n.warnings)
         warnings->push_back({name, w});
@@ -266,7 +286,8 @@ void Records::check_unique(db::Connection& c, const Field& f, const std::string&
 
 std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
                                              const std::vector<FieldValues>& records,
-                                             std::vector<Warning>* warnings) {
+                                             std::vector<Warning>* warnings,
+                                             const InputFormats* formats) {
   std::shared_lock gate(core_.gate);
   std::vector<std::string> names;  // every field given, once
   {
@@ -280,6 +301,7 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
   }
   const auto t = table(names);
   const Manifest* m = &t->manifest();
+  check_formats(*m, formats);
   if (records.empty()) return {};
   const auto asked = policy::ask(*t, ctx, Action::create, names);
   const Decision& d = asked->decision;
@@ -296,7 +318,7 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
   for (std::size_t i = 0; i < records.size(); ++i) {
     const std::size_t warned = warnings != nullptr ? warnings->size() : 0;
     try {
-      prepared.push_back(prepare(*m, as_changes(records[i]), warnings));
+      prepared.push_back(prepare(*m, as_changes(records[i]), warnings, formats));
     } catch (const Error& e) {
       throw at(i, e);
     }
@@ -355,11 +377,13 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
 
 std::vector<RecordProblem> Records::validate(const AccessContext& ctx,
                                              const std::vector<FieldValues>& records,
-                                             std::vector<Warning>* warnings) {
+                                             std::vector<Warning>* warnings,
+                                             const InputFormats* formats) {
   std::shared_lock gate(core_.gate);
   core_.require_open();
   const auto t = policy_.current();
   const Manifest& m = t->manifest();
+  check_formats(m, formats);
   std::vector<std::string> names;  // every declared field given, once
   {
     std::set<std::string, std::less<>> given;
@@ -398,7 +422,7 @@ std::vector<RecordProblem> Records::validate(const AccessContext& ctx,
         continue;
       }
       try {
-        values::Normalized n = normalize(*f, value);
+        values::Normalized n = normalize(*f, value, formats);
         if (warnings != nullptr)
           for (const auto& w : n.warnings)
             warnings->push_back({name, w, i});

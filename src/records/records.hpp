@@ -60,12 +60,16 @@ class Records {
   Records(const Records&) = delete;
   Records& operator=(const Records&) = delete;
 
+  // `formats`: per-import input formats over the fields' own (nullptr: the manifest's); one
+  // naming an undeclared field or an option invalid for its type is Error(InvalidArgument).
   [[nodiscard]] std::vector<CustomerId> insert_many(const AccessContext& ctx,
                                                     const std::vector<FieldValues>& records,
-                                                    std::vector<Warning>* warnings);
+                                                    std::vector<Warning>* warnings,
+                                                    const InputFormats* formats = nullptr);
   [[nodiscard]] std::vector<RecordProblem> validate(const AccessContext& ctx,
                                                     const std::vector<FieldValues>& records,
-                                                    std::vector<Warning>* warnings);
+                                                    std::vector<Warning>* warnings,
+                                                    const InputFormats* formats = nullptr);
   [[nodiscard]] Record get(const AccessContext& ctx, const CustomerId& id,
                            const std::vector<std::string>& fields);
   void update(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,

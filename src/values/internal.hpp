@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -99,11 +100,24 @@ void append_digits(std::string_view input, std::string_view separators, const ch
 bool known_province(int code) noexcept;
 bool plausible_birth_date(std::string_view digits) noexcept;
 
+// Unicode space separators as ASCII spaces, into `out`; false, and nothing copied, for ASCII.
+bool ascii_spaces(std::string_view input, std::string& out);
+
 Normalized normalize_money(std::string_view input);
 Normalized normalize_email(std::string_view input);
 Normalized normalize_phone(std::string_view input);
 Normalized normalize_nik(std::string_view input);
 Normalized normalize_npwp(std::string_view input);
 Normalized normalize_card(std::string_view input);
+
+// Input forms (input.cpp, money.cpp): a caller's form into one the canonical normalizers read.
+[[nodiscard]] bool known_currency(std::string_view code) noexcept;
+// Digits with grouping marks and perhaps a decimal mark, as plain digits and '.': per `style`,
+// or when unset by the one reading the marks allow ("ambiguous number" when they allow two).
+// `exponent`: the currency's minor digits; `integer`: no decimal mark allowed.
+[[nodiscard]] std::string read_grouped_number(std::string_view amount,
+                                              std::optional<NumberStyle> style, int exponent,
+                                              bool integer);
+[[nodiscard]] std::string read_money(std::string_view input, const InputFormat& format);
 
 }  // namespace amanah::detail::values::internal

@@ -1,6 +1,8 @@
 // Money: an integer number of minor units and an ISO 4217 currency.
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,7 +54,163 @@ bool valid_integer_part(std::string_view s) noexcept {
   return true;
 }
 
+// A caller's amount split into its currency designator and the rest.
+struct Written {
+  std::string code;  // upper case; empty when the amount names none
+  std::string_view amount;
+  bool negative = false;
+  char decimal_hint = 0;  // the mark of a trailing ",-" or ".-": the decimal mark
+};
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) noexcept {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (to_lower(s[i]) != prefix[i]) return false;
+  return true;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    c = to_upper(c);
+  return out;
+}
+
+// "Rp", "Rp." and a three-letter code, before or after the amount, in any case; a '-' before the
+// designator or before the number.
+Written split_designator(std::string_view s) {
+  Written w;
+  if (!s.empty() && s.front() == '-') {
+    w.negative = true;
+    s = trim(s.substr(1));
+  }
+  const auto letter_at = [&](std::size_t i) { return i < s.size() && is_alpha(s[i]); };
+  if (starts_with_ci(s, "rp") && !letter_at(2)) {
+    w.code = "IDR";
+    s.remove_prefix(2);
+    if (!s.empty() && s.front() == '.') s.remove_prefix(1);
+  } else if (s.size() >= 3 && is_letters3(s.substr(0, 3)) && !letter_at(3)) {
+    w.code = upper(s.substr(0, 3));
+    s.remove_prefix(3);
+  } else if (s.size() > 2 && starts_with_ci(s.substr(s.size() - 2), "rp") &&
+             !is_alpha(s[s.size() - 3])) {
+    w.code = "IDR";
+    s.remove_suffix(2);
+  } else if (s.size() > 3 && is_letters3(s.substr(s.size() - 3)) && !is_alpha(s[s.size() - 4])) {
+    w.code = upper(s.substr(s.size() - 3));
+    s.remove_suffix(3);
+  }
+  s = trim(s);
+  if (!w.negative && !s.empty() && s.front() == '-') {
+    w.negative = true;
+    s = trim(s.substr(1));
+  }
+  // "Rp 15.000,-": no minor units.
+  if (s.size() >= 2 && s.back() == '-' && (s[s.size() - 2] == ',' || s[s.size() - 2] == '.')) {
+    w.decimal_hint = s[s.size() - 2];
+    s.remove_suffix(2);
+  }
+  w.amount = s;
+  return w;
+}
+
+// Digits grouped by `group`: 1-3 digits, then groups of exactly three; or plain digits.
+bool grouped(std::string_view s, char group) noexcept {
+  if (s.empty()) return false;
+  const std::size_t first = s.find(group);
+  if (first == std::string_view::npos) return all_digits(s);
+  if (first == 0 || first > 3 || !all_digits(s.substr(0, first))) return false;
+  for (std::size_t i = first; i < s.size(); i += 4)
+    if (s[i] != group || s.size() - i < 4 || !all_digits(s.substr(i + 1, 3))) return false;
+  return true;
+}
+
 }  // namespace
+
+bool known_currency(std::string_view code) noexcept {
+  for (const Currency& cur : kCurrencies)
+    if (cur.code == code) return true;
+  return false;
+}
+
+std::string read_grouped_number(std::string_view amount, std::optional<NumberStyle> style,
+                                int exponent, bool integer) {
+  const std::size_t dots = static_cast<std::size_t>(std::count(amount.begin(), amount.end(), '.'));
+  const std::size_t commas =
+      static_cast<std::size_t>(std::count(amount.begin(), amount.end(), ','));
+  char group = ',', decimal = '.';
+  if (style == NumberStyle::indonesian) {
+    group = '.';
+    decimal = ',';
+    // The canonical form amanah returns ("IDR 1500000.00") is read back: a lone '.' followed
+    // by exactly the currency's minor digits, which no grouping could be.
+    const std::size_t dot = amount.find('.');
+    if (!integer && commas == 0 && dots == 1 && exponent != 3 &&
+        amount.size() - dot - 1 == static_cast<std::size_t>(exponent)) {
+      group = ',';
+      decimal = '.';
+    }
+  } else if (!style && dots + commas > 0) {
+    if (dots > 0 && commas > 0) {
+      // Both marks: the last one is the decimal mark.
+      decimal = amount.find_last_of(".,") == amount.rfind('.') ? '.' : ',';
+      group = decimal == '.' ? ',' : '.';
+    } else {
+      const char mark = dots > 0 ? '.' : ',';
+      const std::size_t after = amount.size() - amount.find(mark) - 1;
+      if (dots + commas > 1) {
+        group = mark;  // repeated: only grouping repeats
+      } else if (after == 3 && !(mark == '.' && exponent == 3)) {
+        // "1.500" is 1500 in Indonesia and 1.5 elsewhere (the canonical form of a currency
+        // with three minor digits, "KWD 1.500", keeps its reading).
+        reject("ambiguous number: set the field's number style");
+      } else {
+        group = integer ? mark : (mark == '.' ? ',' : '.');
+      }
+      decimal = group == '.' ? ',' : '.';
+    }
+  }
+  const char* bad = integer ? "not a valid integer" : kBad;
+  std::string_view whole = amount, fraction;
+  const std::size_t d = amount.find(decimal);
+  if (d != std::string_view::npos) {
+    if (integer) reject(bad);
+    whole = amount.substr(0, d);
+    fraction = amount.substr(d + 1);
+    // Digits only: a grouping mark after the decimal mark is the wrong order for the style.
+    if (fraction.empty() || !all_digits(fraction)) reject(bad);
+  }
+  if (!grouped(whole, group)) reject(bad);
+  std::string out;
+  out.reserve(amount.size());
+  for (char c : whole)
+    if (c != group) out.push_back(c);
+  if (!fraction.empty()) {
+    out.push_back('.');
+    out.append(fraction);
+  }
+  return out;
+}
+
+std::string read_money(std::string_view input, const InputFormat& format) {
+  const Written w = split_designator(bounded_trim(input, kBad));
+  std::string code = w.code;
+  if (code.empty()) code = format.currency;
+  if (code.empty()) reject("money needs an ISO 4217 currency code");
+  const Currency* currency = find_currency(code);
+  if (currency == nullptr) reject("unknown currency code");
+  if (w.amount.empty()) reject(kBad);
+  for (char c : w.amount)
+    if (!is_digit(c) && c != '.' && c != ',') reject(kBad);
+  std::string out(currency->code);
+  out += ' ';
+  if (w.negative) out += '-';
+  std::optional<NumberStyle> style = format.numbers;
+  if (!style && w.decimal_hint != 0)
+    style = w.decimal_hint == ',' ? NumberStyle::indonesian : NumberStyle::international;
+  out += read_grouped_number(w.amount, style, currency->exponent, false);
+  return out;
+}
 
 Normalized normalize_money(std::string_view input) {
   const std::string_view s = bounded_trim(input, kBad);

@@ -73,6 +73,30 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) noexc
   return len;
 }
 
+// Unicode space separators (no-break, the typographic spaces, narrow no-break, ideographic: what
+// text copied from web pages and chat holds) as ASCII spaces, into `out`. False, and nothing
+// copied, if `input` is ASCII.
+bool ascii_spaces(std::string_view input, std::string& out) {
+  if (std::all_of(input.begin(), input.end(), [](char c) { return (c & 0x80) == 0; })) return false;
+  out.reserve(input.size());
+  for (std::size_t i = 0; i < input.size();) {
+    char32_t cp = 0;
+    const std::size_t len = utf8_sequence(input, i, cp);
+    if (len == 0) {  // not UTF-8: left for the type to reject
+      out.push_back(input[i++]);
+      continue;
+    }
+    const bool space = cp == 0x00A0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+                       cp == 0x202F || cp == 0x205F || cp == 0x3000;
+    if (space)
+      out.push_back(' ');
+    else
+      out.append(input.substr(i, len));
+    i += len;
+  }
+  return true;
+}
+
 }  // namespace internal
 
 namespace {
@@ -208,30 +232,6 @@ std::string mask_first_last(std::string_view value) {
   out.append(cps.size() - 2, '*');
   out.append(value.substr(value.size() - cps.back()));
   return out;
-}
-
-// Unicode space separators (no-break, the typographic spaces, narrow no-break, ideographic: what
-// text copied from web pages and chat holds) as ASCII spaces, into `out`. False, and nothing
-// copied, if `input` is ASCII.
-bool ascii_spaces(std::string_view input, std::string& out) {
-  if (std::all_of(input.begin(), input.end(), [](char c) { return (c & 0x80) == 0; })) return false;
-  out.reserve(input.size());
-  for (std::size_t i = 0; i < input.size();) {
-    char32_t cp = 0;
-    const std::size_t len = utf8_sequence(input, i, cp);
-    if (len == 0) {  // not UTF-8: left for the type to reject
-      out.push_back(input[i++]);
-      continue;
-    }
-    const bool space = cp == 0x00A0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
-                       cp == 0x202F || cp == 0x205F || cp == 0x3000;
-    if (space)
-      out.push_back(' ');
-    else
-      out.append(input.substr(i, len));
-    i += len;
-  }
-  return true;
 }
 
 }  // namespace

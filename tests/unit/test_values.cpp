@@ -945,3 +945,250 @@ TEST_CASE("error messages never contain the rejected input", "[values]") {
     }
   }
 }
+
+// --- the input path: values as spreadsheets hold them (values::normalize_input)
+
+namespace {
+
+using amanah::InputFormat;
+using amanah::NumberStyle;
+
+amanah::Field field_of(FieldType type) {
+  amanah::Field f;
+  f.name = "f";
+  f.type = type;
+  return f;
+}
+
+std::string read_in(FieldType type, std::string_view input, const InputFormat& format = {}) {
+  return values::normalize_input(field_of(type), format, input).value;
+}
+
+// The Validation message the input gets ("" when accepted, "other" for another error). Tests
+// compare it to expected text; they never print the input.
+std::string input_error(FieldType type, std::string_view input, const InputFormat& format = {}) {
+  try {
+    (void)values::normalize_input(field_of(type), format, input);
+    return "";
+  } catch (const amanah::Error& e) {
+    return e.code() == ErrorCode::Validation ? e.message() : "other";
+  }
+}
+
+bool input_rejected(FieldType type, std::string_view input, const InputFormat& format = {}) {
+  const std::string m = input_error(type, input, format);
+  return !m.empty() && m != "other" && m.find(input) == std::string::npos;
+}
+
+const InputFormat kIndonesian{.numbers = NumberStyle::indonesian};
+const InputFormat kInternational{.numbers = NumberStyle::international};
+
+}  // namespace
+
+TEST_CASE("money input: Rp and IDR in any case before or after the amount", "[values][input]") {
+  CHECK(read_in(FieldType::money, "Rp 1.500.000") == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "Rp. 1.500.000,00") == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "Rp1.500.000") == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "RP 1.500.000") == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "rp.2.750.000,50") == "IDR 2750000.50");
+  CHECK(read_in(FieldType::money, "1.500.000 Rp") == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "IDR 1,500,000.00") == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "idr1,500,000") == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "1,500,000.00 IDR") == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "Rp 15.000,-") == "IDR 15000.00");
+  CHECK(read_in(FieldType::money, "-Rp 25.000.000") == "IDR -25000000.00");
+  CHECK(read_in(FieldType::money, "Rp -25.000,50") == "IDR -25000.50");
+  CHECK(read_in(FieldType::money, "USD 1,500.-") == "USD 1500.00");
+  CHECK(read_in(FieldType::money,
+                "Rp\xC2\xA0"
+                "1.500.000") == "IDR 1500000.00");  // no-break space
+  // The canonical forms keep working.
+  CHECK(read_in(FieldType::money, "IDR 1500000.00") == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "USD 12.50") == "USD 12.50");
+  CHECK(read_in(FieldType::money, "KWD 1.234") == "KWD 1.234");
+  CHECK(read_in(FieldType::money, "JPY 9,223,372,036,854,775,807") == "JPY 9223372036854775807");
+  CHECK(input_error(FieldType::money, "$ 5") == "money needs an ISO 4217 currency code");
+  CHECK(input_error(FieldType::money, "XYZ 10") == "unknown currency code");
+  CHECK(input_error(FieldType::money, "Rpx 10") == "unknown currency code");
+}
+
+TEST_CASE("money input: a lone mark before three digits is never guessed", "[values][input]") {
+  constexpr const char* kAmbiguous = "ambiguous number: set the field's number style";
+  CHECK(input_error(FieldType::money, "Rp 1.500") == kAmbiguous);
+  CHECK(input_error(FieldType::money, "IDR 1,500") == kAmbiguous);
+  CHECK(input_error(FieldType::money, "USD 1,500") == kAmbiguous);
+  CHECK(input_error(FieldType::money, "JPY 2.000") == kAmbiguous);
+  // The marks' one reading: repeated marks group, the last of two kinds is the decimal mark.
+  CHECK(read_in(FieldType::money, "Rp 1.500.000") == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "Rp 1.500,50") == "IDR 1500.50");
+  CHECK(read_in(FieldType::money, "USD 1,500.50") == "USD 1500.50");
+  CHECK(read_in(FieldType::money, "Rp 1,5") == "IDR 1.50");
+  CHECK(read_in(FieldType::money, "USD 12.5") == "USD 12.50");
+  // Chosen styles.
+  CHECK(read_in(FieldType::money, "Rp 1.500", kIndonesian) == "IDR 1500.00");
+  CHECK(read_in(FieldType::money, "1.500.000,50",
+                {.numbers = NumberStyle::indonesian, .currency = "IDR"}) == "IDR 1500000.50");
+  CHECK(read_in(FieldType::money, "IDR 1,500", kInternational) == "IDR 1500.00");
+  CHECK(read_in(FieldType::money, "USD 1,500,000.50", kInternational) == "USD 1500000.50");
+  CHECK(read_in(FieldType::money, "IDR 1500000.00", kIndonesian) == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "KWD 1.500", kIndonesian) == "KWD 1500.000");
+  CHECK(read_in(FieldType::money, "KWD 1.500", kInternational) == "KWD 1.500");
+  // Both marks in the wrong order for the chosen style, and other malformed groupings.
+  const std::vector<std::pair<std::string, InputFormat>> bad = {
+      {"IDR 1,500,000.00", kIndonesian},
+      {"Rp 1.500.000,00", kInternational},
+      {"Rp 1.500,000", kIndonesian},
+      {"IDR 1,500.000", kInternational},
+      {"Rp 1.50.000", kIndonesian},
+      {"Rp 15.00.000", {}},
+      {"Rp 1.500.000.50", {}},
+      {"Rp 1,500,000,50", {}},
+      {"Rp 1.500,50,00", {}},
+      {"Rp ,500", {}},
+      {"Rp 1.500.", {}},
+      {"Rp 1.500 EUR", {}},
+      {"IDR 1.500", kInternational},
+      {"Rp 1,500", kIndonesian},
+      {"Rp", {}},
+      {"Rp 1 500", {}},
+  };
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    INFO("case " << i);
+    CHECK(input_rejected(FieldType::money, bad[i].first, bad[i].second));
+  }
+}
+
+TEST_CASE("money input: the field's currency for amounts that name none", "[values][input]") {
+  const InputFormat idr{.numbers = NumberStyle::indonesian, .currency = "IDR"};
+  CHECK(read_in(FieldType::money, "1.500.000", idr) == "IDR 1500000.00");
+  CHECK(read_in(FieldType::money, "250000", idr) == "IDR 250000.00");
+  CHECK(read_in(FieldType::money, "-7.500", idr) == "IDR -7500.00");
+  CHECK(read_in(FieldType::money, "USD 12,50", idr) == "USD 12.50");  // a named code wins
+  CHECK(input_error(FieldType::money, "250000") == "money needs an ISO 4217 currency code");
+}
+
+TEST_CASE("integer input: grouping marks only with a number style", "[values][input]") {
+  CHECK(read_in(FieldType::integer, "1.500", kIndonesian) == "1500");
+  CHECK(read_in(FieldType::integer, "-1.500.000", kIndonesian) == "-1500000");
+  CHECK(read_in(FieldType::integer, "1,500", kInternational) == "1500");
+  CHECK(read_in(FieldType::integer, "1500", kIndonesian) == "1500");
+  CHECK(input_rejected(FieldType::integer, "1.500"));
+  CHECK(input_rejected(FieldType::integer, "1,500", kIndonesian));
+  CHECK(input_rejected(FieldType::integer, "1.50", kIndonesian));
+  CHECK(input_rejected(FieldType::integer, "1.500", kInternational));
+}
+
+TEST_CASE("date input: the field's pattern and ISO 8601", "[values][input]") {
+  const InputFormat dmy{.date = "DD/MM/YYYY"};
+  CHECK(read_in(FieldType::date, "17/08/1945", dmy) == "1945-08-17");
+  CHECK(read_in(FieldType::date, "7/8/2020", dmy) == "2020-08-07");
+  CHECK(read_in(FieldType::date, "2020-08-07", dmy) == "2020-08-07");  // ISO always
+  CHECK(read_in(FieldType::date, "08/07/2020", {.date = "MM/DD/YYYY"}) == "2020-08-07");
+  CHECK(read_in(FieldType::date, "07-08-2020", {.date = "DD-MM-YYYY"}) == "2020-08-07");
+  CHECK(read_in(FieldType::date, "07.08.2020", {.date = "DD.MM.YYYY"}) == "2020-08-07");
+  CHECK(read_in(FieldType::date, "2020/08/07", {.date = "YYYY/MM/DD"}) == "2020-08-07");
+  CHECK(read_in(FieldType::date, "07 08 2020", {.date = "DD MM YYYY"}) == "2020-08-07");
+  CHECK(read_in(FieldType::date, "29/02/2024", dmy) == "2024-02-29");
+  // Real calendar dates only, in the pattern's shape.
+  for (const char* bad :
+       {"29/02/2023", "31/04/2020", "00/01/2020", "13/13/2020", "17-08-1945", "17/08/45",
+        "17/08/1945/1", "1945/08/17", "x7/08/1945", "17//1945", "117/08/1945"}) {
+    CHECK(input_rejected(FieldType::date, bad, dmy));
+  }
+  // Without a pattern, day-first or month-first is never guessed.
+  CHECK(input_error(FieldType::date, "05/06/2020").starts_with("date format not set"));
+  CHECK(input_error(FieldType::date, "17.08.1945").starts_with("date format not set"));
+  CHECK(read_in(FieldType::date, "1945-08-17") == "1945-08-17");
+  CHECK(input_error(FieldType::date, "19450817") == "not a valid date (expected YYYY-MM-DD)");
+}
+
+TEST_CASE("date input: Indonesian and English month names", "[values][input]") {
+  CHECK(read_in(FieldType::date, "17 Agustus 1945") == "1945-08-17");
+  CHECK(read_in(FieldType::date, "17 Agu 1945") == "1945-08-17");
+  CHECK(read_in(FieldType::date, "17-Agt-1945") == "1945-08-17");
+  CHECK(read_in(FieldType::date, "17 ags 1945") == "1945-08-17");
+  CHECK(read_in(FieldType::date, "1 Januari 2020") == "2020-01-01");
+  CHECK(read_in(FieldType::date, "3 Mei 2021") == "2021-05-03");
+  CHECK(read_in(FieldType::date, "17 August 1945") == "1945-08-17");
+  CHECK(read_in(FieldType::date, "17 Aug 1945") == "1945-08-17");
+  CHECK(read_in(FieldType::date, "August 17, 1945") == "1945-08-17");
+  CHECK(read_in(FieldType::date, "17 AGUSTUS 1945", {.date = "MM/DD/YYYY"}) == "1945-08-17");
+  CHECK(read_in(FieldType::date, "10 Nopember 1945") == "1945-11-10");
+  const std::vector<std::pair<std::string, int>> months = {
+      {"Januari", 1},   {"Februari", 2},  {"Maret", 3},   {"April", 4},     {"Mei", 5},
+      {"Juni", 6},      {"Juli", 7},      {"Agustus", 8}, {"September", 9}, {"Oktober", 10},
+      {"November", 11}, {"Desember", 12}, {"Jan", 1},     {"Feb", 2},       {"Mar", 3},
+      {"Apr", 4},       {"Jun", 6},       {"Jul", 7},     {"Sep", 9},       {"Okt", 10},
+      {"Nov", 11},      {"Des", 12},      {"Oct", 10},    {"Dec", 12}};
+  for (const auto& [name, month] : months) {
+    const std::string want =
+        std::string("2001-") + (month < 10 ? "0" : "") + std::to_string(month) + "-09";
+    CHECK(read_in(FieldType::date, "9 " + name + " 2001") == want);
+  }
+  for (const char* bad : {"30 Februari 2020", "17 Agustusan 1945", "17 Bulan 1945", "Agustus 1945",
+                          "17 Agustus 45", "17th August 1945", "17 Agustus 1945 10", "32 Mei 2021"})
+    CHECK(input_rejected(FieldType::date, bad));
+}
+
+TEST_CASE("phone input: the field's calling code for numbers without one", "[values][input]") {
+  const InputFormat id{.phone_country = "62"};
+  const InputFormat sg{.phone_country = "65"};
+  CHECK(read_in(FieldType::phone, "81234567890", id) == "+6281234567890");
+  CHECK(read_in(FieldType::phone, "812-3456-7890", id) == "+6281234567890");
+  CHECK(read_in(FieldType::phone, "91234567", sg) == "+6591234567");
+  CHECK(read_in(FieldType::phone, "6234 5678", sg) == "+6562345678");
+  // Written with '+' or a trunk 0: as without the option.
+  CHECK(read_in(FieldType::phone, "081234567890", id) == "+6281234567890");
+  CHECK(read_in(FieldType::phone, "+6281234567890", sg) == "+6281234567890");
+  CHECK(read_in(FieldType::phone, "081234567890", sg) == "+6281234567890");
+  CHECK(read_in(FieldType::phone, "6281234567890", id) == "+6281234567890");
+  // Already starting with the calling code: it may or may not carry it.
+  CHECK(input_rejected(FieldType::phone, "6591234567", sg));
+  // Without the option, today's rule.
+  CHECK(input_error(FieldType::phone, "81234567890") == "phone number needs a country code");
+  CHECK(input_rejected(FieldType::phone, "812345", id));  // too short for Indonesia
+}
+
+TEST_CASE("input formats are checked per field type", "[values][input]") {
+  const auto key_of_problem = [](FieldType type, const InputFormat& f) {
+    const auto p = values::check_input_format(type, f);
+    return p ? std::string(p->key) : std::string();
+  };
+  CHECK(key_of_problem(FieldType::money, {.numbers = NumberStyle::indonesian, .currency = "IDR"})
+            .empty());
+  CHECK(key_of_problem(FieldType::integer, kIndonesian).empty());
+  CHECK(key_of_problem(FieldType::date, {.date = "DD/MM/YYYY"}).empty());
+  CHECK(key_of_problem(FieldType::phone, {.phone_country = "62"}).empty());
+  CHECK(key_of_problem(FieldType::phone, {.phone_country = "1"}).empty());
+  CHECK(key_of_problem(FieldType::text, kIndonesian) == "numbers");
+  CHECK(key_of_problem(FieldType::integer, {.currency = "IDR"}) == "currency");
+  CHECK(key_of_problem(FieldType::money, {.currency = "XYZ"}) == "currency");
+  CHECK(key_of_problem(FieldType::money, {.currency = "idr"}) == "currency");
+  CHECK(key_of_problem(FieldType::text, {.date = "DD/MM/YYYY"}) == "date");
+  for (const char* bad : {"DD/MM/YY", "DD/MM-YYYY", "DD/DD/YYYY", "MM/YYYY/DD", "D/M/YYYY",
+                          "DD_MM_YYYY", "DD/MM/YYYY ", "YYYY-MM"})
+    CHECK(key_of_problem(FieldType::date, {.date = bad}) == "date");
+  CHECK(key_of_problem(FieldType::email, {.phone_country = "62"}) == "phone_country");
+  for (const char* bad : {"062", "1234", "+62", "6a", "0"})
+    CHECK(key_of_problem(FieldType::phone, {.phone_country = bad}) == "phone_country");
+  CHECK(key_of_problem(FieldType::money, {.numbers = static_cast<NumberStyle>(7)}) == "numbers");
+  const InputFormat merged = values::merge({.numbers = NumberStyle::indonesian, .currency = "IDR"},
+                                           {.currency = "USD", .date = "DD/MM/YYYY"});
+  CHECK(merged ==
+        InputFormat{.numbers = NumberStyle::indonesian, .currency = "USD", .date = "DD/MM/YYYY"});
+}
+
+TEST_CASE("input path messages never contain the input", "[values][input]") {
+  const InputFormat all{.numbers = NumberStyle::indonesian,
+                        .currency = "IDR",
+                        .date = "DD/MM/YYYY",
+                        .phone_country = "65"};
+  for (const char* v : {"Rp 1.500,000", "1.50.000", "IDR 9999999999999999999,00"})
+    CHECK(input_rejected(FieldType::money, v, all));
+  CHECK(input_rejected(FieldType::money, "Rp 1.234", {}));
+  for (const char* v : {"31/02/1999", "17 Agustusx 1945", "05/06/20201"})
+    CHECK(input_rejected(FieldType::date, v, all));
+  CHECK(input_rejected(FieldType::date, "05/06/2020", {}));
+  CHECK(input_rejected(FieldType::phone, "6591234567", {.phone_country = "65"}));
+  CHECK(input_rejected(FieldType::integer, "1.2345", kIndonesian));
+}
