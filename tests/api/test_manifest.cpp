@@ -606,6 +606,7 @@ TEST_CASE("to_string gives the names used in TOML", "[manifest]") {
   CHECK(amanah::to_string(Action::object) == "object");
   CHECK(amanah::to_string(Action::manage_retention) == "manage_retention");
   CHECK(amanah::to_string(Action::backup) == "backup");
+  CHECK(amanah::to_string(Action::disclose_keys) == "disclose_keys");
   CHECK(amanah::to_string(RetentionFrom::collection) == "collection");
   CHECK(amanah::to_string(RetentionFrom::last_activity) == "last_activity");
   CHECK(amanah::to_string(RetentionFrom::relationship_end) == "relationship_end");
