@@ -1174,7 +1174,9 @@ actions = ["rectify", "restrict", "object", "manage_retention", "read_audit"]
   require_invalid("[[permit]]\nid = \"a\"\nactions = [\"restrict\", \"restrict\"]\n", 3,
                   "permit[0].actions[1]");
   CHECK_THAT(builder_error(Manifest::builder().permit(
-                 {.id = "a", .actions = {Action::object, static_cast<Action>(13)}})),
+                 {.id = "a",
+                  .actions = {Action::object,
+                              static_cast<Action>(static_cast<int>(Action::disclose_keys) + 1)}})),
              ContainsSubstring("<builder>: permit[0].actions[1]: unknown action"));
   // Rules that name a field or a category may list them; the policy decides which apply.
   CHECK_NOTHROW(Manifest::from_toml(std::string(kPrelude) + R"([[forbid]]
