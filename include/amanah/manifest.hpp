@@ -42,9 +42,9 @@ enum class Mask {
 };
 
 // What a request does. manage_consent (granting or withdrawing a consent), manage_manifest
-// (changing the manifest of an open store), read_audit, restrict, object and manage_retention act
-// on the store as a whole: only rules that name no field and no category decide them. The others
-// are decided per field.
+// (changing the manifest of an open store), read_audit, restrict, object, manage_retention, backup
+// and disclose_keys act on the store as a whole: only rules that name no field and no category
+// decide them. The others are decided per field.
 enum class Action {
   read,
   create,
@@ -59,6 +59,7 @@ enum class Action {
   object,            // record a customer's objection to a purpose
   manage_retention,  // legal holds, retention sweeps, the end of a customer relationship
   backup,            // copy the whole store (CustomerStore::backup)
+  disclose_keys,     // hand out the databases' SQLCipher keys (disclose_database_keys)
 };
 
 // Where a retention period counts from.

@@ -45,6 +45,15 @@ struct OpenOptions {
   std::shared_ptr<ErasureLedgerSink> erasure_ledger{};  // as in CreateOptions
 };
 
+// The SQLCipher keys of a store's two databases (raw 32-byte keys: SQLCipher's own KDF is not
+// used, and the cipher settings are SQLCipher 4's defaults). Whoever holds them and a copy of the
+// files reads everything in it, sealed fields excepted: see disclose_database_keys().
+struct DatabaseKeys {
+  SecretBytes data_db{};         // data.db
+  SecretBytes keys_db{};         // keys.db
+  std::uint64_t generation = 0;  // the key generation (key_generation()); rekey() replaces them
+};
+
 struct UnlockMethod {
   std::string id{};     // slot id (hex)
   std::string kind{};   // provider kind: "passphrase", "raw", "recovery", or a plug-in's
@@ -227,6 +236,13 @@ class AMANAH_EXPORT CustomerStore {
   // an interrupted rekey is completed by the next open.
   void rekey();
   [[nodiscard]] std::uint64_t key_generation() const;
+  // Hands out the raw SQLCipher keys of data.db and keys.db, e.g. to open the files with the
+  // `sqlcipher` shell (PRAGMA key = "x'<64 hex>'";) when amanah is not at hand. Needs the
+  // disclose_keys action (no built-in role has it) and is recorded in the audit log as
+  // "disclose_keys" before the keys are returned. Values of sensitive and `encrypt` fields stay
+  // sealed under each customer's key; the rest of data.db is readable with them. They stay valid
+  // until rekey(), which is the remedy once they are no longer needed.
+  [[nodiscard]] DatabaseKeys disclose_database_keys(const AccessContext& ctx);
   // Re-wraps every customer key under a fresh random key-encryption key (KEK epoch + 1) and
   // destroys the old KEK: from then on, no copy of keys.db taken before the rotation opens any
   // customer key with the current keyslots, so an erased customer's key in such a copy is gone

@@ -246,6 +246,28 @@ CheckReport Backups::check() {
   return check_files(*data, *keysdb, &core_.data_readers(), core_.store_id());
 }
 
+DatabaseKeys Backups::disclose_keys(const AccessContext& ctx) {
+  std::shared_lock gate(core_.gate);  // no rekey meanwhile: the keys are those of the files
+  core_.require_open();
+  const Decision d = policy_.current()->decide_store(ctx, Action::disclose_keys);
+  if (!d.allowed()) {
+    log_.record_denial(ctx, "disclose_keys", "", "", d);
+    throw AccessDenied(d);
+  }
+  std::lock_guard w(core_.write_mu);
+  // Recorded and committed first: no key leaves without its entry on disk.
+  {
+    db::Transaction tx(core_.data_writer());
+    log_.record_write(tx, ctx, "disclose_keys", "", "", policy::rule_list(d));
+    tx.commit();
+  }
+  DatabaseKeys keys;
+  keys.data_db = core_.data_key();
+  keys.keys_db = core_.keys_key();
+  keys.generation = core_.slots().db_generation;
+  return keys;
+}
+
 CheckReport verify(const fsys::path& dir, const KeyProvider& key) {
   std::error_code ec;
   if (!fsys::exists(dir / store::kKeyslotsFile, ec))

@@ -12,6 +12,7 @@
 #include <amanah/backup.hpp>
 #include <amanah/key_provider.hpp>
 #include <amanah/policy.hpp>
+#include <amanah/store.hpp>
 
 #include "audit/log.hpp"
 #include "db/db.hpp"
@@ -36,6 +37,9 @@ class Backups {
                                   const BackupOptions& options);
   // The live store's files: every page, the b-trees, the audit chain; counts.
   [[nodiscard]] CheckReport check();
+  // The databases' raw keys. Needs the `disclose_keys` action; recorded (and committed) before
+  // they are returned.
+  [[nodiscard]] DatabaseKeys disclose_keys(const AccessContext& ctx);
 
  private:
   store::Core& core_;

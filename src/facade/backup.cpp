@@ -20,6 +20,10 @@ CheckReport CustomerStore::check() {
   return live().backups.check();
 }
 
+DatabaseKeys CustomerStore::disclose_database_keys(const AccessContext& ctx) {
+  return live().backups.disclose_keys(ctx);
+}
+
 CheckReport verify_backup(const std::filesystem::path& dir, const KeyProvider& key) {
   return detail::backup::verify(detail::normalized(dir), key);
 }

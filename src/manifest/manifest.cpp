@@ -121,6 +121,8 @@ std::string_view to_string(Action v) noexcept {
       return "manage_retention";
     case Action::backup:
       return "backup";
+    case Action::disclose_keys:
+      return "disclose_keys";
   }
   return "unknown";
 }
@@ -185,7 +187,7 @@ std::optional<Action> parse_action(std::string_view s) {
   using enum Action;
   return parse_name(
       std::array{read, create, update, erase, export_data, manage_consent, manage_manifest,
-                 read_audit, rectify, restrict, object, manage_retention, backup},
+                 read_audit, rectify, restrict, object, manage_retention, backup, disclose_keys},
       s);
 }
 

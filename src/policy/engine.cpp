@@ -14,7 +14,7 @@ namespace amanah {
 namespace detail::policy {
 namespace {
 
-constexpr std::size_t kActions = static_cast<std::size_t>(Action::backup) + 1;
+constexpr std::size_t kActions = static_cast<std::size_t>(Action::disclose_keys) + 1;
 constexpr std::uint16_t kStore = Outcome::kStore;
 // Deciding rules reserved per field asked about: one allocation for most requests.
 constexpr std::size_t kRulesPerField = 4;

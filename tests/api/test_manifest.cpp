@@ -606,6 +606,7 @@ TEST_CASE("to_string gives the names used in TOML", "[manifest]") {
   CHECK(amanah::to_string(Action::object) == "object");
   CHECK(amanah::to_string(Action::manage_retention) == "manage_retention");
   CHECK(amanah::to_string(Action::backup) == "backup");
+  CHECK(amanah::to_string(Action::disclose_keys) == "disclose_keys");
   CHECK(amanah::to_string(RetentionFrom::collection) == "collection");
   CHECK(amanah::to_string(RetentionFrom::last_activity) == "last_activity");
   CHECK(amanah::to_string(RetentionFrom::relationship_end) == "relationship_end");
@@ -1173,7 +1174,9 @@ actions = ["rectify", "restrict", "object", "manage_retention", "read_audit"]
   require_invalid("[[permit]]\nid = \"a\"\nactions = [\"restrict\", \"restrict\"]\n", 3,
                   "permit[0].actions[1]");
   CHECK_THAT(builder_error(Manifest::builder().permit(
-                 {.id = "a", .actions = {Action::object, static_cast<Action>(13)}})),
+                 {.id = "a",
+                  .actions = {Action::object,
+                              static_cast<Action>(static_cast<int>(Action::disclose_keys) + 1)}})),
              ContainsSubstring("<builder>: permit[0].actions[1]: unknown action"));
   // Rules that name a field or a category may list them; the policy decides which apply.
   CHECK_NOTHROW(Manifest::from_toml(std::string(kPrelude) + R"([[forbid]]

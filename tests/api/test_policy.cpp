@@ -96,7 +96,7 @@ constexpr std::array kActions{
     Action::read,        Action::create,         Action::update,          Action::erase,
     Action::export_data, Action::manage_consent, Action::manage_manifest, Action::read_audit,
     Action::rectify,     Action::restrict,       Action::object,          Action::manage_retention,
-    Action::backup};
+    Action::backup,      Action::disclose_keys};
 constexpr std::array kMasks{Mask::none, Mask::last4,  Mask::first_last, Mask::year_only,
                             Mask::hash, Mask::redact, Mask::nullify};
 constexpr std::array kCategories{Category::identity, Category::contact,    Category::transaction,

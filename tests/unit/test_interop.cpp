@@ -79,3 +79,41 @@ TEST_CASE("the sqlcipher shell reads data.db and keys.db with the derived key on
   REQUIRE(st.step());
   CHECK(st.column_text(0) == "interop-value-4242");
 }
+
+TEST_CASE("disclose_database_keys gives the keys the databases are keyed with",
+          "[interop][dbkey]") {
+  REQUIRE(std::string(AMANAH_SQLCIPHER_SHELL).size() > 0);
+  TempDir tmp;
+  const auto dir = tmp / "s";
+  const auto manifest = amanah::Manifest::from_toml(R"toml(
+[purposes.service]
+basis = "contract"
+[roles.custodian]
+[fields]
+note = { type = "text", category = "identity", purposes = ["service"] }
+[[permit]]
+id = "custodian"
+roles = ["custodian"]
+actions = ["disclose_keys", "create"]
+)toml");
+  const amanah::AccessContext ctx{.actor = "c", .roles = {"custodian"}, .purpose = "service"};
+  std::string data_hex, keys_hex;
+  {
+    auto store = CustomerStore::create(dir, *amanah::raw_key(SecretBytes::random(32)), manifest);
+    (void)store.insert(ctx, {{"note", "one"}});
+    (void)store.insert(ctx, {{"note", "two"}});
+    const auto keys = store.disclose_database_keys(ctx);
+    CHECK(keys.data_db.equals(Access::data_db_key(store)));
+    CHECK(keys.keys_db.equals(Access::keys_db_key(store)));
+    data_hex = amanah::detail::crypto::to_hex(keys.data_db.view());
+    keys_hex = amanah::detail::crypto::to_hex(keys.keys_db.view());
+  }
+  const auto data = sqlcipher_shell(
+      tmp, dir / "data.db",
+      "PRAGMA key = \"x'" + data_hex + "'\";\nSELECT 'n=' || count(*) FROM subjects;\n");
+  CHECK(data.out.find("n=2") != std::string::npos);
+  const auto keys = sqlcipher_shell(
+      tmp, dir / "keys.db",
+      "PRAGMA key = \"x'" + keys_hex + "'\";\nSELECT 'n=' || count(*) FROM subject_keys;\n");
+  CHECK(keys.out.find("n=2") != std::string::npos);
+}
