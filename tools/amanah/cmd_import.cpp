@@ -140,11 +140,11 @@ int run_import(const Global& g, const ImportArgs& a) {
   doc["rows_read"] = r.rows;
   doc["imported"] = r.imported;
   doc["rejected"] = r.rejected;
-  doc["rejected_by_code"] = nlohmann::json::object();
+  doc["problems_by_code"] = nlohmann::json::object();
   std::string by_code;
   for (const auto& [code, n] : r.problems_by_code) {
-    doc["rejected_by_code"][std::string(to_string(code))] = n;
-    by_code += fmt::format("{}{}: {}", by_code.empty() ? "" : ", ", to_string(code), n);
+    doc["problems_by_code"][std::string(to_string(code))] = n;
+    by_code += fmt::format("{}{} {}", by_code.empty() ? "" : ", ", to_string(code), n);
   }
   doc["problems"] = problems;
   doc["warnings"] = r.warnings;
@@ -167,7 +167,7 @@ int run_import(const Global& g, const ImportArgs& a) {
   else
     text += fmt::format("imported: {}\n", grouped(r.imported));
   if (r.rejected > 0)
-    text += fmt::format("rejected: {} rows ({}){}\n", grouped(r.rejected), by_code,
+    text += fmt::format("rejected: {} rows (problems: {}){}\n", grouped(r.rejected), by_code,
                         a.skip_bad ? "; listed in " + rejects_path
                                    : "; nothing imported (all or nothing: fix them or use "
                                      "--skip-bad)");
