@@ -84,42 +84,10 @@ void put(const SecretBytes& s) {
   std::fwrite(s.data(), 1, s.size(), stdout);
 }
 
-#ifndef AMANAH_CLI_HAVE_INIT
-// TEMPORARY (until the manifest commands' `init` is merged): the same interface, so that the
-// record, audit and operations tests can make stores. Delete at the merge.
-void add_temporary_init(CLI::App& app, Global& g, Status& status,
-                        const std::shared_ptr<OpsArgs>& a) {
-  auto* init = app.add_subcommand("init", "create a store (temporary)");
-  init->add_option("DIR", a->dir, "the new store's directory")->required();
-  init->add_option("--manifest", a->manifest, "the privacy manifest")->required();
-  init->add_option("--argon2-memory-mib", a->new_key.argon2_memory_mib, "Argon2id memory");
-  init->add_option("--argon2-iterations", a->new_key.argon2_iterations, "Argon2id passes");
-  add_key_options(*init, g);
-  init->callback([&g, &status, a] {
-    NewKeyOptions o = a->new_key;
-    o.key_file = g.key_file;
-    o.passphrase_file = g.passphrase_file;
-    o.passphrase_env = !g.passphrase_env.empty() ? g.passphrase_env
-                       : (g.key_file.empty() && g.passphrase_file.empty() &&
-                          std::getenv("AMANAH_PASSPHRASE") != nullptr)
-                           ? "AMANAH_PASSPHRASE"
-                           : "";
-    const auto key = new_key(o);
-    auto store = CustomerStore::create(a->dir, *key, Manifest::from_file(a->manifest));
-    emit(g, {{"dir", store.path().string()}, {"store_id", store.store_id()}},
-         "created " + store.path().string());
-    status = 0;
-  });
-}
-#endif
-
 }  // namespace
 
 void add_ops_commands(CLI::App& app, Global& g, Status& status) {
   auto a = std::make_shared<OpsArgs>();
-#ifndef AMANAH_CLI_HAVE_INIT
-  add_temporary_init(app, g, status, a);
-#endif
 
   auto* check = app.add_subcommand(
       "check", "read every page of both databases and the audit chain; Corrupt at the first fault");
