@@ -119,7 +119,7 @@ void add_ops_commands(CLI::App& app, Global& g, Status& status) {
     if (offsite) options.label = "offsite";
     const BackupInfo b = store.backup(ctx, a->dest, options);
     std::ostringstream t;
-    t << "backup written to " << b.dir.string() << "\n  store: " << b.store_id
+    t << "backup written to " << a->dest << "\n  store: " << b.store_id
       << "\n  taken at: " << iso_time(b.taken_at) << "\n  customers: " << b.customers
       << "\n  last audit entry: " << b.audit_seq << "\n  last tombstone: " << b.tombstone_seq
       << "\n  bytes: " << b.bytes << "\n";
