@@ -67,6 +67,38 @@ struct RecordProblem {
   std::string message{};      // never contains the value
 };
 
+namespace detail::records {
+class Records;
+}  // namespace detail::records
+
+// What validate() has seen of an import sent in several batches, so that each batch is checked
+// against the earlier ones too: the unique fields' values of the records it accepted, kept only
+// as digests under a one-off random key (never the values), and how many records came before.
+// With a scope, validate() counts positions (RecordProblem::record, Warning::record) from the
+// scope's first record, and a record holding a unique value that an earlier accepted record holds
+// is a Duplicate naming that record's position. A record with a problem adds nothing to it (as
+// insert_many would refuse it). Tied to the store (store_id) of its first validate():
+// another store's gives Error(InvalidArgument). Move-only (a moved-from scope starts afresh); not
+// thread-safe: one import at a time. Memory: about 50 bytes per unique value accepted.
+class AMANAH_EXPORT ValidationScope {
+ public:
+  ValidationScope();
+  ValidationScope(ValidationScope&&) noexcept;
+  ValidationScope& operator=(ValidationScope&&) noexcept;
+  ValidationScope(const ValidationScope&) = delete;
+  ValidationScope& operator=(const ValidationScope&) = delete;
+  ~ValidationScope();
+
+  // Records validated through the scope so far: the position of the next batch's first record.
+  [[nodiscard]] std::size_t records() const noexcept;
+
+  struct State;
+
+ private:
+  friend class detail::records::Records;
+  std::unique_ptr<State> state_;
+};
+
 // A streaming pass over all records (in storage order), fetched in small batches: the store is
 // never loaded into memory at once. The store must outlive the scan. Records inserted during a scan
 // may or may not be seen.

@@ -183,6 +183,19 @@ class AMANAH_EXPORT CustomerStore {
                                                     const std::vector<FieldValues>& records,
                                                     const InputFormats& formats,
                                                     std::vector<Warning>* warnings = nullptr);
+  // The same for one batch of an import sent in several (record.hpp, ValidationScope): checked
+  // against the records `scope` accepted before too, positions counted from its first record,
+  // and the batch's accepted records added to it. Error(InvalidArgument) for a scope filled by
+  // another store.
+  [[nodiscard]] std::vector<RecordProblem> validate(const AccessContext& ctx,
+                                                    const std::vector<FieldValues>& records,
+                                                    ValidationScope& scope,
+                                                    std::vector<Warning>* warnings = nullptr);
+  [[nodiscard]] std::vector<RecordProblem> validate(const AccessContext& ctx,
+                                                    const std::vector<FieldValues>& records,
+                                                    const InputFormats& formats,
+                                                    ValidationScope& scope,
+                                                    std::vector<Warning>* warnings = nullptr);
   // The subject's record. With `fields`, needs `read` on each; without, returns exactly the
   // fields the caller may read (AccessDenied if none). Each value is shown through the mask the
   // decision gives (Mask::nullify leaves the field out). Error(NotFound) for an unknown id.

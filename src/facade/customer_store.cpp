@@ -286,6 +286,19 @@ std::vector<RecordProblem> CustomerStore::validate(const AccessContext& ctx,
                                                    std::vector<Warning>* warnings) {
   return live().records.validate(ctx, records, warnings, &formats);
 }
+std::vector<RecordProblem> CustomerStore::validate(const AccessContext& ctx,
+                                                   const std::vector<FieldValues>& records,
+                                                   ValidationScope& scope,
+                                                   std::vector<Warning>* warnings) {
+  return live().records.validate(ctx, records, warnings, nullptr, &scope);
+}
+std::vector<RecordProblem> CustomerStore::validate(const AccessContext& ctx,
+                                                   const std::vector<FieldValues>& records,
+                                                   const InputFormats& formats,
+                                                   ValidationScope& scope,
+                                                   std::vector<Warning>* warnings) {
+  return live().records.validate(ctx, records, warnings, &formats, &scope);
+}
 Record CustomerStore::get(const AccessContext& ctx, const CustomerId& id,
                           const std::vector<std::string>& fields) {
   return live().records.get(ctx, id, fields);

@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <numeric>
 #include <set>
 #include <shared_mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <amanah/error.hpp>
@@ -37,6 +39,41 @@ struct RecordScan::State {
     return !done;
   }
 };
+
+// The digests of the unique values a scope's accepted records hold (field name and index form
+// under a key drawn for this scope alone), each with the position of the record that holds it.
+struct ValidationScope::State {
+  using Digest = std::array<std::byte, 32>;
+  struct DigestHash {
+    std::size_t operator()(const Digest& d) const noexcept {
+      std::size_t h = 0;  // the digest is uniformly random already
+      std::memcpy(&h, d.data(), sizeof h);
+      return h;
+    }
+  };
+  detail::crypto::HmacSha256 digest{SecretBytes::random(detail::crypto::kKeySize).view()};
+  std::unordered_map<Digest, std::size_t, DigestHash> seen;
+  std::size_t records = 0;
+  std::string store_id;  // of the store that filled it; empty until the first validate()
+
+  [[nodiscard]] Digest of(std::string_view field, std::string_view form) const {
+    std::string message;
+    message.reserve(field.size() + 1 + form.size());
+    message.append(field).push_back('\0');
+    message.append(form);
+    Digest d = digest(detail::crypto::as_bytes(message));
+    std::fill(message.begin(), message.end(), '\0');
+    return d;
+  }
+};
+
+ValidationScope::ValidationScope() : state_(std::make_unique<State>()) {}
+ValidationScope::ValidationScope(ValidationScope&&) noexcept = default;
+ValidationScope& ValidationScope::operator=(ValidationScope&&) noexcept = default;
+ValidationScope::~ValidationScope() = default;
+std::size_t ValidationScope::records() const noexcept {
+  return state_ != nullptr ? state_->records : 0;
+}
 
 namespace detail::records {
 namespace {
@@ -378,9 +415,19 @@ std::vector<CustomerId> Records::insert_many(const AccessContext& ctx,
 std::vector<RecordProblem> Records::validate(const AccessContext& ctx,
                                              const std::vector<FieldValues>& records,
                                              std::vector<Warning>* warnings,
-                                             const InputFormats* formats) {
+                                             const InputFormats* formats, ValidationScope* scope) {
   std::shared_lock gate(core_.gate);
   core_.require_open();
+  // Without a scope, one for this batch alone: the duplicates inside a batch and those with
+  // earlier batches are found by the same code.
+  std::optional<ValidationScope> own;
+  if (scope == nullptr) scope = &own.emplace();
+  const bool scoped = !own.has_value();
+  if (scope->state_ == nullptr)
+    scope->state_ = std::make_unique<ValidationScope::State>();  // moved from: starts afresh
+  ValidationScope::State& st = *scope->state_;
+  if (!st.store_id.empty() && st.store_id != core_.store_id())
+    throw Error(ErrorCode::InvalidArgument, "the validation scope was filled by another store");
   const auto t = policy_.current();
   const Manifest& m = t->manifest();
   check_formats(m, formats);
@@ -398,6 +445,10 @@ std::vector<RecordProblem> Records::validate(const AccessContext& ctx,
     require(asked->decision, ctx, "validate", "", join_names(names));
     rules = asked->rules;
   }
+  st.store_id = core_.store_id();
+  // Positions count from the scope's first record; a batch's "record N of the batch" otherwise.
+  const std::size_t base = st.records;
+  const std::string_view of_batch = scoped ? "" : " of the batch";
   std::vector<RecordProblem> out;
   struct Unique {
     std::size_t record;
@@ -405,52 +456,72 @@ std::vector<RecordProblem> Records::validate(const AccessContext& ctx,
     std::string form;
   };
   std::vector<Unique> unique;
-  std::map<std::pair<std::string, std::string>, std::size_t> seen;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    if (records[i].empty()) {
-      out.push_back({i, "", ErrorCode::InvalidArgument, "a record to insert names no field"});
-      continue;
-    }
-    for (const auto& [name, value] : records[i]) {
-      const Field* f = m.field(name);
-      if (f == nullptr) {
-        try {
-          (void)declared(m, name);
-        } catch (const Error& e) {
-          out.push_back({i, "", e.code(), e.message()});
-        }
+  // This batch's entries in the scope, taken out again for the records found bad (or all of them
+  // if the check fails).
+  std::vector<std::pair<ValidationScope::State::Digest, std::size_t>> added;
+  const auto forget = [&](const std::set<std::size_t>* bad) {
+    for (const auto& [d, i] : added)
+      if (bad == nullptr || bad->count(i) != 0) st.seen.erase(d);
+  };
+  try {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const std::size_t at = base + i;
+      if (records[i].empty()) {
+        out.push_back({at, "", ErrorCode::InvalidArgument, "a record to insert names no field"});
         continue;
       }
-      try {
-        values::Normalized n = normalize(*f, value, formats);
-        if (warnings != nullptr)
-          for (const auto& w : n.warnings)
-            warnings->push_back({name, w, i});
-        if (!f->unique) continue;
-        const auto [it, fresh] = seen.emplace(std::pair{name, n.index_form}, i);
-        if (fresh) {
-          unique.push_back({i, f, std::move(n.index_form)});
-        } else {
-          out.push_back({i, name, ErrorCode::Duplicate,
-                         "field '" + name + "' holds the same value as record " +
-                             std::to_string(it->second) + " of the batch"});
+      for (const auto& [name, value] : records[i]) {
+        const Field* f = m.field(name);
+        if (f == nullptr) {
+          try {
+            (void)declared(m, name);
+          } catch (const Error& e) {
+            out.push_back({at, "", e.code(), e.message()});
+          }
+          continue;
         }
-      } catch (const Error& e) {
-        out.push_back({i, name, e.code(), e.message()});
+        try {
+          values::Normalized n = normalize(*f, value, formats);
+          if (warnings != nullptr)
+            for (const auto& w : n.warnings)
+              warnings->push_back({name, w, at});
+          if (!f->unique) continue;
+          const auto d = st.of(name, n.index_form);
+          const auto [it, fresh] = st.seen.emplace(d, at);
+          if (fresh) {
+            added.emplace_back(d, at);
+            unique.push_back({at, f, std::move(n.index_form)});
+          } else {
+            out.push_back({at, name, ErrorCode::Duplicate,
+                           "field '" + name + "' holds the same value as record " +
+                               std::to_string(it->second) + std::string(of_batch)});
+          }
+        } catch (const Error& e) {
+          out.push_back({at, name, e.code(), e.message()});
+        }
       }
     }
-  }
-  if (!unique.empty()) {
-    store::DataReader reader(core_);
-    db::ReadSnapshot view(*reader);
-    for (const auto& u : unique)
-      if (!holders(*reader, *u.field, u.form).empty())
-        out.push_back({u.record, u.field->name, ErrorCode::Duplicate,
-                       "field '" + u.field->name + "' already holds this value for a customer"});
+    if (!unique.empty()) {
+      store::DataReader reader(core_);
+      db::ReadSnapshot view(*reader);
+      for (const auto& u : unique)
+        if (!holders(*reader, *u.field, u.form).empty())
+          out.push_back({u.record, u.field->name, ErrorCode::Duplicate,
+                         "field '" + u.field->name + "' already holds this value for a customer"});
+    }
+  } catch (...) {
+    forget(nullptr);
+    throw;
   }
   std::stable_sort(out.begin(), out.end(), [](const RecordProblem& a, const RecordProblem& b) {
     return a.record < b.record;
   });
+  // What insert_many would refuse adds nothing to the scope.
+  std::set<std::size_t> bad;
+  for (const auto& p : out)
+    bad.insert(p.record);
+  forget(&bad);
+  st.records += records.size();
   if (!names.empty()) log_.record_read(ctx, "", join_names(names), rules, "validate");
   return out;
 }

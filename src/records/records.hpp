@@ -69,7 +69,8 @@ class Records {
   [[nodiscard]] std::vector<RecordProblem> validate(const AccessContext& ctx,
                                                     const std::vector<FieldValues>& records,
                                                     std::vector<Warning>* warnings,
-                                                    const InputFormats* formats = nullptr);
+                                                    const InputFormats* formats = nullptr,
+                                                    ValidationScope* scope = nullptr);
   [[nodiscard]] Record get(const AccessContext& ctx, const CustomerId& id,
                            const std::vector<std::string>& fields);
   void update(const AccessContext& ctx, const CustomerId& id, const FieldChanges& changes,

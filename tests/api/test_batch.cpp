@@ -5,6 +5,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <cctype>
 #include <functional>
 #include <string>
 #include <vector>
@@ -143,6 +144,99 @@ TEST_CASE("validate needs create on the fields given, and is recorded", "[record
   for (const auto& e : s.store.audit().accesses(test::kDpo, kSupport.actor))
     recorded = recorded || e.action == "validate";
   CHECK(recorded);
+}
+
+TEST_CASE("a validation scope finds a duplicate across batches, positions counting on",
+          "[records][batch]") {
+  Store s;
+  ValidationScope scope;
+  std::vector<FieldValues> first{customer(0), customer(1), customer(2)};
+  std::vector<Warning> warnings;
+  CHECK(s.store.validate(kSupport, first, scope, &warnings).empty());
+  CHECK(scope.records() == 3);
+  for (const auto& w : warnings)
+    CHECK(w.record < 3);
+
+  std::vector<FieldValues> second{customer(3), customer(4), customer(5)};
+  second[1]["email"] = kBadEmail;                // record 4 of the scope: not an email
+  second[2]["email"] = customer(1).at("email");  // record 5: record 1's email, an earlier batch
+  second[2]["nik"] = customer(5).at("nik");
+  warnings.clear();
+  const auto problems = s.store.validate(kSupport, second, scope, &warnings);
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].record == 4);
+  CHECK(problems[0].code == ErrorCode::Validation);
+  CHECK(problems[1].record == 5);
+  CHECK(problems[1].field == "email");
+  CHECK(problems[1].code == ErrorCode::Duplicate);
+  CHECK_THAT(problems[1].message, ContainsSubstring("same value as record 1"));
+  CHECK_THAT(problems[1].message, !ContainsSubstring("of the batch"));
+  // The fixture's NIKs warn: one per record, counted from the scope's first record.
+  std::vector<std::size_t> warned;
+  for (const auto& w : warnings)
+    warned.push_back(w.record);
+  CHECK(warned == std::vector<std::size_t>{3, 4, 5});
+  CHECK(scope.records() == 6);
+  for (const auto& p : problems)
+    CHECK_THAT(p.message, !ContainsSubstring(kBadEmail));
+
+  // Another value in other case and spacing is the same after normalization.
+  std::string upper = customer(2).at("email");
+  for (char& c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::vector<FieldValues> third{customer(6)};
+  third[0]["email"] = " " + upper + " ";
+  const auto again = s.store.validate(kSupport, third, scope);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].record == 6);
+  CHECK_THAT(again[0].message, ContainsSubstring("same value as record 2"));
+
+  // Without a scope nothing is remembered, and positions are the batch's.
+  const auto alone = s.store.validate(kSupport, third);
+  CHECK(alone.empty());
+  CHECK(s.store.size() == 0);  // nothing written
+}
+
+TEST_CASE("a rejected record adds nothing to the validation scope", "[records][batch]") {
+  Store s;
+  ValidationScope scope;
+  std::vector<FieldValues> first{customer(0), customer(1)};
+  first[1]["phone"] = "12";  // record 1 is refused: its email stays free
+  REQUIRE(s.store.validate(kSupport, first, scope).size() == 1);
+  // A record clashing with the store is refused too: its NIK stays free.
+  (void)s.store.insert(kSupport, customer(9));
+  std::vector<FieldValues> second{customer(9)};
+  second[0]["nik"] = customer(2).at("nik");
+  const auto taken = s.store.validate(kSupport, second, scope);
+  REQUIRE(taken.size() == 1);
+  CHECK(taken[0].record == 2);
+  CHECK(taken[0].code == ErrorCode::Duplicate);
+
+  std::vector<FieldValues> third{customer(1), customer(2), customer(3)};
+  third[2]["email"] = customer(0).at("email");  // record 0 was good: this one is a duplicate
+  const auto problems = s.store.validate(kSupport, third, scope);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].record == 5);
+  CHECK_THAT(problems[0].message, ContainsSubstring("same value as record 0"));
+}
+
+TEST_CASE("a validation scope belongs to one store", "[records][batch]") {
+  Store a, b;
+  ValidationScope scope;
+  CHECK(a.store.validate(kSupport, {customer(0)}, scope).empty());
+  const std::string msg = amanah::test::error_message(
+      [&] { (void)b.store.validate(kSupport, {customer(0)}, scope); }, ErrorCode::InvalidArgument);
+  CHECK_THAT(msg, ContainsSubstring("another store"));
+  CHECK(scope.records() == 1);  // unchanged by the refused call
+  // The scope still serves its own store.
+  const auto dup = a.store.validate(kSupport, {customer(0)}, scope);
+  REQUIRE(dup.size() == 2);  // email and NIK
+  CHECK(dup[0].record == 1);
+
+  // A moved-to scope keeps what it saw; the moved-from one starts afresh.
+  ValidationScope moved = std::move(scope);
+  CHECK(moved.records() == 2);
+  CHECK(b.store.validate(kSupport, {customer(0)}, scope).empty());  // NOLINT: use after move
 }
 
 TEST_CASE("an internationalized email domain is one customer in either form", "[records][values]") {

@@ -1,13 +1,10 @@
 // amanah CLI — CSV import in two passes (see import.hpp).
 #include "import.hpp"
 
-#include <stdlib.h>  // mkdtemp
-
 #include <algorithm>
 #include <regex>
 #include <set>
 #include <system_error>
-#include <tuple>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -66,11 +63,9 @@ std::vector<Column> resolve_columns(const Manifest& manifest,
 struct Batch {
   std::vector<FieldValues> records;
   std::vector<std::size_t> lines;
-  std::vector<std::size_t> ordinals;  // position among the file's data rows
   void clear() {
     records.clear();
     lines.clear();
-    ordinals.clear();
   }
 };
 
@@ -90,104 +85,17 @@ bool read_batch(CsvReader& reader, const std::vector<Column>& cols, std::size_t 
         values.emplace(c.field, std::move(row.cells[c.index]));
     batch.records.push_back(std::move(values));
     batch.lines.push_back(row.line);
-    batch.ordinals.push_back(at);
   }
   return !batch.records.empty();
 }
 
-// A throw-away store holding the unique fields of the rows checked so far, so that a value met
-// again in a later batch is a Duplicate exactly as the store would judge it. Encrypted under a
-// random key that never leaves this process; removed at the end.
-class Scratch {
- public:
-  explicit Scratch(const Manifest& manifest) {
-    auto b = Manifest::builder();
-    b.name("import-check").purpose("import", LegalBasis::contract).role("importer");
-    for (Field f : manifest.fields()) {
-      if (!f.unique) continue;
-      f.purposes = {"import"};
-      f.category = Category::identity;  // no per-subject sealing: normalization is by type
-      f.encrypt = false;
-      f.mask = Mask::none;
-      f.retention.clear();
-      f.retention_from.reset();
-      unique_.push_back(f.name);
-      b.field(std::move(f));
-    }
-    if (unique_.empty()) return;
-    Rule permit;
-    permit.id = "importer";
-    permit.roles = {"importer"};
-    permit.actions = {Action::create};
-    b.permit(std::move(permit));
-    std::string tmpl = (fs::temp_directory_path() / "amanah-import-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr)
-      throw Error(ErrorCode::Io, "could not make a scratch directory for the import check");
-    dir_ = tmpl;
-    const auto key = raw_key(SecretBytes::random(32));
-    store_.emplace(CustomerStore::create(dir_, *key, b.build()));
-  }
-  ~Scratch() {
-    store_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-
-  [[nodiscard]] bool needed() const noexcept { return !unique_.empty(); }
-
-  // Duplicates of earlier batches: (record, field) pairs.
-  std::vector<RecordProblem> clashes(const Batch& batch) {
-    std::vector<std::size_t> at;
-    const auto records = project(batch, nullptr, at);
-    std::vector<RecordProblem> out;
-    if (records.empty()) return out;
-    for (RecordProblem p : store_->validate(ctx_, records)) {
-      if (p.code != ErrorCode::Duplicate) continue;  // the store's own check reports the rest
-      p.record = at[p.record];
-      p.message = "the same value as an earlier row of this file";
-      out.push_back(std::move(p));
-    }
-    return out;
-  }
-  // Remembers the unique values of the good rows.
-  void remember(const Batch& batch, const std::set<std::size_t>& bad) {
-    std::vector<std::size_t> at;
-    const auto records = project(batch, &bad, at);
-    if (!records.empty()) (void)store_->insert_many(ctx_, records);
-  }
-
- private:
-  std::vector<FieldValues> project(const Batch& batch, const std::set<std::size_t>* bad,
-                                   std::vector<std::size_t>& at) const {
-    std::vector<FieldValues> out;
-    for (std::size_t i = 0; i < batch.records.size(); ++i) {
-      if (bad != nullptr && bad->count(i) != 0) continue;
-      FieldValues v;
-      for (const auto& name : unique_)
-        if (const auto it = batch.records[i].find(name); it != batch.records[i].end())
-          v.emplace(name, it->second);
-      if (v.empty()) continue;
-      out.push_back(std::move(v));
-      at.push_back(i);
-    }
-    return out;
-  }
-
-  std::vector<std::string> unique_;
-  fs::path dir_;
-  std::optional<CustomerStore> store_;
-  AccessContext ctx_{"amanah-import", {"importer"}, "import"};
-};
-
 // The library's message in the file's terms: without the "field 'x': " the report already
-// shows, and "record N of the batch" as the line that record came from.
+// shows, and "record N" (a position in the scope: a data row of the file) as that row's line.
 std::string readable(const RecordProblem& p, const std::vector<std::size_t>& lines) {
   std::string m = p.message;
   for (const std::string& prefix : {"field '" + p.field + "': ", "field '" + p.field + "' "})
     if (!p.field.empty() && m.rfind(prefix, 0) == 0) m.erase(0, prefix.size());
-  static const std::regex record(R"(record (\d+) of the batch)");
+  static const std::regex record(R"(record (\d+))");
   std::smatch at;
   if (std::regex_search(m, at, record)) {
     const std::size_t i = std::stoul(at[1].str());
@@ -207,54 +115,41 @@ ImportResult import_csv(CustomerStore& store, const AccessContext& ctx, const fs
   std::error_code ec;
   const auto stamp = fs::last_write_time(file, ec);
 
-  // Pass 1: validate everything, write nothing.
+  // Pass 1: validate everything, write nothing. The scope carries the unique values of the good
+  // rows from batch to batch (as digests), so a value met again in a later batch is a Duplicate
+  // exactly as the store would judge it; its positions are the rows' ordinals.
   CsvReader reader(file, options.delimiter);
   result.delimiter = reader.delimiter();
   const auto cols = resolve_columns(store.manifest(), reader.header(), options, result);
-  std::optional<Scratch> scratch;
+  ValidationScope scope;
+  std::vector<std::size_t> lines;  // ordinal -> line: what a duplicate's message points at
   Batch batch;
   std::size_t ordinal = 0;
   while (read_batch(reader, cols, options.batch, ordinal, nullptr, batch)) {
     result.rows += batch.records.size();
+    lines.insert(lines.end(), batch.lines.begin(), batch.lines.end());
     std::vector<Warning> warnings;
-    auto problems = store.validate(ctx, batch.records, &warnings);
-    const bool more = !reader.at_end();
-    if (scratch.has_value()) {
-      auto clashes = scratch->clashes(batch);
-      problems.insert(problems.end(), clashes.begin(), clashes.end());
-    }
-    std::sort(problems.begin(), problems.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.record, a.field, a.code) < std::tie(b.record, b.field, b.code);
-    });
-    std::set<std::size_t> bad;
-    const RecordProblem* prev = nullptr;
+    const auto problems = store.validate(ctx, batch.records, scope, &warnings);
+    std::size_t last = lines.size();  // the row of the previous problem
     for (const auto& p : problems) {
-      if (prev != nullptr && prev->record == p.record && prev->field == p.field &&
-          prev->code == p.code)
-        continue;  // a clash inside the batch, found by both checks
-      prev = &p;
-      if (bad.insert(p.record).second) ++result.rejected;
+      if (p.record != last) {
+        ++result.rejected;
+        if (options.skip_bad) bad_rows.insert(p.record);
+        last = p.record;
+      }
       ++result.problems_by_code[p.code];
-      if (sinks.problem)
-        sinks.problem({batch.lines[p.record], p.field, p.code, readable(p, batch.lines)});
+      if (sinks.problem) sinks.problem({lines.at(p.record), p.field, p.code, readable(p, lines)});
     }
     for (const auto& w : warnings) {
       ++result.warnings;
-      if (sinks.warning) sinks.warning({batch.lines.at(w.record), w.field, w.message});
-    }
-    if (options.skip_bad)
-      for (const std::size_t i : bad)
-        bad_rows.insert(batch.ordinals[i]);
-    if (more) {
-      if (!scratch.has_value()) scratch.emplace(store.manifest());
-      if (scratch->needed()) scratch->remember(batch, bad);
+      if (sinks.warning) sinks.warning({lines.at(w.record), w.field, w.message});
     }
     if (sinks.progress)
       sinks.progress("checked", result.rows,
                      static_cast<std::size_t>(reader.bytes_read() * 100 /
                                               std::max<std::uint64_t>(1, reader.file_size())));
   }
-  scratch.reset();
+  lines = {};
   if (options.dry_run || (result.rejected > 0 && !options.skip_bad)) return result;
 
   // Pass 2: the same file again, the good rows in batches of one transaction each.

@@ -1,9 +1,9 @@
 // amanah CLI — importing customers from a CSV file (the `import` subcommand; bench_import links
 // it too). Two passes over the file, so memory stays bounded by one batch:
-//   1. every row is validated, batch by batch, with CustomerStore::validate (bad values, clashes
-//      with the store and inside a batch) and against a throw-away scratch store holding the
-//      unique fields of the rows before it (clashes between batches: the library's own
-//      normalization decides, which the tool cannot reproduce). Nothing is written to the store.
+//   1. every row is validated, batch by batch, with CustomerStore::validate and one
+//      ValidationScope for the whole file (bad values, clashes with the store, inside a batch and
+//      with the good rows of earlier batches: the library's own normalization decides, which the
+//      tool cannot reproduce). Nothing is written to the store.
 //   2. the file is read again and the good rows are inserted, one insert_many transaction per
 //      batch.
 // All or nothing: a bad row stops the import before pass 2. A kill during pass 2 leaves the
