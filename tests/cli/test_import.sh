@@ -140,6 +140,22 @@ expect "$EXIT_INVALID_ARGUMENT" "unbalanced quote" -- import "$WORK/store_x" \
   "$WORK/unbalanced.csv" "${CTX[@]}"
 err_has "unbalanced quote: line" "line 2: malformed CSV"
 
+# Per-import input formats: this file writes dates month first, which the manifest's DD/MM/YYYY
+# refuses; --input birth_date.date=MM/DD/YYYY reads it for this import only.
+printf 'full_name,birth_date\nAmerican Format,12/25/1990\n' >"$WORK/us_dates.csv"
+mkstore store_in
+expect "$EXIT_VALIDATION" "input: the manifest's date format refuses month first" -- import \
+  "$WORK/store_in" "$WORK/us_dates.csv" "${CTX[@]}"
+expect 0 "input: month first for this import" -- import "$WORK/store_in" "$WORK/us_dates.csv" \
+  "${CTX[@]}" --input birth_date.date=MM/DD/YYYY --json
+json_has "input: imported" '"imported": 1'
+expect "$EXIT_INVALID_ARGUMENT" "input: unknown option" -- import "$WORK/store_in" \
+  "$WORK/us_dates.csv" "${CTX[@]}" --input birth_date.colour=red --dry-run
+expect "$EXIT_INVALID_ARGUMENT" "input: undeclared field" -- import "$WORK/store_in" \
+  "$WORK/us_dates.csv" "${CTX[@]}" --input shoe_size.date=DD/MM/YYYY --dry-run
+expect "$EXIT_INVALID_ARGUMENT" "input: option not for the type" -- import "$WORK/store_in" \
+  "$WORK/us_dates.csv" "${CTX[@]}" --input full_name.currency=IDR --dry-run
+
 # A kill while writing leaves whole batches: 20,000 rows in batches of 100, killed once the second
 # pass has begun (the process then has the file open twice: the first pass's reader stays open).
 awk 'BEGIN { print "full_name,email,phone"

@@ -18,6 +18,7 @@ struct ImportArgs {
   std::string dir, file, map, rejects, delimiter;
   bool skip_bad = false, dry_run = false;
   std::size_t batch = 5000;
+  std::vector<std::string> inputs;  // --input FIELD.OPTION=VALUE
 };
 
 std::string trim(std::string s) {
@@ -67,12 +68,48 @@ std::string problem_line(const ImportProblem& p) {
                                        to_string(p.code), p.message);
 }
 
+// "--input birth_date.date=MM/DD/YYYY": one input-format option of one field for this import.
+// The library checks the field and whether the option suits its type (InvalidArgument).
+InputFormats parse_inputs(const std::vector<std::string>& inputs) {
+  InputFormats out;
+  for (const std::string& in : inputs) {
+    const auto dot = in.find('.'), eq = in.find('=');
+    if (dot == std::string::npos || eq == std::string::npos || dot == 0 || eq < dot)
+      throw Error(
+          ErrorCode::InvalidArgument,
+          "--input is FIELD.OPTION=VALUE (options: numbers, currency, date, phone_country)");
+    const std::string field = in.substr(0, dot), option = in.substr(dot + 1, eq - dot - 1),
+                      value = in.substr(eq + 1);
+    InputFormat& f = out[field];
+    if (option == "numbers") {
+      if (value == "international")
+        f.numbers = NumberStyle::international;
+      else if (value == "indonesian")
+        f.numbers = NumberStyle::indonesian;
+      else
+        throw Error(ErrorCode::InvalidArgument,
+                    "--input FIELD.numbers is international or indonesian");
+    } else if (option == "currency") {
+      f.currency = value;
+    } else if (option == "date") {
+      f.date = value;
+    } else if (option == "phone_country") {
+      f.phone_country = value;
+    } else {
+      throw Error(ErrorCode::InvalidArgument,
+                  "--input options are numbers, currency, date and phone_country");
+    }
+  }
+  return out;
+}
+
 int run_import(const Global& g, const ImportArgs& a) {
   ImportOptions opt;
   opt.map = a.map.empty() ? decltype(opt.map){} : parse_map(a.map);
   opt.skip_bad = a.skip_bad;
   opt.dry_run = a.dry_run;
   opt.batch = a.batch;
+  opt.formats = parse_inputs(a.inputs);
   if (a.delimiter == "tab" || a.delimiter == "\\t") {
     opt.delimiter = '\t';
   } else if (!a.delimiter.empty()) {
@@ -218,6 +255,10 @@ void add_import_command(CLI::App& app, Global& g, Status& status) {
   cmd->add_flag("--dry-run", a->dry_run, "check every row and report; write nothing");
   cmd->add_option("--delimiter", a->delimiter,
                   "cell delimiter (default: ';' if the header has more ';' than ',')");
+  cmd->add_option("--input", a->inputs,
+                  "FIELD.OPTION=VALUE, repeatable: how this file writes a field, over the "
+                  "manifest's input format (numbers=indonesian|international, currency=IDR, "
+                  "date=DD/MM/YYYY, phone_country=62)");
   cmd->add_option("--batch", a->batch, "rows per transaction")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));

@@ -129,7 +129,7 @@ ImportResult import_csv(CustomerStore& store, const AccessContext& ctx, const fs
     result.rows += batch.records.size();
     lines.insert(lines.end(), batch.lines.begin(), batch.lines.end());
     std::vector<Warning> warnings;
-    const auto problems = store.validate(ctx, batch.records, scope, &warnings);
+    const auto problems = store.validate(ctx, batch.records, options.formats, scope, &warnings);
     std::size_t last = lines.size();  // the row of the previous problem
     for (const auto& p : problems) {
       if (p.record != last) {
@@ -162,7 +162,7 @@ ImportResult import_csv(CustomerStore& store, const AccessContext& ctx, const fs
   ordinal = 0;
   while (read_batch(again, cols, options.batch, ordinal, &bad_rows, batch)) {
     try {
-      (void)store.insert_many(ctx, batch.records);
+      (void)store.insert_many(ctx, batch.records, options.formats);
     } catch (const Error& e) {
       throw Error(e.code(), fmt::format("the batch starting at line {}: {} ({} rows were "
                                         "committed before it)",

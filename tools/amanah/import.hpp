@@ -30,6 +30,7 @@ struct ImportOptions {
   bool dry_run = false;   // pass 1 only
   std::optional<char> delimiter;
   std::size_t batch = 5000;
+  InputFormats formats;  // per-import input formats (--input), over the manifest's
 };
 
 // A row the store would refuse: line, field and code, never the value.
