@@ -41,6 +41,18 @@ no_value() {
   done
 }
 
+# Every stderr kept for the no-value checks at the end of a script.
+ALL_ERR="$WORK/stderr.all"
+: >"$ALL_ERR"
+# run STATUS LABEL -- ARGS...: expect, keeping stderr in $ALL_ERR.
+run() {
+  expect "$@"
+  cat "$ERR" >>"$ALL_ERR"
+}
+# Callers of the example manifest (examples/privacy.toml).
+SUPPORT=(--actor agent-17 --role support --purpose service)
+DPO=(--actor dpo-1 --role dpo --purpose service)
+
 finish() {
   if [ "$FAILURES" -ne 0 ]; then
     echo "$FAILURES check(s) failed" >&2

@@ -2,15 +2,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 S="$WORK/store"
-ALL_ERR="$WORK/stderr.all"
-: >"$ALL_ERR"
-run() {
-  expect "$@"
-  cat "$ERR" >>"$ALL_ERR"
-}
 
-SUPPORT=(--actor agent-17 --role support --purpose service)
-DPO=(--actor dpo-1 --role dpo --purpose service)
 EMAIL="siti.rahayu@example.com" NIK="3174015505900001"
 
 run 0 "init" -- init "$S" --manifest "$MANIFEST" --argon2-memory-mib 19 --argon2-iterations 2

@@ -4,15 +4,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 S="$WORK/store"
 LEDGER="$WORK/erasures.ledger"
-ALL_ERR="$WORK/stderr.all"
-: >"$ALL_ERR"
-run() {
-  expect "$@"
-  cat "$ERR" >>"$ALL_ERR"
-}
 
-SUPPORT=(--actor agent-17 --role support --purpose service)
-DPO=(--actor dpo-1 --role dpo --purpose service)
 OPERATOR=(--actor backup-job --role operator --purpose service)
 EMAIL="siti.rahayu@example.com" NIK="3174015505900001"
 

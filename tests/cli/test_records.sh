@@ -3,16 +3,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 S="$WORK/store"
 LEDGER="$WORK/erasures.ledger"
-ALL_ERR="$WORK/stderr.all"
-: >"$ALL_ERR"
-# run STATUS LABEL -- ARGS...: expect, keeping every stderr for the no-value checks at the end.
-run() {
-  expect "$@"
-  cat "$ERR" >>"$ALL_ERR"
-}
 
-SUPPORT=(--actor agent-17 --role support --purpose service)
-DPO=(--actor dpo-1 --role dpo --purpose service)
 MARKETING=(--actor campaign --role marketing --purpose marketing)
 NAME="Siti Rahayu" EMAIL="siti.rahayu@example.com" PHONE="+6281234567890"
 NIK="3174015505900001" CARD="4111111111111111"

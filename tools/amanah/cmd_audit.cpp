@@ -36,6 +36,17 @@ std::string entry_text(const AuditEntry& e) {
   return t.str();
 }
 
+// Prints a query's entries, one line each, or as the document `head` plus "entries".
+void emit_entries(const Global& g, AuditEntries entries, nlohmann::json head) {
+  nlohmann::json list = nlohmann::json::array();
+  std::string text;
+  for (const auto& e : entries) {
+    list.push_back(entry_json(e));
+    text += entry_text(e) + "\n";
+  }
+  head["entries"] = std::move(list);
+  emit(g, head, text.empty() ? std::string("no entries") : text);
+}
 }  // namespace
 
 void add_audit_commands(CLI::App& app, Global& g, Status& status) {
@@ -93,14 +104,8 @@ void add_audit_commands(CLI::App& app, Global& g, Status& status) {
     const TimePoint to = time_or(a->to, TimePoint::max());
     const AccessContext ctx = context(g);
     auto store = open_with_ledger(g, a->dir, ledger_path({}));
-    nlohmann::json list = nlohmann::json::array();
-    std::string text;
-    for (const auto& e : store.audit().trail(ctx, id, from, to)) {
-      list.push_back(entry_json(e));
-      text += entry_text(e) + "\n";
-    }
-    emit(g, {{"id", id.str()}, {"pseudonym", store.audit().pseudonym(id)}, {"entries", list}},
-         text.empty() ? std::string("no entries") : text);
+    emit_entries(g, store.audit().trail(ctx, id, from, to),
+                 {{"id", id.str()}, {"pseudonym", store.audit().pseudonym(id)}});
     status = 0;
   });
 
@@ -119,14 +124,7 @@ void add_audit_commands(CLI::App& app, Global& g, Status& status) {
     const TimePoint to = time_or(a->to, TimePoint::max());
     const AccessContext ctx = context(g);
     auto store = open_with_ledger(g, a->dir, ledger_path({}));
-    nlohmann::json list = nlohmann::json::array();
-    std::string text;
-    for (const auto& e : store.audit().accesses(ctx, a->suspect, from, to)) {
-      list.push_back(entry_json(e));
-      text += entry_text(e) + "\n";
-    }
-    emit(g, {{"suspect", a->suspect}, {"entries", list}},
-         text.empty() ? std::string("no entries") : text);
+    emit_entries(g, store.audit().accesses(ctx, a->suspect, from, to), {{"suspect", a->suspect}});
     status = 0;
   });
 
