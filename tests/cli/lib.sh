@@ -53,6 +53,16 @@ run() {
 SUPPORT=(--actor agent-17 --role support --purpose service)
 DPO=(--actor dpo-1 --role dpo --purpose service)
 
+# A store at $S holding Siti (email $EMAIL, NIK $NIK) as $ID: audit and operations start here.
+EMAIL="siti.rahayu@example.com" NIK="3174015505900001"
+store_with_siti() {
+  run 0 "init" -- init "$S" --manifest "$MANIFEST" --argon2-memory-mib 19 --argon2-iterations 2
+  run 0 "add" -- add "$S" "${SUPPORT[@]}" <<<"full_name=Siti Rahayu
+email=$EMAIL
+nik=$NIK"
+  ID=$(cat "$OUT")
+}
+
 finish() {
   if [ "$FAILURES" -ne 0 ]; then
     echo "$FAILURES check(s) failed" >&2

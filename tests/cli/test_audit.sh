@@ -3,13 +3,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 S="$WORK/store"
 
-EMAIL="siti.rahayu@example.com" NIK="3174015505900001"
 
-run 0 "init" -- init "$S" --manifest "$MANIFEST" --argon2-memory-mib 19 --argon2-iterations 2
-run 0 "add" -- add "$S" "${SUPPORT[@]}" <<<"full_name=Siti Rahayu
-email=$EMAIL
-nik=$NIK"
-ID=$(cat "$OUT")
+store_with_siti
 run 0 "add another" -- add "$S" "${SUPPORT[@]}" <<<"email=budi@example.com"
 OTHER=$(cat "$OUT")
 run 0 "a read by agent-17" -- get "$S" "$ID" "${SUPPORT[@]}" --fields email,nik

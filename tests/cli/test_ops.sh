@@ -6,13 +6,8 @@ S="$WORK/store"
 LEDGER="$WORK/erasures.ledger"
 
 OPERATOR=(--actor backup-job --role operator --purpose service)
-EMAIL="siti.rahayu@example.com" NIK="3174015505900001"
 
-run 0 "init" -- init "$S" --manifest "$MANIFEST" --argon2-memory-mib 19 --argon2-iterations 2
-run 0 "add" -- add "$S" "${SUPPORT[@]}" <<<"full_name=Siti Rahayu
-email=$EMAIL
-nik=$NIK"
-ID=$(cat "$OUT")
+store_with_siti
 run 0 "add a second" -- add "$S" "${SUPPORT[@]}" <<<"email=budi@example.com"
 BUDI=$(cat "$OUT")
 run 0 "add a third" -- add "$S" "${SUPPORT[@]}" <<<"email=citra@example.com"
