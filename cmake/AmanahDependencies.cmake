@@ -21,19 +21,17 @@ endfunction()
 
 # SQLCipher 4 (never plain SQLite: a second sqlite3 could silently write plaintext).
 if(NOT TARGET amanah::_sqlcipher)
-  find_package(unofficial-sqlcipher CONFIG QUIET)  # vcpkg
-  if(NOT TARGET unofficial::sqlcipher::sqlcipher)
-    find_package(sqlcipher CONFIG QUIET)  # Conan
-  endif()
-  if(NOT TARGET unofficial::sqlcipher::sqlcipher AND NOT TARGET sqlcipher::sqlcipher)
+  # vcpkg's port (share/sqlcipher, NAMESPACE sqlcipher::) and Conan's CMakeDeps (the recipe sets
+  # no names) both give package sqlcipher, target sqlcipher::sqlcipher.
+  find_package(sqlcipher CONFIG QUIET)
+  if(NOT TARGET sqlcipher::sqlcipher)
     find_package(PkgConfig QUIET)
     if(PKG_CONFIG_FOUND)
       # sqlcipher.pc reports the SQLite version; SQLCipher 4 is checked at open instead.
       pkg_check_modules(AMANAH_SQLCIPHER QUIET IMPORTED_TARGET GLOBAL sqlcipher)
     endif()
   endif()
-  _amanah_wrap(sqlcipher unofficial::sqlcipher::sqlcipher sqlcipher::sqlcipher
-               PkgConfig::AMANAH_SQLCIPHER)
+  _amanah_wrap(sqlcipher sqlcipher::sqlcipher PkgConfig::AMANAH_SQLCIPHER)
   if(TARGET amanah::_sqlcipher)
     target_compile_definitions(amanah::_sqlcipher INTERFACE SQLITE_HAS_CODEC)
   endif()
