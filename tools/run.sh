@@ -3,7 +3,8 @@
 #   bash tools/run.sh demo [STORE_DIR]   install what is missing, build, run the quickstart demo
 #   bash tools/run.sh test               install what is missing, build and run every test suite:
 #                                        GCC (shared library, consumers), GCC + ASan/UBSan,
-#                                        GCC + TSan (concurrency tests), Clang 14 (static library)
+#                                        GCC + TSan (concurrency tests), Clang 14 (static library),
+#                                        then the packaging checks (tests/packaging/)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -36,6 +37,11 @@ case "${1:-}" in
         ctest --preset "$preset"
       fi
     done
+    # What a vcpkg port and a Conan recipe do (static and shared Release builds, installed, the
+    # test package built against each prefix alone), and the source archive from a fresh unpack.
+    echo "== packaging"
+    bash tests/packaging/build_like_ports.sh build/packaging
+    bash tests/packaging/source_archive.sh build/packaging/source
     ;;
   *)
     echo "usage: bash tools/run.sh demo [STORE_DIR] | bash tools/run.sh test" >&2
