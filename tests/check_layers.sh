@@ -5,7 +5,7 @@
 #   - <sqlite3.h> only in src/db, OpenSSL and argon2 headers only in src/crypto;
 #   - public headers include only public headers and the standard library.
 set -euo pipefail
-root=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+root=$(cd "${1:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd)  # absolute: the checks below cd into src/
 cd "$root/src"
 fail=0
 edges=$(mktemp)
