@@ -154,6 +154,17 @@ struct Counters {
   std::atomic<std::uint64_t> inserted{0};
 };
 
+// Resident memory now (MiB), from /proc/self/statm: printed at each backup, so growth over
+// the run shows (a leak climbs; caches level off).
+long rss_mib() {
+  long pages = 0, resident = 0;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * 4096 / (1024 * 1024);
+}
+
 long peak_rss_kib() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
@@ -179,6 +190,17 @@ int main(int argc, char** argv) {
   const int threads = std::atoi(arg(argc, argv, "--threads", "8"));
   const int seconds = std::atoi(arg(argc, argv, "--seconds", "300"));
   const int backup_every = std::atoi(arg(argc, argv, "--backup-every", "60"));
+  // --only OP: every thread does that one operation (to find which one a growth comes from).
+  const std::string only = arg(argc, argv, "--only", "");
+  int only_op = -1;
+  for (int op = 0; op < kOps; ++op)
+    if (only == kOpNames[op]) only_op = op;
+  if (!only.empty() && only_op < 0) {
+    std::fprintf(stderr,
+                 "soak: --only takes one of get, find, insert, update, consent, "
+                 "marketing_read, export, erase, merge, backup\n");
+    return 2;
+  }
   const fsys::path root = arg(argc, argv, "--dir", "/tmp/amanah-soak");
   if (fsys::exists(root)) {
     std::fprintf(stderr, "soak: %s exists; give a new --dir\n", root.c_str());
@@ -223,7 +245,9 @@ int main(int argc, char** argv) {
         int backups = 0;
         while (Clock::now() < deadline) {
           Op op;
-          if (t == 0 && Clock::now() - last_backup > std::chrono::seconds(backup_every)) {
+          if (only_op >= 0) {
+            op = static_cast<Op>(only_op);
+          } else if (t == 0 && Clock::now() - last_backup > std::chrono::seconds(backup_every)) {
             op = backup;
           } else {
             const auto r = rng() % 1000;
@@ -292,12 +316,13 @@ int main(int argc, char** argv) {
               }
               case backup: {
                 last_backup = Clock::now();
-                const fsys::path to = root / ("backup-" + std::to_string(backups++));
+                const fsys::path to =
+                    root / ("backup-" + std::to_string(t) + "-" + std::to_string(backups++));
                 const auto info = store.backup(kOperator, to);
                 (void)amanah::verify_backup(to, *amanah::raw_key(raw.clone()));
-                std::printf("backup %d: %llu customers, %.1f MiB\n", backups,
+                std::printf("backup %d: %llu customers, %.1f MiB; RSS now %ld MiB\n", backups,
                             static_cast<unsigned long long>(info.customers),
-                            static_cast<double>(info.bytes) / (1024.0 * 1024.0));
+                            static_cast<double>(info.bytes) / (1024.0 * 1024.0), rss_mib());
                 std::fflush(stdout);
                 fsys::remove_all(to);
                 break;
@@ -325,6 +350,14 @@ int main(int argc, char** argv) {
         }
       });
     }
+    // Resident memory every 10 s while the threads run.
+    pool.emplace_back([&] {
+      for (int s = 10; Clock::now() < deadline; s += 10) {
+        std::this_thread::sleep_until(deadline - std::chrono::seconds(seconds - s));
+        if (Clock::now() < deadline) std::printf("t=%ds RSS %ld MiB\n", s, rss_mib());
+        std::fflush(stdout);
+      }
+    });
     for (auto& th : pool)
       th.join();
 
