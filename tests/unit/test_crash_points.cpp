@@ -175,7 +175,8 @@ const std::vector<Op>& ops() {
            kLedgerScrub,
        "erase:committed", [](Fixture& f) { (void)f.open().erase(amanah::test::kDpo, f.ids[1]); }},
       {"sweep",
-       std::vector<std::string>{"sweep:doomed", "sweep:committed", "sweep:keys-destroyed"} +
+       std::vector<std::string>{"sweep:doomed", "sweep:committed", "sweep:keys-destroyed",
+                                "erase:keys-destroyed"} +
            kLedgerScrub,
        "sweep:committed",
        [](Fixture& f) {
@@ -280,9 +281,9 @@ TEST_CASE("the fault points each operation reaches are the ones killed below", "
 
 TEST_CASE("an operation killed at any fault point leaves the before or the after state",
           "[crash]") {
-  const std::string name = GENERATE(
-      from_range(std::vector<std::string>{"rekey", "rotate", "erase", "sweep", "change_manifest",
-                                          "open_with_manifest", "backup", "restore", "create"}));
+  const std::string name =
+      GENERATE(as<std::string>{}, "rekey", "rotate", "erase", "sweep", "change_manifest",
+               "open_with_manifest", "backup", "restore", "create");
   const Op& op = op_named(name);
   // The states before and after an uninterrupted run, on a fixture of their own.
   State before, after;
