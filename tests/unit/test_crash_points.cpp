@@ -259,6 +259,40 @@ void run_again(std::string_view op, Fixture& f) {
   op_named(op).run(f);
 }
 
+// What an uninterrupted run must have done, in absolute terms (the reference run the kills are
+// compared with must itself be right).
+void expect_after(std::string_view op, const State& before, const State& after) {
+  State want = before;
+  if (op == "rekey") ++want.generation;
+  if (op == "rotate") ++want.kek_epoch;
+  if (op == "erase") {
+    want.customers[1].reset();
+    --want.keys;
+    --want.consents;
+    ++want.tombstones;
+  }
+  if (op == "sweep") {
+    // Full names expired: the customer who had nothing else is erased whole.
+    for (std::size_t i = 0; i < 4; ++i)
+      want.customers[i]->erase("full_name");
+    want.customers[5].reset();
+    --want.keys;
+    ++want.tombstones;
+  }
+  if (op == "change_manifest" || op == "open_with_manifest") {
+    std::erase(want.fields, "phone");
+    for (std::size_t i = 0; i < 4; ++i)
+      want.customers[i]->erase("phone");
+  }
+  // The backup holds the 5 customers left; the restore of the first backup (6 customers) replays
+  // the erasure the ledger has, so the erased customer does not come back.
+  if (op == "backup") want.target = "backup of 5";
+  if (op == "restore") want.target = "store of 5 with 1 tombstones";
+  if (op == "create") want.target = "store of 0 with 0 tombstones";
+  CHECK(describe(after) == describe(want));
+  CHECK(after == want);
+}
+
 }  // namespace
 
 TEST_CASE("the fault points each operation reaches are the ones killed below", "[crash]") {
@@ -294,7 +328,7 @@ TEST_CASE("an operation killed at any fault point leaves the before or the after
     op.run(f);
     after = state_after_reopen(f);
   }
-  REQUIRE_FALSE(before == after);
+  expect_after(name, before, after);
   std::map<std::string, int> reached;
   bool decided = false;
   for (const auto& point : op.points) {
