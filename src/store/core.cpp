@@ -155,6 +155,7 @@ void Core::finish_rekey() {
   std::uint64_t now_at = to;
   try {
     rekey_file(file(kDataDbFile), keys_.data_db(from), keys_.data_db(to));
+    fault_point("rekey:recovered-data");
     rekey_file(file(kKeysDbFile), keys_.keys_db(from), keys_.keys_db(to));
   } catch (const Error& e) {
     // A damaged file cannot be re-encrypted (rekey() already reported Corrupt for it), and

@@ -88,6 +88,14 @@ struct Fixture {
     (void)store.backup(amanah::test::kDpo, tmp / "b0");  // holds ids[4], erased next
     (void)store.erase(amanah::test::kDpo, ids[4]);
   }
+  // A copy of what `from` holds on disk (e.g. what a kill left), under a directory of its own.
+  struct Copy {};
+  Fixture(Copy, const Fixture& from)
+      : raw(from.raw.clone()), target_is_backup(from.target_is_backup), ids(from.ids) {
+    fsys::copy(from.tmp.path(), tmp.path(), fsys::copy_options::recursive);
+    target = tmp.path() / from.target.filename();
+    clock->set(from.clock->seconds());
+  }
   [[nodiscard]] std::unique_ptr<amanah::KeyProvider> key() const {
     return amanah::raw_key(raw.clone());
   }
@@ -293,6 +301,20 @@ void expect_after(std::string_view op, const State& before, const State& after) 
   CHECK(after == want);
 }
 
+// The names of the fault points `body` reaches, in order.
+std::vector<std::string> trace_of(const std::function<void()>& body) {
+  std::vector<std::string> seen;
+  amanah::detail::store::g_fault_point = [&seen](std::string_view at) { seen.emplace_back(at); };
+  try {
+    body();
+  } catch (...) {
+    amanah::detail::store::g_fault_point = nullptr;
+    throw;
+  }
+  amanah::detail::store::g_fault_point = nullptr;
+  return seen;
+}
+
 }  // namespace
 
 TEST_CASE("the fault points each operation reaches are the ones killed below", "[crash]") {
@@ -300,16 +322,7 @@ TEST_CASE("the fault points each operation reaches are the ones killed below", "
     CAPTURE(op.name);
     Fixture f;
     f.target_is_backup = std::string_view(op.name) == "backup";
-    std::vector<std::string> seen;
-    amanah::detail::store::g_fault_point = [&seen](std::string_view at) { seen.emplace_back(at); };
-    try {
-      op.run(f);
-    } catch (...) {
-      amanah::detail::store::g_fault_point = nullptr;
-      throw;
-    }
-    amanah::detail::store::g_fault_point = nullptr;
-    CHECK(seen == op.points);
+    CHECK(trace_of([&] { op.run(f); }) == op.points);
   }
 }
 
@@ -339,6 +352,27 @@ TEST_CASE("an operation killed at any fault point leaves the before or the after
     f.target_is_backup = name == "backup";
     REQUIRE(killed_at(
         point, [&] { op.run(f); }, nth));
+    // The reopen recovers what the kill left: it is killed in turn at each point it reaches (on
+    // copies of what the first kill left), and the next reopen must still find one of the states.
+    std::vector<std::string> recovery;
+    {
+      Fixture probe(Fixture::Copy{}, f);
+      recovery = trace_of([&] { (void)probe.open(); });
+    }
+    std::map<std::string, int> reached_again;
+    for (const auto& q : recovery) {
+      const int k = ++reached_again[q];
+      CAPTURE(q, k);
+      Fixture g(Fixture::Copy{}, f);
+      REQUIRE(killed_at(
+          q, [&] { (void)g.open(); }, k));
+      const State recovered = state_after_reopen(g);
+      CAPTURE(describe(recovered));
+      if (decided)
+        CHECK(recovered == after);
+      else
+        CHECK((recovered == before || recovered == after));
+    }
     const State now = state_after_reopen(f);
     CAPTURE(describe(now), describe(before), describe(after));
     if (decided)
