@@ -138,6 +138,7 @@ void place(const fsys::path& staged, const fsys::path& to) {
     throw Error(ErrorCode::Io, "cannot move " + to.filename().string() +
                                    " into place: " + std::string(std::strerror(err)));
   }
+  store::fault_point("place:renamed");
   fs::sync_directory(to.parent_path());
 }
 
@@ -211,6 +212,7 @@ BackupInfo Backups::backup(const AccessContext& ctx, const fsys::path& dir,
       copy.exec("PRAGMA journal_mode=DELETE");
     }
     keys_view.reset();
+    store::fault_point("backup:keys-copied");
     if (options.key != nullptr) {
       slots.slots = {
           keys::make_slot(*options.key, core_.keys().root(), slots.store_id, options.label)};

@@ -51,6 +51,7 @@ RestoreReport restore(const std::filesystem::path& from_in, const std::filesyste
   auto staged = detail::backup::stage(from, to, key);
   report.backup = staged.backup;
   report.backup.dir = from;
+  detail::store::fault_point("restore:staged");
   try {
     auto impl = detail::open_impl(staged.dir, key, options.clock, {}, nullptr);
     if (options.ledger_store != nullptr &&
@@ -72,6 +73,7 @@ RestoreReport restore(const std::filesystem::path& from_in, const std::filesyste
                              "", "", "(backup)");
       tx.commit();
     }
+    detail::store::fault_point("restore:audited");
     const auto replayed = impl->retention.replay(ctx, ledger);
     report.replayed = replayed.replayed;
     report.already_erased = replayed.already;

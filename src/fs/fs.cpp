@@ -17,6 +17,9 @@
 #include <amanah/error.hpp>
 
 namespace amanah::detail::fs {
+
+std::function<void(std::string_view)> g_fault_point;
+
 namespace {
 
 [[noreturn]] void throw_io(const std::string& what, int err) {
@@ -198,11 +201,13 @@ void write_atomic(const std::filesystem::path& file, std::span<const std::byte> 
     ::unlink(tmp.c_str());
     throw_io("cannot close " + tmp.string(), err);
   }
+  if (g_fault_point) fault_point(file.filename().string() + ":temp-synced");
   if (::rename(tmp.c_str(), file.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
     throw_io("cannot replace " + file.string(), err);
   }
+  if (g_fault_point) fault_point(file.filename().string() + ":renamed");
   sync_directory(file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path());
 }
 

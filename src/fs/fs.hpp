@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -10,8 +11,16 @@
 
 namespace amanah::detail::fs {
 
+// Test-only fault injection (store/layout.hpp re-exports it): called at named points between the
+// durable steps of multi-file operations, so tests can crash there. Empty in production.
+extern std::function<void(std::string_view point)> g_fault_point;
+inline void fault_point(std::string_view point) {
+  if (g_fault_point) g_fault_point(point);
+}
+
 // Replaces `file` with `data` so that a crash leaves either the old or the new content:
-// write a temp file beside it, fsync, rename over, fsync the directory. Mode 0600.
+// write a temp file beside it, fsync, rename over, fsync the directory. Mode 0600. Fault points
+// "<file name>:temp-synced" and "<file name>:renamed" (e.g. "keyslots:renamed").
 void write_atomic(const std::filesystem::path& file, std::span<const std::byte> data);
 
 // Creates an empty file with mode 0600 whatever the umask. Error(AlreadyExists) if anything

@@ -1243,10 +1243,13 @@ void Records::adopt_manifest(const Manifest& next, const OpenOptions& options,
                       rules);
   tx.commit();
   core_.set_manifest(next);
+  store::fault_point("manifest:committed");
   if (!removed.empty()) {
     // Erased values must not linger in the WAL or in free pages.
     data.checkpoint_truncate();
+    store::fault_point("manifest:checkpointed");
     data.incremental_vacuum();
+    store::fault_point("manifest:vacuumed");
     data.checkpoint_truncate();
   }
 }

@@ -295,6 +295,7 @@ ErasureReceipt Retention::erase_decided(const AccessContext& ctx, const Customer
     store::fault_point("erase:before-commit");
     log_.record_write(tx, ctx, "erase", id.str(), audit::join_names(receipt.erased_fields), rules);
     keys_.doom(destroy);  // a crash after the commit still loses the key (at the next open)
+    store::fault_point("erase:doomed");
     tx.commit();
     store::fault_point("erase:committed");
     for (const auto& h : held)
@@ -448,10 +449,12 @@ SweepReport Retention::sweep_decided(const AccessContext& ctx, const SweepOption
     }
     if (wrote) {
       keys_.doom(destroy);
+      store::fault_point("sweep:doomed");
       tx->commit();
       store::fault_point("sweep:committed");
       for (const auto& k : destroy)
         keys_.destroy(k);
+      store::fault_point("sweep:keys-destroyed");
     }
   }
   for (const auto& [k, n] : lines)
@@ -524,11 +527,13 @@ void Retention::deliver_ledger() noexcept {
       last = t.seq;
     }
     if (last == sent) return;
+    store::fault_point("ledger:appended");
     db::Transaction tx(c);
     c.cached("INSERT OR REPLACE INTO amanah_meta(key, value) VALUES ('ledger_seq', ?1)")
         ->bind(1, std::to_string(last))
         .run();
     tx.commit();
+    store::fault_point("ledger:recorded");
   } catch (...) {
     // Best effort: what was not recorded as taken is handed again (a restore skips repeats).
   }

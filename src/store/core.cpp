@@ -14,8 +14,6 @@
 
 namespace amanah::detail::store {
 
-std::function<void(std::string_view)> g_fault_point;
-
 namespace {
 
 namespace fsys = std::filesystem;
@@ -157,6 +155,7 @@ void Core::finish_rekey() {
   std::uint64_t now_at = to;
   try {
     rekey_file(file(kDataDbFile), keys_.data_db(from), keys_.data_db(to));
+    fault_point("rekey:recovered-data");
     rekey_file(file(kKeysDbFile), keys_.keys_db(from), keys_.keys_db(to));
   } catch (const Error& e) {
     // A damaged file cannot be re-encrypted (rekey() already reported Corrupt for it), and
@@ -250,8 +249,10 @@ std::unique_ptr<Core> Core::create(const fsys::path& dir, const KeyProvider& key
     core->dir_ = tmp;
     init_db(tmp / kDataDbFile, core->keys_.data_db(1), kDataDbSchema, core->slots_.store_id,
             &manifest_json);
+    fault_point("create:data-db");
     init_db(tmp / kKeysDbFile, core->keys_.keys_db(1), kKeysDbSchema, core->slots_.store_id,
             nullptr);
+    fault_point("create:keys-db");
     keys::write_keyslots(tmp / kKeyslotsFile, core->slots_, core->keys_.root());
     fault_point("create:before-rename");
     if (::rename(tmp.c_str(), dir.c_str()) != 0) {
@@ -267,6 +268,7 @@ std::unique_ptr<Core> Core::create(const fsys::path& dir, const KeyProvider& key
     fsys::remove_all(tmp, ec);
     throw;
   }
+  fault_point("create:renamed");
   fs::sync_directory(parent);
   core->dir_ = dir;
   core->open_databases();

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "db/db.hpp"
+#include "fs/fs.hpp"
 
 namespace amanah::detail::store {
 
@@ -179,10 +180,9 @@ INSERT INTO key_pool(key_id) SELECT key_id FROM subject_keys;
 }};
 
 // Test-only fault injection: called at named points of multi-step operations so tests can
-// simulate a crash between steps. Empty in production.
-extern std::function<void(std::string_view point)> g_fault_point;
-inline void fault_point(std::string_view point) {
-  if (g_fault_point) g_fault_point(point);
-}
+// simulate a crash between steps. Empty in production. Defined in fs/, so that the steps of an
+// atomic file replacement have points too.
+using fs::fault_point;
+using fs::g_fault_point;
 
 }  // namespace amanah::detail::store

@@ -29,15 +29,17 @@ struct FaultAt {
 };
 
 // Runs `body` in a child process that dies (exit status 0, no destructor, no close) when it
-// reaches fault point `point`; true if it did. Keep no store open in the parent that `body` opens.
-inline bool killed_at(const std::string& point, const std::function<void()>& body) {
+// reaches fault point `point` for the `nth` time; true if it did. Keep no store open in the parent
+// that `body` opens.
+inline bool killed_at(const std::string& point, const std::function<void()>& body, int nth = 1) {
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     int code = 1;
     try {
-      amanah::detail::store::g_fault_point = [&point](std::string_view at) {
-        if (at == point) ::_exit(0);
+      amanah::detail::store::g_fault_point = [&point, nth,
+                                              reached = 0](std::string_view at) mutable {
+        if (at == point && ++reached == nth) ::_exit(0);
       };
       body();
     } catch (...) {
