@@ -285,6 +285,14 @@ inline std::optional<std::string> check_accessors(const Decision& d, const Expec
   const std::string text = d.explain();
   const std::string head = want.effect == Effect::allow ? "Allowed: " : "Denied: ";
   if (text.rfind(head, 0) != 0) return "explain() does not start with '" + head + "'";
+  // Who asked, for what and why, by names (README: "Names only, no values").
+  if (text.find(std::string(to_string(q.action)), head.size()) != head.size())
+    return "explain() does not name the action first";
+  for (const auto& role : q.ctx.roles)
+    if (text.find("'" + role + "'") == std::string::npos)
+      return "explain() does not name role " + role;
+  if (text.find("'" + q.ctx.purpose + "'") == std::string::npos)
+    return "explain() does not name the purpose";
   for (const auto& r : want.rules)
     if (text.find(r) == std::string::npos) return "explain() does not name rule " + r;
   if (!q.store_level && q.fields.empty() &&
