@@ -176,6 +176,40 @@ inline Manifest build(const Spec& s) {
   return b.build();
 }
 
+// The same manifest as TOML text: the TOML reader must build what the builder builds.
+inline std::string to_toml(const Spec& s) {
+  const auto quoted = [](const auto& items, auto name) {
+    std::string out = "[";
+    for (const auto& x : items)
+      out += std::string(out.size() > 1 ? ", " : "") + "\"" + std::string(name(x)) + "\"";
+    return out + "]";
+  };
+  const auto id = [](const std::string& x) { return x; };
+  const auto str = [](auto v) { return to_string(v); };
+  std::ostringstream o;
+  o << "[store]\nname = \"differential\"\n";
+  for (const auto& p : s.purposes)
+    o << "[purposes." << p.id << "]\nbasis = \"" << to_string(p.basis) << "\"\n";
+  for (const auto& r : s.roles)
+    o << "[roles." << r << "]\n";
+  o << "[fields]\n";
+  for (const auto& f : s.fields)
+    o << f.name << " = { type = \"" << to_string(f.type) << "\", category = \""
+      << to_string(f.category) << "\", purposes = " << quoted(f.purposes, id) << ", mask = \""
+      << to_string(f.mask) << "\" }\n";
+  for (const auto& r : s.rules) {
+    o << (r.forbid ? "[[forbid]]\n" : "[[permit]]\n") << "id = \"" << r.id << "\"\n";
+    if (!r.roles.empty()) o << "roles = " << quoted(r.roles, id) << "\n";
+    if (!r.actions.empty()) o << "actions = " << quoted(r.actions, str) << "\n";
+    if (!r.categories.empty()) o << "categories = " << quoted(r.categories, str) << "\n";
+    if (!r.fields.empty()) o << "fields = " << quoted(r.fields, id) << "\n";
+    if (!r.purposes.empty()) o << "purposes = " << quoted(r.purposes, id) << "\n";
+    if (r.mask) o << "mask = \"" << to_string(*r.mask) << "\"\n";
+    if (r.restricted) o << "restricted = true\n";
+  }
+  return o.str();
+}
+
 // --- Printing (synthetic names only).
 
 template <class T, class F>
@@ -364,7 +398,26 @@ inline Outcome run_case(const std::uint8_t* data, std::size_t size) {
                    "\n" + describe(spec);
     return out;
   }
+  // The TOML text of the same manifest: refused alike, or read into an equal manifest; and the
+  // canonical JSON reads back equal.
+  const std::string toml = to_toml(spec);
+  std::optional<Manifest> from_toml;
+  try {
+    from_toml = Manifest::from_toml(toml, "differential.toml");
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::InvalidManifest) throw;
+  }
+  if (from_toml.has_value() != manifest.has_value() || (manifest && !(*from_toml == *manifest))) {
+    out.mismatch = std::string("the TOML reader and the builder disagree (") +
+                   (manifest ? "built" : "refused") + " by the builder, " +
+                   (from_toml ? "read" : "refused") + " from TOML)\n" + toml;
+    return out;
+  }
   if (!manifest) return out;
+  if (!(Manifest::from_json(manifest->to_json()) == *manifest)) {
+    out.mismatch = "the manifest's JSON does not read back equal\n" + toml;
+    return out;
+  }
   out.built = true;
   const AccessPolicy policy(*manifest);
   for (const Request& q : decode_requests(in, spec)) {
