@@ -22,7 +22,8 @@ def spec(purposes, roles, fields, rules):
     out.append(len(fields) - 1)
     for t, c, pb, m in fields:
         out += [TYPES.index(t), CATS.index(c), pb, MASKS.index(m)]
-    out.append(len(rules))
+    # 60 + 6 * (byte - 250) rules when the count byte is 250 or more.
+    out.append(len(rules) if len(rules) < 10 else 250 + (len(rules) - 60) // 6)
     for r in rules:
         flags = (9 if r.get("forbid") else 0) | (2 if "mask" in r else 0) | \
                 (4 if r.get("restricted") else 0)
@@ -101,3 +102,14 @@ write("forbid_wins", spec(["contract", "public_task", "vital_interest"], 3,
 bad = spec(["contract"], 1, [("text", "identity", 1, "none")], [dict()])
 bad[9] = 0xFB  # the rule's flags: forbid, mask, fault
 write("refused_forbid_with_mask", bad)
+# 90 rules, so the engine's rule bits span two 64-bit words: narrow forbids, then past the
+# 64th rule a restricted permit for r1 and a permit for everyone that the forbids cut down.
+many = [dict(forbid=True, roles=1, actions=[ACTIONS[i % 5]], fields=1 << (i % 3))
+        for i in range(88)]
+many += [dict(roles=2, restricted=True, mask="hash"), dict(mask="redact")]
+write("many_rules", spec(["contract", "consent"], 2,
+                         [("text", "identity", 3, "none"), ("date", "account", 1, "year_only"),
+                          ("email", "contact", 2, "last4")], many) +
+      request(1, 0, "read", "list", [0, 1, 2]) + request(2, 0, "read", "list", [0, 1]) +
+      request(3, 1, "update", "list", [0, 2]) + request(2, 1, "erase", "one", [2]) +
+      request(1, 0, "backup", "store"))

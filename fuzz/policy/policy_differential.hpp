@@ -98,7 +98,9 @@ inline Spec decode_spec(Bytes& in) {
     s.fields.push_back(std::move(f));
   }
 
-  const std::size_t nrules = in.below(10);
+  // Now and then more than 64 rules: the engine keeps a bit per rule in 64-bit words.
+  const std::uint8_t nb = in.next();
+  const std::size_t nrules = nb >= 250 ? 60 + std::size_t{6} * (nb - 250U) : nb % 10U;
   for (std::size_t i = 0; i < nrules; ++i) {
     Rule r;
     const std::uint8_t flags = in.next();
