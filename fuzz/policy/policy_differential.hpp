@@ -401,23 +401,26 @@ inline Outcome run_case(const std::uint8_t* data, std::size_t size) {
     return out;
   }
   // The TOML text of the same manifest: refused alike, or read into an equal manifest; and the
-  // canonical JSON reads back equal.
-  const std::string toml = to_toml(spec);
+  // canonical JSON reads back equal. For one input length in four only: parsing costs more than
+  // deciding, and the policy is what this target is for.
+  const bool cross_check = size % 4 == 0;
+  const std::string toml = cross_check ? to_toml(spec) : std::string();
   std::optional<Manifest> from_toml;
   try {
-    from_toml = Manifest::from_toml(toml, "differential.toml");
+    if (cross_check) from_toml = Manifest::from_toml(toml, "differential.toml");
   } catch (const Error& e) {
     if (e.code() != ErrorCode::InvalidManifest) throw;
   }
-  if (from_toml.has_value() != manifest.has_value() || (manifest && !(*from_toml == *manifest))) {
+  if (cross_check &&
+      (from_toml.has_value() != manifest.has_value() || (manifest && !(*from_toml == *manifest)))) {
     out.mismatch = std::string("the TOML reader and the builder disagree (") +
                    (manifest ? "built" : "refused") + " by the builder, " +
                    (from_toml ? "read" : "refused") + " from TOML)\n" + toml;
     return out;
   }
   if (!manifest) return out;
-  if (!(Manifest::from_json(manifest->to_json()) == *manifest)) {
-    out.mismatch = "the manifest's JSON does not read back equal\n" + toml;
+  if (cross_check && !(Manifest::from_json(manifest->to_json()) == *manifest)) {
+    out.mismatch = "the manifest's JSON does not read back equal\n" + to_toml(spec);
     return out;
   }
   out.built = true;
