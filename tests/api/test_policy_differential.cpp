@@ -11,7 +11,18 @@
 
 namespace {
 
+// Fewer under the sanitizers (ASan makes each case several times slower); the fuzzer runs more.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kCases = 1000;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr int kCases = 1000;
+#else
 constexpr int kCases = 4000;
+#endif
+#else
+constexpr int kCases = 4000;
+#endif
 
 }  // namespace
 
