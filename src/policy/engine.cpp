@@ -19,6 +19,24 @@ constexpr std::uint16_t kStore = Outcome::kStore;
 // Deciding rules reserved per field asked about: one allocation for most requests.
 constexpr std::size_t kRulesPerField = 4;
 
+// Actions on the store as a whole (manifest.hpp): only rules naming no field and no category
+// decide them, even when a caller asks about them field by field.
+constexpr bool store_action(Action a) {
+  switch (a) {
+    case Action::manage_consent:
+    case Action::manage_manifest:
+    case Action::read_audit:
+    case Action::restrict:
+    case Action::object:
+    case Action::manage_retention:
+    case Action::backup:
+    case Action::disclose_keys:
+      return true;
+    default:
+      return false;
+  }
+}
+
 constexpr std::uint8_t bit(Reason r) {
   return static_cast<std::uint8_t>(1u << static_cast<unsigned>(r));
 }
@@ -113,7 +131,7 @@ Table::Table(std::shared_ptr<const Manifest> manifest) : manifest_(std::move(man
           const Rule& r = m.rules()[ri];
           if (r.forbid != forbid) continue;
           if (!r.actions.empty() && !contains(r.actions, action)) continue;
-          if (f == nullptr) {
+          if (f == nullptr || store_action(action)) {
             if (!r.fields.empty() || !r.categories.empty()) continue;
           } else {
             if (!r.fields.empty() && !contains(r.fields, f->name)) continue;

@@ -355,6 +355,50 @@ purposes = ["billing"]
   CHECK_FALSE(p.decide(support, Action::update, "email").allowed());  // rectify is not update
 }
 
+// Found by the differential fuzz target (fuzz/policy/): a store-level action asked about fields
+// was decided by the rules naming those fields or their category, which never decide it.
+TEST_CASE("a store-level action asked about fields is still decided only by field-less rules",
+          "[policy][regression]") {
+  const AccessPolicy p(toml(R"toml(
+[[permit]]
+id = "support-objects-by-category"
+roles = ["support"]
+actions = ["object", "manage_consent"]
+categories = ["contact"]
+[[permit]]
+id = "auditor-objects-by-field"
+roles = ["auditor"]
+actions = ["object", "restrict"]
+fields = ["email"]
+[[permit]]
+id = "admin-objects"
+roles = ["admin"]
+actions = ["object"]
+[[forbid]]
+id = "no-objection-on-email"
+actions = ["object"]
+fields = ["email"]
+purposes = ["service"]
+)toml"));
+  for (const Action a : {Action::object, Action::manage_consent, Action::restrict}) {
+    CAPTURE(amanah::to_string(a));
+    for (const auto& role : {"support", "auditor"}) {
+      const auto c = ctx({role}, "service");
+      CHECK_FALSE(p.decide(c, a).allowed());
+      const Decision d = p.decide(c, a, Names{"email"});
+      CHECK_FALSE(d.allowed());
+      CHECK(d.rules().empty());
+      REQUIRE(d.fields().size() == 1);
+      CHECK(reasons(d.fields()[0]) == Reasons{Reason::no_permit});
+      CHECK_FALSE(p.decide(c, a, "email").allowed());
+    }
+  }
+  // The field-less permit decides it per field too, and a forbid naming a field does not.
+  const Decision admin = p.decide(ctx({"admin"}, "service"), Action::object, Names{"email"});
+  CHECK(admin.allowed());
+  CHECK(admin.rules() == Names{"admin-objects"});
+}
+
 TEST_CASE("allows_restricted: only a permit that names the restricted state reaches them",
           "[policy][restricted]") {
   const AccessPolicy p(toml(R"toml(
@@ -1001,7 +1045,12 @@ bool applies(const Rule& r, const AccessContext& c, Action a, const Field* field
     return false;
   if (!r.actions.empty() && !has(r.actions, a)) return false;
   if (!r.purposes.empty() && !has(r.purposes, c.purpose)) return false;
-  if (field == nullptr) return r.fields.empty() && r.categories.empty();
+  // Store-level actions are decided by field-less rules even when asked about fields.
+  const bool whole_store = a == Action::manage_consent || a == Action::manage_manifest ||
+                           a == Action::read_audit || a == Action::restrict ||
+                           a == Action::object || a == Action::manage_retention ||
+                           a == Action::backup || a == Action::disclose_keys;
+  if (field == nullptr || whole_store) return r.fields.empty() && r.categories.empty();
   return (r.fields.empty() || has(r.fields, field->name)) &&
          (r.categories.empty() || has(r.categories, field->category));
 }
