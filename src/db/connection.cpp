@@ -2,6 +2,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -115,6 +116,24 @@ int first_read_with(const std::string& file, const SecretBytes& raw_key) {
   return rc;
 }
 
+// Whether SQLCipher keyed `db` with the salt stored in `file`'s first 16 bytes. When its read of
+// the salt fails, SQLCipher takes the file for a new database and picks a random salt, so the
+// first page fails its check as a wrong key would: a read error, not a wrong key. (A file too
+// short to hold a salt, or a plain SQLite file, has its first bytes taken as the salt: true.)
+bool salt_was_read(sqlite3* db, const std::string& file) {
+  std::optional<std::string> salt;
+  try {
+    salt = query_text(db, "PRAGMA cipher_salt", "reading the cipher salt");
+  } catch (const Error&) {
+    return true;  // no salt to compare: keep the engine's verdict
+  }
+  if (!salt || salt->size() != 32) return true;
+  std::ifstream in(file, std::ios::binary);
+  char head[16] = {};
+  if (!in.read(head, sizeof head)) return !in.bad();  // too short for a salt: not a database
+  return crypto::to_hex(crypto::as_bytes(std::string_view(head, sizeof head))) == *salt;
+}
+
 bool exists(const std::filesystem::path& p, const std::string& name) {
   std::error_code ec;
   const auto st = std::filesystem::status(p, ec);
@@ -159,6 +178,8 @@ Connection Connection::keyed(const std::string& name, Open how, const SecretByte
 
   // A wrong key only shows on the first read, as SQLITE_NOTADB.
   rc = first_read(handle);
+  if ((rc & 0xff) == SQLITE_NOTADB && !salt_was_read(handle, name))
+    throw Error(ErrorCode::Io, "reading the header of database file " + name + " failed");
   if ((rc & 0xff) == SQLITE_NOTADB)
     throw Error(ErrorCode::WrongKey,
                 "the key does not open " + name + " (or it is not an amanah database)");
