@@ -240,6 +240,8 @@ struct Kind {
 std::vector<Kind> kinds() {
   return {
       {"read error", IoKind::read, SQLITE_IOERR_READ, false, {ErrorCode::Io}},
+      {"read error from N on", IoKind::read, SQLITE_IOERR_READ, true, {ErrorCode::Io}},
+      {"fsync error from N on", IoKind::sync, SQLITE_IOERR_FSYNC, true, {ErrorCode::Io}},
       {"write error", IoKind::write, SQLITE_IOERR_WRITE, false, {ErrorCode::Io}},
       {"disk full from N on", IoKind::write, SQLITE_FULL, true, {ErrorCode::Io}},
       {"fsync error", IoKind::sync, SQLITE_IOERR_FSYNC, false, {ErrorCode::Io}},
