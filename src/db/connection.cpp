@@ -1,7 +1,9 @@
 // Connection and Transaction: opening, keying and configuring SQLCipher databases.
 #include <climits>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -115,6 +117,33 @@ int first_read_with(const std::string& file, const SecretBytes& raw_key) {
   return rc;
 }
 
+// Whether SQLCipher keyed `db` with the salt stored in `file`'s first 16 bytes. When its read of
+// the salt fails, SQLCipher takes the file for a new database and picks a random salt, so the
+// first page fails its check as a wrong key would: a read error, not a wrong key. (A file too
+// short to hold a salt, or a plain SQLite file, has its first bytes taken as the salt: true.)
+bool salt_was_read(sqlite3* db, const std::string& file) {
+  std::optional<std::string> salt;
+  try {
+    salt = query_text(db, "PRAGMA cipher_salt", "reading the cipher salt");
+  } catch (const Error&) {
+    return true;  // no salt to compare: keep the engine's verdict
+  }
+  if (!salt || salt->size() != 32) return true;
+  std::ifstream in(file, std::ios::binary);
+  char head[16] = {};
+  if (!in.read(head, sizeof head)) return !in.bad();  // too short for a salt: not a database
+  return crypto::to_hex(crypto::as_bytes(std::string_view(head, sizeof head))) == *salt;
+}
+
+// Whether integrity_check's "unable to get the page. error code=N" names an I/O error.
+bool io_code_in(const std::string& result) {
+  const std::string_view tag = "error code=";
+  const auto at = result.find(tag);
+  if (at == std::string::npos) return false;
+  const int code = std::atoi(result.c_str() + at + tag.size());
+  return (code & 0xff) == SQLITE_IOERR;
+}
+
 bool exists(const std::filesystem::path& p, const std::string& name) {
   std::error_code ec;
   const auto st = std::filesystem::status(p, ec);
@@ -159,6 +188,8 @@ Connection Connection::keyed(const std::string& name, Open how, const SecretByte
 
   // A wrong key only shows on the first read, as SQLITE_NOTADB.
   rc = first_read(handle);
+  if ((rc & 0xff) == SQLITE_NOTADB && !salt_was_read(handle, name))
+    throw Error(ErrorCode::Io, "reading the header of database file " + name + " failed");
   if ((rc & 0xff) == SQLITE_NOTADB)
     throw Error(ErrorCode::WrongKey,
                 "the key does not open " + name + " (or it is not an amanah database)");
@@ -319,13 +350,11 @@ void Connection::rekey(const SecretBytes& new_raw_key) {
   // new key (page 1 is rewritten in the same transaction as every other page).
   const int rc = first_read_with(name, new_raw_key);
   if (rc != SQLITE_OK) {
-    Error failed =
-        (rc & 0xff) == SQLITE_NOTADB
-            ? (damaged_page(db_)
-                   ? Error(ErrorCode::Corrupt,
-                           "re-encrypting " + name + " failed: the file is damaged")
-                   : Error(ErrorCode::Database, "re-encrypting " + name + " did not complete"))
-            : sqlite_error(nullptr, rc, "checking the re-encryption of " + name);
+    // Every page verified just before, so pages failing their check now are the rekey's own,
+    // half written under the new key (e.g. a write error or a full disk): not damage.
+    Error failed = (rc & 0xff) == SQLITE_NOTADB
+                       ? Error(ErrorCode::Database, "re-encrypting " + name + " did not complete")
+                       : sqlite_error(nullptr, rc, "checking the re-encryption of " + name);
     // This connection may now write pages under the new key into a file still under the old
     // one: it must not write anything more.
     close();
@@ -339,6 +368,10 @@ void Connection::check_pages() {
   require_open(db_);
   if (const auto problem = damaged_page(db_)) {
     const char* main_file = sqlite3_db_filename(db_, "main");
+    if (is_read_failure(db_, *problem))
+      throw Error(ErrorCode::Io, std::string("reading database file ") +
+                                     (main_file != nullptr ? main_file : "") +
+                                     " failed: " + *problem);
     throw Error(ErrorCode::Corrupt, std::string("database file ") +
                                         (main_file != nullptr ? main_file : "") +
                                         " is damaged: " + *problem);
@@ -350,6 +383,12 @@ void Connection::check_integrity() {
   const char* main_file = sqlite3_db_filename(db_, "main");
   const std::string name = main_file != nullptr ? main_file : "";
   const auto result = query_text(db_, "PRAGMA integrity_check(1)", "checking " + name);
+  // Every page just passed its check, and a page number past the end is reported as invalid:
+  // a page (or pointer-map entry) the check then failed to read, or was "unable to get" with an
+  // I/O error code, is a read that failed.
+  if (result && (result->find("failed to get page") != std::string::npos ||
+                 result->find("Failed to read ptrmap") != std::string::npos || io_code_in(*result)))
+    throw Error(ErrorCode::Io, "reading database file " + name + " failed: " + *result);
   if (result != "ok")
     throw Error(ErrorCode::Corrupt, "database file " + name + " is damaged: " +
                                         result.value_or("integrity_check returned nothing"));

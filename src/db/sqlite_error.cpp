@@ -1,6 +1,9 @@
 // SQLite result codes -> amanah::Error. Messages come from SQLite itself, which names tables,
 // columns and constraints but never bound values.
+#include <cstdio>
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "db/db.hpp"
 #include "db/sqlite_internal.hpp"
@@ -51,6 +54,20 @@ std::optional<std::string> damaged_page(sqlite3* db) noexcept {
   return found;
 }
 
+bool is_read_failure(sqlite3* db, const std::string& problem) noexcept {
+  // SQLCipher's words for a read that failed: "error reading %d bytes from file page %d at
+  // offset %d". A short read (the file ends before the page) is damage; any other is I/O.
+  long long bytes = 0, page = 0, offset = 0;
+  if (std::sscanf(problem.c_str(), "error reading %lld bytes from file page %lld at offset %lld",
+                  &bytes, &page, &offset) != 3)
+    return false;
+  const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  if (file == nullptr || *file == '\0') return false;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  return !ec && static_cast<long long>(size) >= offset + bytes;
+}
+
 Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   std::string message(what);
   const char* general = sqlite3_errstr(rc);
@@ -72,7 +89,7 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   // detail message. So a bare SQLITE_ERROR is checked against the file's page HMACs: damage found
   // there is Corrupt, anything else stays Database.
   if ((rc & 0xff) == SQLITE_ERROR && bare) {
-    if (const auto page = damaged_page(db)) {
+    if (const auto page = damaged_page(db); page && !is_read_failure(db, *page)) {
       message += " (the file is damaged";
       if (!page->empty()) message += ": " + *page;
       message += ")";

@@ -19,5 +19,8 @@ namespace amanah::detail::db {
 // the first problem it reports ("HMAC verification failed for page 2"), or nullopt if every page
 // verifies or the check cannot run. Pages still only in the WAL are not checked.
 [[nodiscard]] std::optional<std::string> damaged_page(sqlite3* db) noexcept;
+// Whether a problem damaged_page() reported is a read that failed within the file (an I/O error:
+// the disk, not the file) rather than a page that fails its check or a file cut short.
+[[nodiscard]] bool is_read_failure(sqlite3* db, const std::string& problem) noexcept;
 
 }  // namespace amanah::detail::db

@@ -232,12 +232,37 @@ SubjectKey SubjectKeys::unwrap(db::Connection& c, std::string_view key_id, bool 
 }
 
 void SubjectKeys::destroy(std::string_view key_id) {
-  db::Transaction tx(writer_);
-  writer_.prepare("DELETE FROM subject_keys WHERE key_id = ?1").bind(1, key_id).run();
-  writer_.prepare("DELETE FROM key_pool WHERE key_id = ?1").bind(1, key_id).run();
-  tx.commit();
+  {
+    db::Transaction tx(writer_);
+    db::Statement keys = writer_.prepare("DELETE FROM subject_keys WHERE key_id = ?1");
+    db::Statement pool = writer_.prepare("DELETE FROM key_pool WHERE key_id = ?1");
+    keys.bind(1, key_id).run();
+    pool.bind(1, key_id).run();
+    for (const auto& k : owed_) {
+      keys.bind(1, k).run();
+      pool.bind(1, k).run();
+    }
+    tx.commit();
+  }
+  owed_.clear();
   std::lock_guard g(cache_mu_);
   cache_.erase(key_id);
+}
+
+bool SubjectKeys::destroy_released(std::string_view key_id) noexcept {
+  try {
+    destroy(key_id);
+    return true;
+  } catch (...) {
+    try {
+      owed_.emplace_back(key_id);
+    } catch (...) {
+      // Still listed in key_pool: the next open's sweep destroys it.
+    }
+    std::lock_guard g(cache_mu_);
+    cache_.erase(key_id);
+    return false;
+  }
 }
 
 void SubjectKeys::doom(const std::vector<std::string>& key_ids) {
@@ -274,8 +299,11 @@ void SubjectKeys::drop_pool() noexcept {
     db::Statement st = writer_.prepare("DELETE FROM subject_keys WHERE key_id = ?1");
     for (const auto& p : pool_)
       st.bind(1, p.id).run();
+    for (const auto& k : owed_)
+      st.bind(1, k).run();
     writer_.exec("DELETE FROM key_pool");
     tx.commit();
+    owed_.clear();
     listed_ = false;
   } catch (...) {
     // Left listed: the next open sweeps them.

@@ -50,8 +50,13 @@ class SubjectKeys {
   };
   // A fresh key for a subject written in `tx`; back to the pool if `tx` rolls back.
   [[nodiscard]] Fresh acquire(db::Transaction& tx);
-  // Destroys a key in keys.db (its own transaction) and in the cache.
+  // Destroys a key in keys.db (its own transaction) and in the cache, with any an earlier
+  // destroy_released() left owed.
   void destroy(std::string_view key_id);
+  // destroy() for a key a data.db commit has already released (listed by doom()): never throws,
+  // since that commit stands. If keys.db fails, the key leaves the cache at once and stays listed
+  // in key_pool; the next destroy, close (drop_pool) or open (sweep) destroys it. False then.
+  bool destroy_released(std::string_view key_id) noexcept;
   // Lists keys about to be released by a data.db commit (keys.db's key_pool, committed now), so
   // that if the process dies between that commit and destroy(), the next open's sweep destroys
   // them (a key left behind would still open the customer in an old copy of data.db).
@@ -88,6 +93,7 @@ class SubjectKeys {
   };
   std::deque<Pooled> pool_;                  // write lock
   std::optional<std::uint64_t> next_order_;  // write lock; read from keys.db on first use
+  std::vector<std::string> owed_;            // released keys whose destruction failed (writer side)
   bool listed_ = false;  // key_pool may hold rows (a close without them writes nothing)
   std::shared_mutex cache_mu_;
   KeyCache cache_;

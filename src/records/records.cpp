@@ -1083,7 +1083,7 @@ void Records::merge(const AccessContext& ctx, const CustomerId& keep, const Cust
   }();
   // After the data commit: the absorbed subject's key protects nothing any more (destroyed on
   // keys.db's write connection: still under the write lock).
-  if (!denied) keys_.destroy(absorbed_key);
+  if (!denied) (void)keys_.destroy_released(absorbed_key);
   w.unlock();
   if (denied) require(denied->first, ctx, denied->second, "", "");
 }

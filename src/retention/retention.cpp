@@ -203,8 +203,9 @@ Retention::Removal Retention::remove(db::Transaction& tx, Subject& s,
 }
 
 bool Retention::finish(const std::vector<std::string>& destroyed_keys) {
+  // After the commit: a key keys.db fails to destroy now is destroyed later (destroy_released).
   for (const auto& k : destroyed_keys)
-    keys_.destroy(k);
+    (void)keys_.destroy_released(k);
   store::fault_point("erase:keys-destroyed");
   deliver_ledger();
   return core_.scrub();
@@ -453,7 +454,7 @@ SweepReport Retention::sweep_decided(const AccessContext& ctx, const SweepOption
       tx->commit();
       store::fault_point("sweep:committed");
       for (const auto& k : destroy)
-        keys_.destroy(k);
+        (void)keys_.destroy_released(k);
       store::fault_point("sweep:keys-destroyed");
     }
   }

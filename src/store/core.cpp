@@ -335,17 +335,25 @@ void Core::rotate_kek() {
   }
 }
 
-bool Core::scrub() {
-  require_open();
-  data_.incremental_vacuum();
-  keysdb_.incremental_vacuum();
-  fault_point("scrub:vacuumed");
-  const bool data_done = data_.try_checkpoint_truncate();
-  const bool keys_done = keysdb_.try_checkpoint_truncate();
-  return data_done && keys_done;
+bool Core::scrub() noexcept {
+  if (!is_open()) return false;
+  try {
+    data_.incremental_vacuum();
+    keysdb_.incremental_vacuum();
+    fault_point("scrub:vacuumed");
+    const bool data_done = data_.try_checkpoint_truncate();
+    const bool keys_done = keysdb_.try_checkpoint_truncate();
+    scrub_owed_ = false;
+    return data_done && keys_done;
+  } catch (...) {
+    // Owed: the next scrub, or close(), tries again.
+    scrub_owed_ = true;
+    return false;
+  }
 }
 
 void Core::close() noexcept {
+  if (scrub_owed_) (void)scrub();
   data_readers_.clear();
   keys_readers_.clear();
   data_.close();

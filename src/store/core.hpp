@@ -122,7 +122,9 @@ class Core {
   // vacuum) and checkpoints both write-ahead logs with TRUNCATE, so no free page and no WAL frame
   // keeps an old value (secure_delete zeroes what a write removes from a page). False if a
   // reader's snapshot kept a log from being emptied: its frames stay until a later checkpoint.
-  [[nodiscard]] bool scrub();
+  // Runs after a commit, so it never throws: a failed step (an I/O error) is false too, and is
+  // retried by the next scrub or at close (the change it follows stays committed and reported).
+  [[nodiscard]] bool scrub() noexcept;
 
   // Closes connections and pools, wipes keys, releases the lock (gate held exclusively).
   void close() noexcept;
@@ -146,6 +148,7 @@ class Core {
   std::shared_ptr<const Clock> clock_;
   mutable std::mutex manifest_mu_;
   std::shared_ptr<const Manifest> manifest_;
+  bool scrub_owed_ = false;  // a scrub failed (write_mu): retried by the next one or close()
 };
 
 }  // namespace amanah::detail::store
