@@ -215,7 +215,7 @@ void CustomerStore::rekey() {
   try {
     s.core->rekey();
   } catch (...) {
-    s.close();
+    if (!s.core->is_open()) s.close();  // else undone: the store is as it was
     throw;
   }
 }
@@ -234,7 +234,7 @@ void CustomerStore::rotate_kek() {
   try {
     s.core->rotate_kek();
   } catch (...) {
-    s.close();
+    if (!s.core->is_open()) s.close();  // else undone: the store is as it was
     throw;
   }
 }

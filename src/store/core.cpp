@@ -291,6 +291,7 @@ std::unique_ptr<Core> Core::open(const fsys::path& dir, const KeyProvider& key,
 void Core::rekey() {
   require_open();
   const std::uint64_t to = slots_.db_generation + 1;
+  keys::Keyslots before = slots_;
   try {
     // Record the intent first, so a crash in between is finished by the next open.
     keys::Keyslots marked = slots_;
@@ -306,8 +307,9 @@ void Core::rekey() {
     done.rekey_to.reset();
     commit_slots(std::move(done));
   } catch (...) {
-    // The files may be at two generations now; only a fresh open sorts that out.
-    close();
+    // Nothing re-encrypted yet: as if never called. Otherwise the files may be at two
+    // generations now, and only a fresh open sorts that out.
+    if (!undo_rekey(std::move(before))) close();
     throw;
   }
   // Readers keyed with the old generation would no longer open a page.
@@ -318,6 +320,7 @@ void Core::rekey() {
 void Core::rotate_kek() {
   require_open();
   const std::uint64_t to = slots_.kek_epoch + 1;
+  keys::Keyslots before = slots_;
   try {
     SecretBytes fresh = SecretBytes::random(crypto::kKeySize);
     // Record the intent first, so a crash in between is finished by the next open.
@@ -328,10 +331,41 @@ void Core::rotate_kek() {
     fault_point("rotate:marked");
     complete_rotation(keys::Kek(std::move(fresh), to));
   } catch (...) {
-    // keys.db may be re-wrapped while the keyslots still name the old KEK: only a fresh open
-    // sorts that out.
-    close();
+    // Nothing re-wrapped: as if never called. Otherwise keys.db may be re-wrapped while the
+    // keyslots still name the old KEK: only a fresh open sorts that out.
+    if (!undo_rotation(std::move(before), to)) close();
     throw;
+  }
+}
+
+// A rekey that failed before either file was re-encrypted (both still open under the current
+// generation's keys: SQLCipher rewrites page 1 in the same transaction as every other page) takes
+// its intent back out of the keyslots and reopens the connections (a failed sqlite3_rekey leaves
+// its own unusable). False when that cannot be shown or done: the caller closes the core.
+bool Core::undo_rekey(keys::Keyslots before) noexcept {
+  try {
+    db::Connection data = open_db(file(kDataDbFile), data_key(), kDataDbSchema, slots_.store_id);
+    db::Connection keysdb = open_db(file(kKeysDbFile), keys_key(), kKeysDbSchema, slots_.store_id);
+    commit_slots(std::move(before));
+    data_ = std::move(data);
+    keysdb_ = std::move(keysdb);
+    data_readers_.reset(data_key());
+    keys_readers_.reset(keys_key());
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// A rotation whose re-wrap did not commit (no key in keys.db under the next epoch) takes the next
+// KEK back out of the keyslots; kek_ was never replaced. False when that cannot be shown or done.
+bool Core::undo_rotation(keys::Keyslots before, std::uint64_t to) noexcept {
+  try {
+    if (keys::count_subject_keys_at(keysdb_, to) != 0) return false;
+    commit_slots(std::move(before));
+    return true;
+  } catch (...) {
+    return false;
   }
 }
 

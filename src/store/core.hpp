@@ -106,14 +106,18 @@ class Core {
   // Keyslots (write_mu held).
   [[nodiscard]] const keys::Keyslots& slots() const noexcept { return slots_; }
   void commit_slots(keys::Keyslots next);
-  // Re-encrypts both files under the next generation (gate held exclusively).
+  // Re-encrypts both files under the next generation (gate held exclusively). On failure, if
+  // both files still open under the current keys, the intent is taken back and the store stays
+  // open as it was; otherwise the core is closed and the next open completes the rekey.
   void rekey();
   // Seals every subject key in keys.db under a fresh random KEK (epoch + 1) and destroys the old
   // KEK (gate held exclusively, write_mu held): the intent (the next KEK, sealed) goes into the
   // keyslots first; then one keys.db transaction re-wraps every key, keys.db's log is checkpointed
-  // with TRUNCATE, and keyslots are written with the new KEK alone. On failure the core is closed
-  // and the next open completes the rotation (or, if keys.db cannot be re-wrapped and holds no key
-  // under the new KEK, drops it). Keys already unwrapped in a cache stay valid.
+  // with TRUNCATE, and keyslots are written with the new KEK alone. On failure, if keys.db holds
+  // no key under the new KEK (its re-wrap did not commit), the intent is taken back and the store
+  // stays open as it was; otherwise the core is closed and the next open completes the rotation
+  // (or, if keys.db cannot be re-wrapped and holds no key under the new KEK, drops it). Keys
+  // already unwrapped in a cache stay valid.
   void rotate_kek();
   [[nodiscard]] SecretBytes data_key() const { return keys_.data_db(slots_.db_generation); }
   [[nodiscard]] SecretBytes keys_key() const { return keys_.keys_db(slots_.db_generation); }
@@ -134,6 +138,8 @@ class Core {
   void finish_rekey();
   void finish_rotation();
   void complete_rotation(keys::Kek next);
+  [[nodiscard]] bool undo_rekey(keys::Keyslots before) noexcept;
+  [[nodiscard]] bool undo_rotation(keys::Keyslots before, std::uint64_t to) noexcept;
   void open_databases();
 
   std::filesystem::path dir_;

@@ -195,9 +195,9 @@ struct Op {
   const char* name;
   std::function<void(const Work&, CustomerStore&)> run;
   bool restore = false;  // the state to compare is the restored store's
-  // Rekey and KEK rotation record their intent in the keyslots first and, if a step fails, close
-  // the store: the next open completes them (store/core.cpp). So a failure there leaves the
-  // store closed and rolls forward, it does not leave the store as it was.
+  // Rekey and KEK rotation record their intent in the keyslots first. A step that fails before
+  // anything is re-encrypted or re-wrapped takes the intent back: the store stays open, as it was.
+  // A later one closes the store, and the next open completes the change (store/core.cpp).
   bool rolls_forward = false;
 };
 
@@ -294,13 +294,14 @@ TEST_CASE("every write survives a failing disk at every step", "[iofault]") {
   if (op_index != 7 && !op.restore) REQUIRE(before != after);  // a backup changes no record
 
   const auto started = std::chrono::steady_clock::now();
-  std::size_t runs = 0, failed = 0;
+  std::size_t runs = 0, failed = 0, undone = 0, closed = 0;
   for (const Kind& kind : all_kinds) {
     const std::uint64_t m = counts[static_cast<int>(kind.kind)];
     for (std::uint64_t n = 1; n <= m; ++n) {
       CAPTURE(op.name, kind.name, n, m);
       Work w;
       bool completed = false;
+      bool rolled_forward = false;  // failed, closed, completed by the next open
       {
         auto store = w.open();
         vfs.arm({.kind = kind.kind, .nth = n, .error = kind.error, .persistent = kind.persistent});
@@ -324,9 +325,11 @@ TEST_CASE("every write survives a failing disk at every step", "[iofault]") {
         ++runs;
         failed += completed ? 0 : 1;
         // In memory: the whole effect, or none of it.
-        if (!completed && op.rolls_forward) {
-          CHECK_FALSE(store.is_open());  // fail closed: the next open finishes the change
+        if (!completed && op.rolls_forward && !store.is_open()) {
+          rolled_forward = true;  // fail closed: the next open finishes the change
+          ++closed;
         } else if (!op.restore) {
+          if (!completed && op.rolls_forward) ++undone;
           CHECK(snapshot(store, ids) == (completed ? after : before));
         }
       }
@@ -342,7 +345,7 @@ TEST_CASE("every write survives a failing disk at every step", "[iofault]") {
       } else {
         // Durably: what the call reported.
         const Snapshot back = reopened(w, op);
-        const Snapshot& expected = completed || op.rolls_forward ? after : before;
+        const Snapshot& expected = completed || rolled_forward ? after : before;
         CHECK(back == expected);
         // No key outlives its customer (an erasure's or merge's key that keys.db failed to
         // destroy right after the commit is destroyed at close or at the next open).
@@ -351,16 +354,18 @@ TEST_CASE("every write survives a failing disk at every step", "[iofault]") {
       if (op_index == 7) CHECK(fsys::exists(w.tmp / "b2") == completed);
     }
   }
+  // Faults that strike before anything is re-encrypted or re-wrapped are undone.
+  if (op.rolls_forward) CHECK(undone > 0);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();
   std::printf(
       "[iofault] %-14s read %llu write %llu sync %llu lock %llu truncate %llu: %zu runs, "
-      "%zu failed, %lld ms\n",
+      "%zu failed (%zu undone, %zu closed to complete at open), %lld ms\n",
       op.name, static_cast<unsigned long long>(counts[0]),
       static_cast<unsigned long long>(counts[1]), static_cast<unsigned long long>(counts[2]),
       static_cast<unsigned long long>(counts[3]), static_cast<unsigned long long>(counts[4]), runs,
-      failed, static_cast<long long>(ms));
+      failed, undone, closed, static_cast<long long>(ms));
 }
 
 // SQLCipher reads a database's salt when it is keyed and, if that read fails, takes the file for
