@@ -57,8 +57,8 @@ struct State {
     store.reset();
     std::filesystem::remove_all(dir.path() / ("store" + std::to_string(generation)));
     ++generation;
-    store.emplace(CustomerStore::create(dir.path() / ("store" + std::to_string(generation)), *key,
-                                        manifest));
+    store.emplace(
+        CustomerStore::create(dir.path() / ("store" + std::to_string(generation)), *key, manifest));
     writes = 0;
   }
 };
@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.skip_bad = (flags & 1) != 0;
   if ((flags & 2) != 0) options.delimiter = ';';
   if ((flags & 4) != 0)
-    options.map = {{"Nama", "full_name"}, {"E-mail", "email"}, {"HP", "phone"},
+    options.map = {{"Nama", "full_name"}, {"E-mail", "email"},     {"HP", "phone"},
                    {"NIK", "nik"},        {"Lahir", "birth_date"}, {"Saldo", "balance"}};
   options.dry_run = (flags & 8) == 0;
   if ((flags & 16) != 0)

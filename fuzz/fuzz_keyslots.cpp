@@ -32,8 +32,8 @@ State& state() {
 }
 
 bool same(const keys::Keyslots& a, const keys::Keyslots& b) {
-  if (a.store_id != b.store_id || a.db_generation != b.db_generation ||
-      a.rekey_to != b.rekey_to || a.kek_epoch != b.kek_epoch || a.kek_wrapped != b.kek_wrapped ||
+  if (a.store_id != b.store_id || a.db_generation != b.db_generation || a.rekey_to != b.rekey_to ||
+      a.kek_epoch != b.kek_epoch || a.kek_wrapped != b.kek_wrapped ||
       a.kek_next_epoch != b.kek_next_epoch || a.kek_next_wrapped != b.kek_next_wrapped ||
       a.slots.size() != b.slots.size())
     return false;

@@ -60,8 +60,9 @@ struct State {
     {
       CustomerStore s = CustomerStore::create(store, *key, Manifest::from_toml(kManifest));
       (void)s.insert(kSupport, {{"full_name", "Siti Rahma"}, {"email", "siti@example.co.id"}});
-      (void)s.insert(kSupport, {{"full_name", "Budi"}, {"email", "budi@example.com"},
-                                {"nik", "3171234567890123"}});
+      (void)s.insert(
+          kSupport,
+          {{"full_name", "Budi"}, {"email", "budi@example.com"}, {"nik", "3171234567890123"}});
       (void)s.insert(kSupport, {{"full_name", "Made"}});
     }
     for (std::size_t i = 0; i < kFiles.size(); ++i)
@@ -123,7 +124,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const unsigned how = data[1] % 4u;
   std::string bytes;
   if (how == 3 && which == 0)
-    bytes = fuzz::with_valid_checksum(std::string(reinterpret_cast<const char*>(data + 2), size - 2));
+    bytes =
+        fuzz::with_valid_checksum(std::string(reinterpret_cast<const char*>(data + 2), size - 2));
   else
     bytes = mutate(s.pristine[which], how == 3 ? 0 : how, data + 2, size - 2);
   fuzz::write_bytes(s.store / kFiles[which], bytes);

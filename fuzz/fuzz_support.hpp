@@ -45,8 +45,7 @@ inline void expect_code(const Error& e, std::initializer_list<ErrorCode> allowed
   try {
     throw;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "amanah fuzz: %s: a non-amanah exception escaped: %s\n", where,
-                 e.what());
+    std::fprintf(stderr, "amanah fuzz: %s: a non-amanah exception escaped: %s\n", where, e.what());
   } catch (...) {
     std::fprintf(stderr, "amanah fuzz: %s: an unknown exception escaped\n", where);
   }

@@ -2,7 +2,8 @@
 // max_length and mask; the rest is the value. Properties:
 //   - normalize and normalize_input throw only Error(Validation), never crash;
 //   - the canonical form is a fixed point: normalize(canonical) gives the same value and the same
-//     index form (records recompute blind indexes from stored canonical values);
+//     index form (records recompute blind indexes from stored canonical values), cards excepted
+//     (kept as brand and last 4 digits);
 //   - what normalize_input accepts is canonical in the same sense;
 //   - every mask applies to a canonical value without throwing; nullify yields nothing, the
 //     others valid UTF-8 (masks never split a code point).
@@ -24,9 +25,9 @@ namespace {
 using namespace amanah;
 namespace values = amanah::detail::values;
 
-constexpr std::array kTypes = {FieldType::text,  FieldType::integer, FieldType::money,
-                               FieldType::date,  FieldType::email,   FieldType::phone,
-                               FieldType::nik,   FieldType::npwp,    FieldType::card};
+constexpr std::array kTypes = {FieldType::text, FieldType::integer, FieldType::money,
+                               FieldType::date, FieldType::email,   FieldType::phone,
+                               FieldType::nik,  FieldType::npwp,    FieldType::card};
 constexpr std::array kMasks = {Mask::none, Mask::last4,  Mask::first_last, Mask::year_only,
                                Mask::hash, Mask::redact, Mask::nullify};
 
@@ -69,14 +70,19 @@ bool valid_utf8(std::string_view s) {
 
 // The canonical value `n` (from either path) is a fixed point of normalize, and masks apply.
 void check_canonical(const Field& field, const values::Normalized& n) {
-  values::Normalized again;
-  try {
-    again = values::normalize(field.type, n.value, field.max_length);
-  } catch (const Error& e) {
-    fuzz::expect_code(e, {}, "normalize refuses a canonical value");
+  // Cards are the exception records.cpp makes too: only brand and last 4 are kept, no longer a
+  // card number.
+  if (field.type != FieldType::card) {
+    values::Normalized again;
+    try {
+      again = values::normalize(field.type, n.value, field.max_length);
+    } catch (const Error& e) {
+      fuzz::expect_code(e, {}, "normalize refuses a canonical value");
+    }
+    fuzz::check(again.value == n.value, "normalize is idempotent on the value");
+    fuzz::check(again.index_form == n.index_form,
+                "the index form is stable on the canonical value");
   }
-  fuzz::check(again.value == n.value, "normalize is idempotent on the value");
-  fuzz::check(again.index_form == n.index_form, "the index form is stable on the canonical value");
   fuzz::check(field.type != FieldType::text || valid_utf8(n.value), "text is valid UTF-8");
 
   static const std::array<std::byte, 32> kHashKey{};
@@ -89,8 +95,6 @@ void check_canonical(const Field& field, const values::Normalized& n) {
     }
     fuzz::check(shown.has_value() == (m != Mask::nullify), "nullify and only nullify hides");
     if (shown && valid_utf8(n.value)) fuzz::check(valid_utf8(*shown), "a mask keeps UTF-8 whole");
-    if (shown && m != Mask::none && !n.value.empty() && n.value.size() > 4)
-      fuzz::check(*shown != n.value, "a mask other than none changes the value");
   }
 }
 

@@ -24,7 +24,8 @@ inline std::string with_valid_checksum(const std::string& text) {
   j.erase("checksum");
   const std::string body = j.dump();
   j["mac"] = mac;
-  j["checksum"] = detail::crypto::to_hex(detail::crypto::sha256(detail::crypto::as_bytes(body + "\n" + mac)));
+  j["checksum"] =
+      detail::crypto::to_hex(detail::crypto::sha256(detail::crypto::as_bytes(body + "\n" + mac)));
   return j.dump(2) + "\n";
 }
 
