@@ -30,9 +30,9 @@ run_one() {
   mkdir -p "$dir/corpus"
   if [ -d "fuzz/corpus/$name" ]; then cp -R "fuzz/corpus/$name/." "$dir/corpus/"; fi
   local rc=0
-  # Sanitizer findings abort; leaks are reported at exit (detect_leaks defaults on with ASan).
-  ( cd "$dir" && ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1} \
-      "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  # libFuzzer saves the input of any sanitizer report, abort, leak (on by default with ASan) or
+  # timeout, and exits non-zero.
+  ( cd "$dir" && "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$dir/" corpus >"$dir/log" 2>&1 ) || rc=$?
   echo "$rc" >"$dir/rc"
 }
