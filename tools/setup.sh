@@ -9,6 +9,7 @@ backports_pkgs=(libsqlcipher-dev sqlcipher libcatch2-dev)
 main_pkgs=(build-essential g++ clang cmake ninja-build pkg-config git
   libssl-dev libargon2-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
   libcli11-dev libcsv-dev libbenchmark-dev
+  clang-14 libfuzzer-14-dev  # the fuzz preset (tools/fuzz.sh)
   python3)  # python3: tests/packaging/check_recipes.sh compiles the Conan recipes
 
 missing() {

@@ -204,6 +204,10 @@ Data read_json(std::string_view text) {
   } catch (const json::parse_error& e) {
     // e.what() quotes the text it choked on: give only the offset.
     bad({}, "not valid JSON (at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception&) {
+    // A number too large for a double is out_of_range (406), not a parse_error; its what()
+    // quotes the number.
+    bad({}, "not valid JSON (a number out of range)");
   }
   const std::string root;
   object(j, root, {"format", "store_name", "purposes", "fields", "roles", "rules", "retention"},

@@ -44,24 +44,37 @@ CsvReader::CsvReader(const std::filesystem::path& file, std::optional<char> deli
   file_ = std::fopen(file.c_str(), "rb");
   if (file_ == nullptr)
     throw Error(ErrorCode::Io, fmt::format("{}: {}", file.string(), std::strerror(errno)));
-  chunk_.resize(kChunk);
-  pending_to_ = std::fread(chunk_.data(), 1, chunk_.size(), file_);
-  offset_ = pending_to_;
-  if (pending_to_ >= 3 && std::memcmp(chunk_.data(), "\xEF\xBB\xBF", 3) == 0) pending_from_ = 3;
-  delimiter_ = delimiter.value_or(detect_delimiter(
-      std::string_view(chunk_.data() + pending_from_, pending_to_ - pending_from_)));
-  if (csv_init(&parser_, CSV_STRICT | CSV_STRICT_FINI) != 0)
-    throw Error(ErrorCode::Internal, "the CSV parser did not start");
-  parser_live_ = true;
-  csv_set_delim(&parser_, static_cast<unsigned char>(delimiter_));
-  CsvRow head;
-  if (!next(head)) throw Error(ErrorCode::InvalidArgument, file.string() + ": the file is empty");
-  header_ = std::move(head.cells);
+  // The destructor does not run when the constructor throws: what is open so far is released
+  // here (a file refused while its header is read would otherwise leak its descriptor).
+  try {
+    chunk_.resize(kChunk);
+    pending_to_ = std::fread(chunk_.data(), 1, chunk_.size(), file_);
+    offset_ = pending_to_;
+    if (pending_to_ >= 3 && std::memcmp(chunk_.data(), "\xEF\xBB\xBF", 3) == 0) pending_from_ = 3;
+    delimiter_ = delimiter.value_or(detect_delimiter(
+        std::string_view(chunk_.data() + pending_from_, pending_to_ - pending_from_)));
+    if (csv_init(&parser_, CSV_STRICT | CSV_STRICT_FINI) != 0)
+      throw Error(ErrorCode::Internal, "the CSV parser did not start");
+    parser_live_ = true;
+    csv_set_delim(&parser_, static_cast<unsigned char>(delimiter_));
+    CsvRow head;
+    if (!next(head)) throw Error(ErrorCode::InvalidArgument, file.string() + ": the file is empty");
+    header_ = std::move(head.cells);
+  } catch (...) {
+    release();
+    throw;
+  }
 }
 
 CsvReader::~CsvReader() {
+  release();
+}
+
+void CsvReader::release() noexcept {
   if (parser_live_) csv_free(&parser_);
+  parser_live_ = false;
   if (file_ != nullptr) std::fclose(file_);
+  file_ = nullptr;
 }
 
 void CsvReader::on_cell(void* s, std::size_t len, void* self) {

@@ -41,7 +41,8 @@ class CsvReader {
   static constexpr std::size_t kMaxRowBytes = 1 << 20;  // bounds memory on an unbalanced quote
 
  private:
-  bool fill();  // parses one more chunk; false once the file is done
+  void release() noexcept;  // closes the file and frees the parser (destructor, failed constructor)
+  bool fill();              // parses one more chunk; false once the file is done
   void parse(const char* data, std::size_t len);
   static void on_cell(void* s, std::size_t len, void* self);
   static void on_row(int c, void* self);
