@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
-# Runs every libFuzzer target of the `fuzz` preset for a bounded time (CI's fuzz step).
-#   tools/fuzz.sh [SECONDS]   (default 30 per target)
-# Configures and builds the preset, then runs each fuzz_* executable in build/fuzz/fuzz/ on a
+# Runs every libFuzzer target for a bounded time (CI's fuzz step).
+#   tools/fuzz.sh [SECONDS [PRESET]]   (default 30 per target; preset `fuzz`, the targets alone,
+#                                       or `clang`, which also builds the tests: CI's choice)
+# Configures and builds the preset, then runs each fuzz_* executable in build/<preset>/fuzz/ on a
 # scratch copy of its committed corpus (fuzz/corpus/<target>/, left unmodified; new units and
-# crash files go to build/fuzz/runs/<target>/), two targets at a time on 2 cores. Exits non-zero
+# crash files go to build/<preset>/fuzz-runs/<target>/), two targets at a time on 2 cores. Exits non-zero
 # if any target finds a crash, leak or timeout, naming the target and the saved input.
 set -euo pipefail
 
 secs=${1:-30}
-[[ "$secs" =~ ^[0-9]+$ ]] || { echo "usage: tools/fuzz.sh [SECONDS]" >&2; exit 2; }
+preset=${2:-fuzz}
+[[ "$secs" =~ ^[0-9]+$ ]] && [[ "$preset" =~ ^(fuzz|clang)$ ]] ||
+  { echo "usage: tools/fuzz.sh [SECONDS [fuzz|clang]]" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 start=$(date +%s)
 
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset"
 built=$(date +%s)
 
-runs="$root/build/fuzz/runs"
+runs="$root/build/$preset/fuzz-runs"
 rm -rf "$runs"
 mkdir -p "$runs"
-mapfile -t targets < <(find build/fuzz/fuzz -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort)
+mapfile -t targets < <(find "build/$preset/fuzz" -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort)
 [ ${#targets[@]} -gt 0 ] || { echo "fuzz: no targets built" >&2; exit 1; }
 
 run_one() {

@@ -3,7 +3,8 @@
 #   bash tools/run.sh demo [STORE_DIR]   install what is missing, build, run the quickstart demo
 #   bash tools/run.sh test               install what is missing, build and run every test suite:
 #                                        GCC (shared library, consumers), GCC + ASan/UBSan,
-#                                        GCC + TSan (concurrency tests), Clang 14 (static library),
+#                                        GCC + TSan (concurrency tests), Clang 14 + ASan/UBSan
+#                                        (static library; then its libFuzzer targets, 30 s each),
 #                                        then the packaging checks (tests/packaging/)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -35,6 +36,10 @@ case "${1:-}" in
         TSAN_OPTIONS=halt_on_error=1 ./build/tsan/tests/amanah_unit_tests "[concurrency]"
       else
         ctest --preset "$preset"
+      fi
+      if [ "$preset" = clang ]; then  # the same build holds the libFuzzer targets (fuzz/)
+        echo "== fuzz: each target 30 s from its committed corpus"
+        bash tools/fuzz.sh 30 clang
       fi
     done
     # What a vcpkg port and a Conan recipe do (static and shared Release builds, installed, the
