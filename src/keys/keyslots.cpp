@@ -33,6 +33,14 @@ std::vector<std::byte> unb64(const json& j, const char* what) {
   return out;
 }
 
+// A counter (version, generation, epoch): a JSON unsigned integer only. A number too large for
+// one reads as a double, whose conversion to an integer would be undefined behaviour.
+std::uint64_t unsigned_at(const json& j, const char* key) {
+  const json& v = j.at(key);
+  if (!v.is_number_unsigned()) corrupt(std::string("bad ") + key);
+  return v.get<std::uint64_t>();
+}
+
 // Everything the MAC and checksum cover, in canonical (sorted-key, compact) form.
 json body_of(const Keyslots& k) {
   json slots = json::array();
@@ -86,10 +94,10 @@ Keyslots read_keyslots(const std::filesystem::path& file) {
   if (j.is_discarded() || !j.is_object()) corrupt("not valid JSON");
   try {
     if (j.value("format", "") != kFormat) corrupt("not an amanah keyslots file");
-    if (!j.at("version").is_number_unsigned()) corrupt("bad version");
-    if (j.at("version").get<int>() > kKeyslotsFormatVersion)
+    const std::uint64_t version = unsigned_at(j, "version");
+    if (version > static_cast<std::uint64_t>(kKeyslotsFormatVersion))
       throw Error(ErrorCode::Unsupported, "keyslots file was written by a newer amanah (format " +
-                                              std::to_string(j.at("version").get<int>()) + ")");
+                                              std::to_string(version) + ")");
     const std::string mac = j.at("mac").get<std::string>();
     const std::string checksum = j.at("checksum").get<std::string>();
     j.erase("mac");
@@ -100,13 +108,13 @@ Keyslots read_keyslots(const std::filesystem::path& file) {
     k.mac = mac;
     k.store_id = j.at("store_id").get<std::string>();
     if (!is_hex_id(k.store_id, 32)) corrupt("bad store id");
-    k.db_generation = j.at("db_generation").get<std::uint64_t>();
-    if (j.contains("rekey_to")) k.rekey_to = j.at("rekey_to").get<std::uint64_t>();
-    k.kek_epoch = j.at("kek").at("epoch").get<std::uint64_t>();
+    k.db_generation = unsigned_at(j, "db_generation");
+    if (j.contains("rekey_to")) k.rekey_to = unsigned_at(j, "rekey_to");
+    k.kek_epoch = unsigned_at(j.at("kek"), "epoch");
     k.kek_wrapped = unb64(j.at("kek").at("wrapped"), "KEK");
     // Written only while a KEK rotation is in progress (files without it read as before).
     if (j.contains("kek_next")) {
-      k.kek_next_epoch = j.at("kek_next").at("epoch").get<std::uint64_t>();
+      k.kek_next_epoch = unsigned_at(j.at("kek_next"), "epoch");
       k.kek_next_wrapped = unb64(j.at("kek_next").at("wrapped"), "next KEK");
       if (*k.kek_next_epoch <= k.kek_epoch) corrupt("bad next KEK epoch");
     }

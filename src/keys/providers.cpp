@@ -34,6 +34,14 @@ bool params_in_range(const Argon2Params& p) {
   throw Error(ErrorCode::Corrupt, "keyslot parameters of kind '" + kind + "' are malformed");
 }
 
+// A parameter read before the MAC can be checked: an unsigned integer that fits, nothing else (a
+// number too large reads as a double, whose conversion would be undefined behaviour).
+std::uint32_t u32_at(const json& j, const char* key, const std::string& kind) {
+  const json& v = j.at(key);
+  if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 0xffffffffu) bad_slot(kind);
+  return static_cast<std::uint32_t>(v.get<std::uint64_t>());
+}
+
 std::vector<std::byte> salt_from(const json& j, const std::string& kind) {
   std::vector<std::byte> salt;
   if (!j.contains("salt") || !j["salt"].is_string() ||
@@ -81,9 +89,9 @@ class PassphraseProvider final : public KeyProvider {
     Argon2Params p;
     try {
       if (j.at("alg") != "argon2id" || j.at("v") != 19) bad_slot(slot.kind);
-      p.memory_kib = j.at("m").get<std::uint32_t>();
-      p.iterations = j.at("t").get<std::uint32_t>();
-      p.parallelism = j.at("p").get<std::uint32_t>();
+      p.memory_kib = u32_at(j, "m", slot.kind);
+      p.iterations = u32_at(j, "t", slot.kind);
+      p.parallelism = u32_at(j, "p", slot.kind);
     } catch (const json::exception&) {
       bad_slot(slot.kind);
     }

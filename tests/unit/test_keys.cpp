@@ -3,7 +3,10 @@
 #include <amanah/amanah.hpp>
 
 #include <string>
+#include <string_view>
 #include <utility>
+
+#include <catch2/generators/catch_generators.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -97,6 +100,43 @@ TEST_CASE("keyslots file: damage is Corrupt, a wrong key is WrongKey", "[keys]")
     amanah::test::write_file(file, j.dump(2));
     const keys::Keyslots r = keys::read_keyslots(file);
     REQUIRE_AMANAH_ERROR((void)keys::unlock(r, *pass), ErrorCode::Corrupt);
+  }
+  SECTION("a number that is not a plain unsigned integer is damage") {
+    // Found by fuzz_keyslots: an epoch too large for an integer reads as a double, and converting
+    // it to std::uint64_t was undefined behaviour (UBSan). A fractional, negative or oversized
+    // version or generation is the same damage, checksum recomputed or not.
+    const char* where = GENERATE("version", "db_generation", "kek.epoch", "rekey_to");
+    const char* value = GENERATE("3.3e54", "1.5", "-1", "18446744073709551616", "4294967297");
+    CAPTURE(where, value);
+    auto j = nlohmann::json::parse(good);
+    auto& slot = std::string_view(where) == "kek.epoch" ? j["kek"]["epoch"] : j[where];
+    slot = nlohmann::json::parse(value);
+    const std::string mac = j["mac"];
+    j.erase("mac");
+    j.erase("checksum");
+    const std::string body = j.dump();
+    j["mac"] = mac;
+    j["checksum"] = crypto::to_hex(crypto::sha256(crypto::as_bytes(body + "\n" + mac)));
+    amanah::test::write_file(file, j.dump(2));
+    if (std::string_view(value) == "4294967297" && std::string_view(where) == "version") {
+      // Not read as version 1 (its low 32 bits): a format from the future.
+      REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Unsupported);
+    } else if (std::string_view(value) == "4294967297") {
+      // A valid (if unlikely) unsigned 64-bit value: read as it is, the MAC decides.
+      CHECK(keys::read_keyslots(file).mac == mac);
+    } else {
+      REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
+    }
+  }
+  SECTION("a passphrase slot's Argon2 parameters out of an integer's range are damage") {
+    // The parameters are read before the MAC can be checked (they derive the key that opens it).
+    const char* value = GENERATE("3.3e54", "4294967296", "-1", "2.5");
+    CAPTURE(value);
+    keys::Keyslots edited = keys::read_keyslots(file);
+    auto params = nlohmann::json::parse(edited.slots[0].wrapped.params);
+    params["m"] = nlohmann::json::parse(value);
+    edited.slots[0].wrapped.params = params.dump();
+    REQUIRE_AMANAH_ERROR((void)keys::unlock(edited, *pass), ErrorCode::Corrupt);
   }
   SECTION("the file holds no key material in the clear") {
     const std::string hex = crypto::to_hex(root.view());
