@@ -24,6 +24,17 @@ namespace {
 
 constexpr amanah::Argon2Params kFast{19 * 1024, 2, 1};
 
+// Recomputes an edited file's checksum, as a careless editor or an attacker would (the checksum
+// catches damage; only the MAC, under the root key, catches an edit).
+void fix_checksum(nlohmann::json& j) {
+  const std::string mac = j["mac"];
+  j.erase("mac");
+  j.erase("checksum");
+  const std::string body = j.dump();
+  j["mac"] = mac;
+  j["checksum"] = crypto::to_hex(crypto::sha256(crypto::as_bytes(body + "\n" + mac)));
+}
+
 }  // namespace
 
 TEST_CASE("keyslots file: damage is Corrupt, a wrong key is WrongKey", "[keys]") {
@@ -91,12 +102,7 @@ TEST_CASE("keyslots file: damage is Corrupt, a wrong key is WrongKey", "[keys]")
     // key unwraps the root, and the MAC catches the edit.
     auto j = nlohmann::json::parse(good);
     j["slots"].erase(1);
-    const std::string mac = j["mac"];
-    j.erase("mac");
-    j.erase("checksum");
-    const std::string body = j.dump();
-    j["mac"] = mac;
-    j["checksum"] = crypto::to_hex(crypto::sha256(crypto::as_bytes(body + "\n" + mac)));
+    fix_checksum(j);
     amanah::test::write_file(file, j.dump(2));
     const keys::Keyslots r = keys::read_keyslots(file);
     REQUIRE_AMANAH_ERROR((void)keys::unlock(r, *pass), ErrorCode::Corrupt);
@@ -111,19 +117,14 @@ TEST_CASE("keyslots file: damage is Corrupt, a wrong key is WrongKey", "[keys]")
     auto j = nlohmann::json::parse(good);
     auto& slot = std::string_view(where) == "kek.epoch" ? j["kek"]["epoch"] : j[where];
     slot = nlohmann::json::parse(value);
-    const std::string mac = j["mac"];
-    j.erase("mac");
-    j.erase("checksum");
-    const std::string body = j.dump();
-    j["mac"] = mac;
-    j["checksum"] = crypto::to_hex(crypto::sha256(crypto::as_bytes(body + "\n" + mac)));
+    fix_checksum(j);
     amanah::test::write_file(file, j.dump(2));
     if (std::string_view(value) == "4294967297" && std::string_view(where) == "version") {
       // Not read as version 1 (its low 32 bits): a format from the future.
       REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Unsupported);
     } else if (std::string_view(value) == "4294967297") {
       // A valid (if unlikely) unsigned 64-bit value: read as it is, the MAC decides.
-      CHECK(keys::read_keyslots(file).mac == mac);
+      CHECK(keys::read_keyslots(file).mac == j["mac"].get<std::string>());
     } else {
       REQUIRE_AMANAH_ERROR((void)keys::read_keyslots(file), ErrorCode::Corrupt);
     }
@@ -183,12 +184,7 @@ TEST_CASE("keyslots file: a KEK rotation's next KEK is kept, covered by the MAC,
   }
   // An edit with its checksum recomputed (as damage checks pass), without the root key.
   const auto rewrite = [&](nlohmann::json j) {
-    const std::string mac = j["mac"];
-    j.erase("mac");
-    j.erase("checksum");
-    const std::string body = j.dump();
-    j["mac"] = mac;
-    j["checksum"] = crypto::to_hex(crypto::sha256(crypto::as_bytes(body + "\n" + mac)));
+    fix_checksum(j);
     amanah::test::write_file(file, j.dump(2));
   };
   // Dropped: the MAC catches it.
