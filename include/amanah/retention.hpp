@@ -52,7 +52,10 @@ struct ErasureReceipt {
   ErasureReason reason = ErasureReason::subject_request;
   std::vector<std::string> erased_fields{};  // field names, ascending
   std::size_t consents_erased = 0;           // consent events deleted
-  bool key_destroyed = false;     // false only while a held field is still sealed under it
+  // False while a held field is still sealed under the key, or if keys.db could not destroy it
+  // yet (an I/O error after the erasure committed): then it is destroyed at the next erasure, at
+  // close or at the next open, and the customer's data is erased all the same.
+  bool key_destroyed = false;
   std::vector<HeldField> held{};  // kept by a legal hold, restricted, erased by sweep() after
   bool scrubbed = false;  // both write-ahead logs were emptied (false: a reader's snapshot kept
                           // one; its frames go at the next erasure, sweep or close)

@@ -202,13 +202,16 @@ Retention::Removal Retention::remove(db::Transaction& tx, Subject& s,
   return out;
 }
 
-bool Retention::finish(const std::vector<std::string>& destroyed_keys) {
+Retention::Finished Retention::finish(const std::vector<std::string>& released_keys) {
   // After the commit: a key keys.db fails to destroy now is destroyed later (destroy_released).
-  for (const auto& k : destroyed_keys)
-    (void)keys_.destroy_released(k);
+  Finished done;
+  done.keys_destroyed = true;
+  for (const auto& k : released_keys)
+    done.keys_destroyed = keys_.destroy_released(k) && done.keys_destroyed;
   store::fault_point("erase:keys-destroyed");
   deliver_ledger();
-  return core_.scrub();
+  done.scrubbed = core_.scrub();
+  return done;
 }
 
 namespace {
@@ -302,8 +305,10 @@ ErasureReceipt Retention::erase_decided(const AccessContext& ctx, const Customer
     for (const auto& h : held)
       receipt.held.push_back({h.field, h.hold, h.basis, time_point(h.until)});
   }
-  receipt.key_destroyed = !destroy.empty();
-  receipt.scrubbed = finish(destroy);
+  const Finished done = finish(destroy);
+  // Not while a held field is still sealed under the key, nor while its destruction is owed.
+  receipt.key_destroyed = !destroy.empty() && done.keys_destroyed;
+  receipt.scrubbed = done.scrubbed;
   return receipt;
 }
 

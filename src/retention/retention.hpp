@@ -150,8 +150,14 @@ class Retention {
   SweepReport sweep_decided(const AccessContext& ctx, const SweepOptions& options,
                             const std::string& rules);
   std::vector<Tombstone> read_tombstones(db::Connection& c, std::uint64_t after);
-  // Destroys `key_id` (after the commit that released it) and scrubs both databases.
-  bool finish(const std::vector<std::string>& destroyed_keys);
+  // After the commit that released them: destroys the keys, hands the ledger its tombstones and
+  // scrubs both databases. Whether every key is gone now (false: owed, destroyed later), and
+  // whether the scrub emptied both logs.
+  struct Finished {
+    bool keys_destroyed = false;
+    bool scrubbed = false;
+  };
+  Finished finish(const std::vector<std::string>& released_keys);
   [[nodiscard]] std::string hex_pseudonym(const CustomerId& id) const;
 
   store::Core& core_;

@@ -21,10 +21,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "faulty_vfs.hpp"
 #include "records_fixture.hpp"
+#include "store/layout.hpp"
 #include "support.hpp"
 
 namespace {
@@ -394,4 +396,50 @@ TEST_CASE("a read error while a store opens is Io and not WrongKey", "[iofault]"
   auto store = w.open();
   CHECK(store.size() == 4);
   CHECK(store.audit().verify().ok());
+}
+
+// The receipt is the customer's proof: it must not say a key was destroyed while keys.db could
+// not destroy it yet (it is destroyed later: at the next erasure, at close or at the next open).
+TEST_CASE("an erasure whose key keys.db cannot destroy yet says so in its receipt", "[iofault]") {
+  const auto& ids = Template::get().ids;
+  // Keys left after an erasure that went through, then a reopen (the pool refilled alike).
+  std::uint64_t keys_after = 0;
+  {
+    Work w;
+    {
+      auto store = w.open();
+      const auto receipt = store.erase(kDpo, ids[1]);
+      CHECK(receipt.key_destroyed);
+    }
+    keys_after = w.open().check().subject_keys;
+  }
+  Work w;
+  FaultyVfs vfs;
+  struct Hook {  // from the data commit on, every write fails: the key's destruction too
+    explicit Hook(FaultyVfs& v) {
+      amanah::detail::store::g_fault_point = [&v](std::string_view at) {
+        if (at == "erase:committed")
+          v.arm({.kind = IoKind::write, .nth = 1, .error = SQLITE_IOERR_WRITE, .persistent = true});
+      };
+    }
+    ~Hook() { amanah::detail::store::g_fault_point = nullptr; }
+    Hook(const Hook&) = delete;
+    Hook& operator=(const Hook&) = delete;
+  };
+  {
+    auto store = w.open();
+    amanah::ErasureReceipt receipt;
+    {
+      Hook hook(vfs);
+      receipt = store.erase(kDpo, ids[1]);  // committed: not reported as a failure
+    }
+    CHECK(vfs.fired() > 0);
+    vfs.disarm();
+    CHECK_FALSE(receipt.key_destroyed);
+    CHECK_FALSE(receipt.erased_fields.empty());
+    REQUIRE_AMANAH_ERROR((void)store.get(kDpo, ids[1]), ErrorCode::NotFound);
+  }
+  auto store = w.open();
+  REQUIRE_AMANAH_ERROR((void)store.get(kDpo, ids[1]), ErrorCode::NotFound);
+  CHECK(store.check().subject_keys == keys_after);  // destroyed at close or at this open
 }
