@@ -204,8 +204,7 @@ Retention::Removal Retention::remove(db::Transaction& tx, Subject& s,
 
 Retention::Finished Retention::finish(const std::vector<std::string>& released_keys) {
   // After the commit: a key keys.db fails to destroy now is destroyed later (destroy_released).
-  Finished done;
-  done.keys_destroyed = true;
+  Finished done{.keys_destroyed = true};
   for (const auto& k : released_keys)
     done.keys_destroyed = keys_.destroy_released(k) && done.keys_destroyed;
   store::fault_point("erase:keys-destroyed");

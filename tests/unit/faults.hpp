@@ -11,21 +11,28 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "store/layout.hpp"
 
 namespace amanah::test {
 
-// Sets a fault point that throws at `point`, and clears it on destruction.
-struct FaultAt {
-  explicit FaultAt(std::string point) {
-    amanah::detail::store::g_fault_point = [point](std::string_view at) {
-      if (at == point) throw std::runtime_error("injected crash");
-    };
+// Calls `hook` at every fault point reached while it lives, and clears it on destruction.
+struct OnFaultPoint {
+  explicit OnFaultPoint(std::function<void(std::string_view)> hook) {
+    amanah::detail::store::g_fault_point = std::move(hook);
   }
-  ~FaultAt() { amanah::detail::store::g_fault_point = nullptr; }
-  FaultAt(const FaultAt&) = delete;
-  FaultAt& operator=(const FaultAt&) = delete;
+  ~OnFaultPoint() { amanah::detail::store::g_fault_point = nullptr; }
+  OnFaultPoint(const OnFaultPoint&) = delete;
+  OnFaultPoint& operator=(const OnFaultPoint&) = delete;
+};
+
+// Sets a fault point that throws at `point`, and clears it on destruction.
+struct FaultAt : OnFaultPoint {
+  explicit FaultAt(std::string point)
+      : OnFaultPoint([point = std::move(point)](std::string_view at) {
+          if (at == point) throw std::runtime_error("injected crash");
+        }) {}
 };
 
 // Runs `body` in a child process that dies (exit status 0, no destructor, no close) when it

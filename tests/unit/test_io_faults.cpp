@@ -24,9 +24,9 @@
 #include <string_view>
 #include <vector>
 
+#include "faults.hpp"
 #include "faulty_vfs.hpp"
 #include "records_fixture.hpp"
-#include "store/layout.hpp"
 #include "support.hpp"
 
 namespace {
@@ -415,22 +415,16 @@ TEST_CASE("an erasure whose key keys.db cannot destroy yet says so in its receip
   }
   Work w;
   FaultyVfs vfs;
-  struct Hook {  // from the data commit on, every write fails: the key's destruction too
-    explicit Hook(FaultyVfs& v) {
-      amanah::detail::store::g_fault_point = [&v](std::string_view at) {
-        if (at == "erase:committed")
-          v.arm({.kind = IoKind::write, .nth = 1, .error = SQLITE_IOERR_WRITE, .persistent = true});
-      };
-    }
-    ~Hook() { amanah::detail::store::g_fault_point = nullptr; }
-    Hook(const Hook&) = delete;
-    Hook& operator=(const Hook&) = delete;
-  };
   {
     auto store = w.open();
     amanah::ErasureReceipt receipt;
     {
-      Hook hook(vfs);
+      // From the data commit on, every write fails: the key's destruction too.
+      const amanah::test::OnFaultPoint hook([&vfs](std::string_view at) {
+        if (at == "erase:committed")
+          vfs.arm(
+              {.kind = IoKind::write, .nth = 1, .error = SQLITE_IOERR_WRITE, .persistent = true});
+      });
       receipt = store.erase(kDpo, ids[1]);  // committed: not reported as a failure
     }
     CHECK(vfs.fired() > 0);
