@@ -121,6 +121,7 @@ char32_t lower_letter(char32_t c) noexcept {
       (c >= 0x410 && c <= 0x42F))
     return c + 0x20;
   if (c >= 0x400 && c <= 0x40F) return c + 0x50;
+  if (c == 0x178) return 0xFF;  // Y with diaeresis: its lower case is in Latin-1, not a pair
   if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 &&
       c != 0x17F) {
     // Pairs: even upper, odd lower, except 0x139..0x148 and 0x179..0x17E, odd upper.
